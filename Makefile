@@ -1,0 +1,39 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/pip install --quiet --disable-pip-version-check
+
+.PHONY: run test lint seed-1m clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.runtime-installed: requirements.txt | $(BIN)/python
+	$(PIP) -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(PIP) -r requirements-dev.txt
+	touch $@ $(VENV)/.runtime-installed
+
+## run: install, migrate the database, seed demo data when it is empty, start the app
+run: $(VENV)/.runtime-installed
+	$(BIN)/python -m core migrate
+	$(BIN)/python -m core seed --if-empty
+	$(BIN)/streamlit run app.py
+
+## test: install the test tools, lint, run the whole suite
+test: $(VENV)/.dev-installed lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+## seed-1m: a million demo deals in data/million.db (a few minutes), for trying the app at scale
+seed-1m: $(VENV)/.runtime-installed
+	DATABASE_URL=sqlite:///data/million.db $(BIN)/python -m core seed --deals 1000000 --if-empty
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,44 @@
+"""Funnel metrics (SPEC §3), aggregated in the database."""
+
+import pandas as pd
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session
+
+from db.models import Deal, Stage, StageKind
+
+CURRENT_PIPELINE_COLUMNS = [
+    "stage_id",
+    "stage",
+    "position",
+    "probability",
+    "color",
+    "deals",
+    "amount",
+    "weighted_amount",
+]
+
+
+def current_pipeline(session: Session, pipeline_id: int) -> pd.DataFrame:
+    """The open deals now in each open stage: count, amount, and amount × stage probability."""
+    open_deals = and_(
+        Deal.pipeline_id == pipeline_id, Deal.status == StageKind.OPEN, Deal.stage_id == Stage.id
+    )
+    rows = session.execute(
+        select(
+            Stage.id,
+            Stage.name,
+            Stage.position,
+            Stage.probability,
+            Stage.color,
+            func.count(Deal.id),
+            func.coalesce(func.sum(Deal.amount), 0),
+        )
+        .outerjoin(Deal, open_deals)
+        .where(Stage.pipeline_id == pipeline_id, Stage.kind == StageKind.OPEN)
+        .group_by(Stage.id, Stage.name, Stage.position, Stage.probability, Stage.color)
+        .order_by(Stage.position, Stage.id)
+    ).all()
+    frame = pd.DataFrame(rows, columns=CURRENT_PIPELINE_COLUMNS[:-1])
+    frame["amount"] = frame["amount"].astype(float)
+    frame["weighted_amount"] = (frame["amount"] * frame["probability"] / 100).round(2)
+    return frame

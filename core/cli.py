@@ -1,0 +1,127 @@
+"""The admin CLI: `python -m core migrate|seed|user add|user passwd`."""
+
+import argparse
+import getpass
+import os
+import sys
+import time
+from collections.abc import Sequence
+
+from core import users
+from core.errors import DomainError
+from core.permissions import Actor
+from core.seed import database_is_empty, seed_demo
+from core.settings import LANGUAGES, load_settings
+from db.engine import make_engine, transaction
+from db.migrate import upgrade
+from db.models import Role
+
+PASSWORD_ENV = "FUNNEL_PASSWORD"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m core", description="Sales funnel dashboard admin tool.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("migrate", help="upgrade the database schema to the latest version")
+
+    seed = commands.add_parser("seed", help="fill an empty database with a demo company")
+    seed.add_argument("--deals", type=int, default=5_000, help="number of deals (default 5000)")
+    seed.add_argument("--seed", type=int, default=42, help="random seed; the same seed gives the same data")
+    seed.add_argument("--language", choices=LANGUAGES, help="language of pipeline and stage names")
+    seed.add_argument("--if-empty", action="store_true", help="do nothing when the database has data")
+
+    user = commands.add_parser("user", help="manage users").add_subparsers(dest="user_command", required=True)
+    add = user.add_parser("add", help=f"create a user; the password is read from ${PASSWORD_ENV} or a prompt")
+    add.add_argument("--login", required=True)
+    add.add_argument("--name", required=True, help="display name")
+    add.add_argument("--role", choices=[role.value for role in Role], default=Role.MANAGER.value)
+    add.add_argument("--team", help="team name (created when missing)")
+    passwd = user.add_parser("passwd", help=f"set a user's password from ${PASSWORD_ENV} or a prompt")
+    passwd.add_argument("--login", required=True)
+    return parser
+
+
+def _read_password() -> str:
+    if os.environ.get(PASSWORD_ENV):
+        return os.environ[PASSWORD_ENV]
+    if not sys.stdin.isatty():
+        raise SystemExit(f"Set {PASSWORD_ENV} or run in a terminal to type the password.")
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Repeat password: ") != first:
+        raise SystemExit("The passwords differ.")
+    return first
+
+
+def _progress(done: int, total: int) -> None:
+    print(
+        f"\rseeding: {done:,}/{total:,} deals ({done * 100 // max(total, 1)}%)",
+        end="",
+        file=sys.stderr,
+        flush=True,
+    )
+    if done >= total:
+        print(file=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    settings = load_settings()
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    try:
+        return _run(args, engine, settings.language)
+    except DomainError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+
+
+def _run(args: argparse.Namespace, engine, language: str) -> int:
+    system = Actor.system()
+    if args.command == "migrate":
+        print("database is up to date")
+    elif args.command == "seed":
+        with transaction(engine, write=True) as session:
+            if not database_is_empty(session):
+                if args.if_empty:
+                    print("database already has data; not seeding")
+                    return 0
+                print("error: the database already has data; seed an empty one", file=sys.stderr)
+                return 1
+            started = time.perf_counter()
+            summary = seed_demo(
+                session,
+                deals=args.deals,
+                seed=args.seed,
+                language=args.language or language,
+                progress=_progress,
+            )
+        print(
+            f"seeded {summary.deals:,} deals, {summary.transitions:,} stage transitions, "
+            f"{summary.activities:,} activities, {summary.companies:,} companies, {summary.users} users, "
+            f"{summary.plans} plans in {time.perf_counter() - started:.1f} s"
+        )
+    elif args.user_command == "add":
+        password = _read_password()
+        with transaction(engine, write=True) as session:
+            team_id = None
+            if args.team:
+                team_id = users.find_team(session, args.team) or users.create_team(session, system, args.team)
+            users.create_user(
+                session,
+                system,
+                login=args.login,
+                display_name=args.name,
+                role=args.role,
+                password=password,
+                team_id=team_id,
+            )
+        print(f"user {args.login} created")
+    elif args.user_command == "passwd":
+        password = _read_password()
+        with transaction(engine, write=True) as session:
+            user = users.find_user(session, args.login)
+            users.set_password(session, system, user.id, password)
+        print(f"password of {args.login} changed")
+    return 0

@@ -1,0 +1,468 @@
+"""Deals: create, edit, move through stages, close won or lost, reopen, reassign.
+
+Every stage change writes a StageTransition, enforces the target stage's required fields, and creates
+its entry tasks. Edits carry the version the user saw; a stale version raises Conflict.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from core.clock import utcnow
+from core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from core.permissions import Actor, require_owner_or_admin, require_role
+from core.validation import clean_date, clean_money, clean_text
+from db.models import (
+    Activity,
+    ActivityKind,
+    Company,
+    Contact,
+    Deal,
+    LostReason,
+    Pipeline,
+    Role,
+    Stage,
+    StageKind,
+    StageTransition,
+    User,
+)
+
+# The deal fields a form edits; any of them except the title may be required by a stage.
+DEAL_FIELDS = (
+    "title",
+    "amount",
+    "company_id",
+    "contact_id",
+    "source",
+    "region",
+    "segment",
+    "expected_close_date",
+)
+REQUIRABLE_FIELDS = DEAL_FIELDS[1:]
+MAX_COMMENT_LENGTH = 2000
+
+
+@dataclass(frozen=True)
+class DealView:
+    id: int
+    title: str
+    amount: Decimal
+    company_id: int | None
+    contact_id: int | None
+    source: str | None
+    region: str | None
+    segment: str | None
+    expected_close_date: date | None
+    owner_id: int
+    pipeline_id: int
+    stage_id: int
+    status: StageKind
+    lost_reason_id: int | None
+    lost_comment: str | None
+    created_at: datetime
+    closed_at: datetime | None
+    stage_entered_at: datetime
+    version: int
+
+
+@dataclass(frozen=True)
+class TransitionView:
+    from_stage_id: int | None
+    to_stage_id: int
+    at: datetime
+    by_user_id: int | None
+
+
+def create_deal(
+    session: Session,
+    actor: Actor,
+    *,
+    pipeline_id: int,
+    fields: Mapping[str, Any],
+    owner_id: int | None = None,
+    stage_id: int | None = None,
+) -> int:
+    """Create an open deal in `stage_id` (default: the pipeline's first open stage)."""
+    if actor.role == Role.MANAGER:
+        if owner_id not in (None, actor.id):
+            raise PermissionDenied("Managers create deals for themselves only.")
+        owner_id = actor.id
+    else:
+        require_role(actor, Role.ADMIN, Role.MANAGER, action="create deals")
+    errors: dict[str, str] = {}
+    if owner_id is None:
+        errors["owner_id"] = "is required"
+    else:
+        _check_owner(session, errors, owner_id)
+    pipeline = session.get(Pipeline, pipeline_id)
+    stage = None
+    if pipeline is None or pipeline.is_archived:
+        errors["pipeline_id"] = "choose an active pipeline"
+    else:
+        stage = _pick_open_stage(session, errors, pipeline_id, stage_id)
+    values = {"amount": Decimal(0)} | _clean_fields(session, errors, fields)
+    if "title" not in values and "title" not in errors:
+        errors["title"] = "is required"
+    if stage is not None:
+        errors |= _missing_required(stage, values)
+    if errors:
+        raise ValidationError(errors)
+
+    now = utcnow()
+    deal = Deal(
+        **values,
+        owner_id=owner_id,
+        pipeline_id=pipeline_id,
+        stage_id=stage.id,
+        status=StageKind.OPEN,
+        created_at=now,
+        stage_entered_at=now,
+    )
+    session.add(deal)
+    session.flush()
+    _record_entry(session, actor, deal, None, stage, now)
+    return deal.id
+
+
+def update_deal(
+    session: Session, actor: Actor, deal_id: int, expected_version: int, fields: Mapping[str, Any]
+) -> int:
+    """Edit deal fields; the current stage's required fields must stay filled. Returns the new version."""
+    deal = _load_for_write(session, actor, deal_id, expected_version, action="edit this deal")
+    errors: dict[str, str] = {}
+    values = _clean_fields(session, errors, fields, current=deal)
+    errors |= _missing_required(deal.stage, _current_values(deal) | values)
+    if errors:
+        raise ValidationError(errors)
+    for name, value in values.items():
+        setattr(deal, name, value)
+    return _save(session, deal)
+
+
+def move_deal(
+    session: Session,
+    actor: Actor,
+    deal_id: int,
+    stage_id: int,
+    expected_version: int,
+    *,
+    fields: Mapping[str, Any] | None = None,
+    lost_reason_id: int | None = None,
+    lost_comment: str | None = None,
+) -> int:
+    """Move a deal to any stage of its pipeline; a won or lost stage closes it, an open one reopens it.
+
+    `fields` are saved in the same step, so a user asked for the target stage's required fields
+    fills them while moving. Returns the new version.
+    """
+    deal = _load_for_write(session, actor, deal_id, expected_version, action="move this deal")
+    target = session.get(Stage, stage_id)
+    errors: dict[str, str] = {}
+    if target is None or target.pipeline_id != deal.pipeline_id:
+        raise ValidationError({"stage_id": "choose a stage of the deal's own pipeline"})
+    if target.id == deal.stage_id:
+        raise ValidationError({"stage_id": f"the deal is already in {target.name!r}"})
+    values = _clean_fields(session, errors, fields or {}, current=deal)
+    errors |= _missing_required(target, _current_values(deal) | values)
+    comment = None
+    if target.kind == StageKind.LOST:
+        reason = session.get(LostReason, lost_reason_id) if lost_reason_id is not None else None
+        if reason is None or not reason.is_active:
+            errors["lost_reason_id"] = "choose why the deal was lost"
+        comment = clean_text(
+            errors, "lost_comment", lost_comment, max_length=MAX_COMMENT_LENGTH, multiline=True
+        )
+    if errors:
+        raise ValidationError(errors)
+
+    for name, value in values.items():
+        setattr(deal, name, value)
+    now = utcnow()
+    source_stage = deal.stage
+    deal.stage_id = target.id
+    deal.stage = target
+    deal.status = target.kind
+    deal.stage_entered_at = now
+    deal.closed_at = None if target.kind == StageKind.OPEN else now
+    deal.lost_reason_id = lost_reason_id if target.kind == StageKind.LOST else None
+    deal.lost_comment = comment
+    version = _save(session, deal)
+    _record_entry(session, actor, deal, source_stage, target, now)
+    return version
+
+
+def close_won(
+    session: Session, actor: Actor, deal_id: int, expected_version: int, *, amount: Any = None
+) -> int:
+    """Close a deal won, optionally with its final amount."""
+    deal = _get(session, deal_id)
+    fields = {} if amount is None else {"amount": amount}
+    return move_deal(
+        session,
+        actor,
+        deal_id,
+        _stage_of_kind(session, deal.pipeline_id, StageKind.WON).id,
+        expected_version,
+        fields=fields,
+    )
+
+
+def close_lost(
+    session: Session,
+    actor: Actor,
+    deal_id: int,
+    expected_version: int,
+    *,
+    lost_reason_id: int | None,
+    lost_comment: str | None = None,
+) -> int:
+    deal = _get(session, deal_id)
+    lost_stage = _stage_of_kind(session, deal.pipeline_id, StageKind.LOST)
+    return move_deal(
+        session,
+        actor,
+        deal_id,
+        lost_stage.id,
+        expected_version,
+        lost_reason_id=lost_reason_id,
+        lost_comment=lost_comment,
+    )
+
+
+def reopen_deal(
+    session: Session, actor: Actor, deal_id: int, expected_version: int, *, stage_id: int | None = None
+) -> int:
+    """Reopen a closed deal into `stage_id`, by default the open stage it was closed from."""
+    deal = _get(session, deal_id)
+    if deal.status == StageKind.OPEN:
+        raise ValidationError({"status": "the deal is already open"})
+    if stage_id is None:
+        closed_from = session.scalar(
+            select(StageTransition.from_stage_id)
+            .where(StageTransition.deal_id == deal_id, StageTransition.to_stage_id == deal.stage_id)
+            .order_by(StageTransition.at.desc(), StageTransition.id.desc())
+            .limit(1)
+        )
+        previous = session.get(Stage, closed_from) if closed_from is not None else None
+        if previous is not None and previous.kind == StageKind.OPEN:
+            stage_id = previous.id
+        else:
+            stage_id = _first_open_stage(session, deal.pipeline_id).id
+    elif (stage := session.get(Stage, stage_id)) is None or stage.kind != StageKind.OPEN:
+        raise ValidationError({"stage_id": "a deal reopens into an open stage"})
+    return move_deal(session, actor, deal_id, stage_id, expected_version)
+
+
+def reassign_deal(session: Session, actor: Actor, deal_id: int, owner_id: int, expected_version: int) -> int:
+    """Hand a deal, with its activities still to do, to another user."""
+    require_role(actor, Role.EXECUTIVE, Role.ADMIN, action="reassign deals")
+    deal = _get(session, deal_id)
+    _check_version(deal, expected_version)
+    errors: dict[str, str] = {}
+    _check_owner(session, errors, owner_id)
+    if errors:
+        raise ValidationError(errors)
+    open_activities = session.scalars(
+        select(Activity).where(Activity.deal_id == deal_id, Activity.done_at.is_(None))
+    )
+    for activity in open_activities:
+        activity.owner_id = owner_id
+    deal.owner_id = owner_id
+    return _save(session, deal)
+
+
+def get_deal(session: Session, actor: Actor, deal_id: int) -> DealView:
+    deal = _get(session, deal_id)
+    if actor.role == Role.MANAGER and deal.owner_id != actor.id:
+        raise PermissionDenied("You may not see this deal: it belongs to another manager.")
+    return DealView(
+        id=deal.id,
+        title=deal.title,
+        amount=deal.amount,
+        company_id=deal.company_id,
+        contact_id=deal.contact_id,
+        source=deal.source,
+        region=deal.region,
+        segment=deal.segment,
+        expected_close_date=deal.expected_close_date,
+        owner_id=deal.owner_id,
+        pipeline_id=deal.pipeline_id,
+        stage_id=deal.stage_id,
+        status=deal.status,
+        lost_reason_id=deal.lost_reason_id,
+        lost_comment=deal.lost_comment,
+        created_at=deal.created_at,
+        closed_at=deal.closed_at,
+        stage_entered_at=deal.stage_entered_at,
+        version=deal.version,
+    )
+
+
+def deal_history(session: Session, actor: Actor, deal_id: int) -> list[TransitionView]:
+    get_deal(session, actor, deal_id)
+    rows = session.execute(
+        select(
+            StageTransition.from_stage_id,
+            StageTransition.to_stage_id,
+            StageTransition.at,
+            StageTransition.by_user_id,
+        )
+        .where(StageTransition.deal_id == deal_id)
+        .order_by(StageTransition.at, StageTransition.id)
+    )
+    return [TransitionView(*row) for row in rows]
+
+
+def _get(session: Session, deal_id: int) -> Deal:
+    deal = session.get(Deal, deal_id)
+    if deal is None:
+        raise NotFound(f"Deal {deal_id} does not exist.")
+    return deal
+
+
+def _check_version(deal: Deal, expected_version: int) -> None:
+    if deal.version != expected_version:
+        raise Conflict(
+            f"Deal {deal.title!r} was changed by someone else since you opened it. "
+            "Reload it to see the changes, then apply yours again."
+        )
+
+
+def _load_for_write(
+    session: Session, actor: Actor, deal_id: int, expected_version: int, *, action: str
+) -> Deal:
+    deal = _get(session, deal_id)
+    require_owner_or_admin(actor, deal.owner_id, action=action)
+    _check_version(deal, expected_version)
+    return deal
+
+
+def _save(session: Session, deal: Deal) -> int:
+    title = deal.title  # read now: a failed flush expires the object
+    try:
+        session.flush()
+    except StaleDataError as error:
+        raise Conflict(
+            f"Deal {title!r} was changed by someone else at the same moment. "
+            "Reload it to see the changes, then apply yours again."
+        ) from error
+    return deal.version
+
+
+def _check_owner(session: Session, errors: dict[str, str], owner_id: int) -> None:
+    owner = session.get(User, owner_id)
+    if owner is None or not owner.is_active:
+        errors["owner_id"] = "choose an active user"
+
+
+def _stage_of_kind(session: Session, pipeline_id: int, kind: StageKind) -> Stage:
+    return session.scalars(
+        select(Stage).where(Stage.pipeline_id == pipeline_id, Stage.kind == kind).order_by(Stage.position)
+    ).first()
+
+
+def _first_open_stage(session: Session, pipeline_id: int) -> Stage:
+    return _stage_of_kind(session, pipeline_id, StageKind.OPEN)
+
+
+def _pick_open_stage(
+    session: Session, errors: dict[str, str], pipeline_id: int, stage_id: int | None
+) -> Stage | None:
+    stage = _first_open_stage(session, pipeline_id) if stage_id is None else session.get(Stage, stage_id)
+    if stage is None or stage.pipeline_id != pipeline_id or stage.kind != StageKind.OPEN:
+        errors["stage_id"] = "a new deal starts in an open stage of its pipeline"
+        return None
+    return stage
+
+
+def _clean_fields(
+    session: Session, errors: dict[str, str], fields: Mapping[str, Any], current: Deal | None = None
+) -> dict[str, Any]:
+    """Validate the given deal fields; returns only the valid ones, records the rest in `errors`."""
+    values: dict[str, Any] = {}
+    for name in fields:
+        if name not in DEAL_FIELDS:
+            errors[name] = "is not a deal field"
+    if "title" in fields:
+        values["title"] = clean_text(errors, "title", fields["title"], required=True)
+    if "amount" in fields:
+        values["amount"] = clean_money(errors, "amount", fields["amount"])
+    for name in ("source", "region", "segment"):
+        if name in fields:
+            values[name] = clean_text(errors, name, fields[name], max_length=100)
+    if "expected_close_date" in fields:
+        values["expected_close_date"] = clean_date(
+            errors, "expected_close_date", fields["expected_close_date"]
+        )
+    if "company_id" in fields:
+        values["company_id"] = _clean_reference(
+            session, errors, Company, "company_id", fields["company_id"], "company"
+        )
+    if "contact_id" in fields:
+        values["contact_id"] = _clean_reference(
+            session, errors, Contact, "contact_id", fields["contact_id"], "contact"
+        )
+    contact_id = values.get("contact_id", current.contact_id if current else None)
+    company_id = values.get("company_id", current.company_id if current else None)
+    if contact_id is not None and company_id is not None and "contact_id" not in errors:
+        contact = session.get(Contact, contact_id)
+        if contact.company_id not in (None, company_id):
+            errors["contact_id"] = "the contact works for another company"
+    return {name: value for name, value in values.items() if name not in errors}
+
+
+def _clean_reference(
+    session: Session, errors: dict[str, str], model: type, field: str, value: Any, label: str
+) -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or session.get(model, value) is None:
+        errors[field] = f"no such {label} ({value!r})"
+        return None
+    return value
+
+
+def _current_values(deal: Deal) -> dict[str, Any]:
+    return {name: getattr(deal, name) for name in DEAL_FIELDS}
+
+
+def _missing_required(stage: Stage, values: Mapping[str, Any]) -> dict[str, str]:
+    missing = {}
+    for name in stage.required_fields:
+        value = values.get(name)
+        if value is None or value == "" or (name == "amount" and value == 0):
+            missing[name] = f"is required to enter stage {stage.name!r}"
+    return missing
+
+
+def _record_entry(
+    session: Session, actor: Actor, deal: Deal, source: Stage | None, target: Stage, now: datetime
+) -> None:
+    """Write the transition into `target` and create the stage's entry tasks."""
+    session.add(
+        StageTransition(
+            deal_id=deal.id,
+            from_stage_id=source.id if source else None,
+            to_stage_id=target.id,
+            at=now,
+            by_user_id=actor.id,
+        )
+    )
+    for task in target.entry_tasks:
+        session.add(
+            Activity(
+                kind=ActivityKind.TASK,
+                subject=task["title"],
+                deal_id=deal.id,
+                owner_id=deal.owner_id,
+                due_at=now + timedelta(days=int(task["due_days"])),
+                created_at=now,
+            )
+        )
+    session.flush()

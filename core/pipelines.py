@@ -1,0 +1,103 @@
+"""Pipelines and their stages: creation from templates, listing, archiving."""
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core.clock import utcnow
+from core.errors import NotFound, ValidationError
+from core.permissions import Actor, require_role
+from core.templates import TEMPLATES
+from core.validation import clean_text
+from db.models import Pipeline, Role, Stage, StageKind
+
+STAGE_COLORS = ("#4c78a8", "#72b7b2", "#54a24b", "#eeca3b", "#f58518", "#b279a2", "#9d755d")
+WON_COLOR = "#2ca02c"
+LOST_COLOR = "#d62728"
+
+
+@dataclass(frozen=True)
+class StageInfo:
+    id: int
+    name: str
+    position: int
+    kind: StageKind
+    probability: int
+    color: str
+    rot_days: int
+    required_fields: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PipelineInfo:
+    id: int
+    name: str
+    is_archived: bool
+
+
+def create_from_template(
+    session: Session, actor: Actor, template_key: str, language: str = "en", name: str | None = None
+) -> int:
+    require_role(actor, Role.ADMIN, action="create pipelines")
+    template = TEMPLATES.get(template_key)
+    if template is None:
+        raise ValidationError({"template": f"unknown template {template_key!r}"})
+    if language not in ("en", "ru"):
+        raise ValidationError({"language": "must be en or ru"})
+    errors: dict[str, str] = {}
+    pipeline_name = clean_text(errors, "name", name or template.name(language), required=True)
+    if errors:
+        raise ValidationError(errors)
+    taken = session.scalar(select(func.count()).where(func.lower(Pipeline.name) == pipeline_name.lower()))
+    if taken:
+        raise ValidationError({"name": f"a pipeline named {pipeline_name!r} already exists"})
+    pipeline = Pipeline(name=pipeline_name, created_at=utcnow())
+    session.add(pipeline)
+    for position, stage in enumerate(template.stages):
+        color = {StageKind.WON: WON_COLOR, StageKind.LOST: LOST_COLOR}.get(
+            stage.kind, STAGE_COLORS[position % len(STAGE_COLORS)]
+        )
+        pipeline.stages.append(
+            Stage(
+                name=stage.ru if language == "ru" else stage.en,
+                position=position,
+                kind=stage.kind,
+                probability=stage.probability,
+                color=color,
+                rot_days=stage.rot_days,
+                required_fields=[],
+                entry_tasks=[],
+            )
+        )
+    session.flush()
+    return pipeline.id
+
+
+def list_pipelines(session: Session, *, include_archived: bool = False) -> list[PipelineInfo]:
+    query = select(Pipeline).order_by(Pipeline.id)
+    if not include_archived:
+        query = query.where(Pipeline.is_archived.is_(False))
+    return [PipelineInfo(p.id, p.name, p.is_archived) for p in session.scalars(query)]
+
+
+def list_stages(session: Session, pipeline_id: int) -> list[StageInfo]:
+    if session.get(Pipeline, pipeline_id) is None:
+        raise NotFound(f"Pipeline {pipeline_id} does not exist.")
+    stages = session.scalars(
+        select(Stage).where(Stage.pipeline_id == pipeline_id).order_by(Stage.position, Stage.id)
+    )
+    return [
+        StageInfo(
+            s.id, s.name, s.position, s.kind, s.probability, s.color, s.rot_days, tuple(s.required_fields)
+        )
+        for s in stages
+    ]
+
+
+def set_archived(session: Session, actor: Actor, pipeline_id: int, archived: bool) -> None:
+    require_role(actor, Role.ADMIN, action="archive pipelines")
+    pipeline = session.get(Pipeline, pipeline_id)
+    if pipeline is None:
+        raise NotFound(f"Pipeline {pipeline_id} does not exist.")
+    pipeline.is_archived = archived

@@ -1,0 +1,153 @@
+"""Users and teams. Logins are unique case-insensitively; passwords are argon2 hashes."""
+
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core.clock import utcnow
+from core.errors import NotFound, ValidationError
+from core.permissions import Actor, require_role
+from core.validation import clean_text
+from db.models import Role, Team, User
+
+MIN_PASSWORD_LENGTH = 8
+_hasher = PasswordHasher()
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    id: int
+    login: str
+    display_name: str
+    role: Role
+    team_id: int | None
+    is_active: bool
+
+    def as_actor(self) -> Actor:
+        return Actor(id=self.id, role=self.role, team_id=self.team_id)
+
+
+def _info(user: User) -> UserInfo:
+    return UserInfo(user.id, user.login, user.display_name, user.role, user.team_id, user.is_active)
+
+
+def _check_password(errors: dict[str, str], password: object) -> None:
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
+        errors["password"] = f"must be at least {MIN_PASSWORD_LENGTH} characters"
+    elif len(password) > 1024:
+        errors["password"] = "must be at most 1024 characters"
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def create_team(session: Session, actor: Actor, name: str) -> int:
+    require_role(actor, Role.ADMIN, action="create teams")
+    errors: dict[str, str] = {}
+    team_name = clean_text(errors, "name", name, required=True)
+    if errors:
+        raise ValidationError(errors)
+    if find_team(session, team_name):
+        raise ValidationError({"name": f"a team named {team_name!r} already exists"})
+    team = Team(name=team_name)
+    session.add(team)
+    session.flush()
+    return team.id
+
+
+def find_team(session: Session, name: str) -> int | None:
+    return session.scalar(select(Team.id).where(func.lower(Team.name) == name.strip().lower()))
+
+
+def create_user(
+    session: Session,
+    actor: Actor,
+    *,
+    login: str,
+    display_name: str,
+    role: Role | str,
+    password: str,
+    team_id: int | None = None,
+    password_hash: str | None = None,
+) -> int:
+    """Create a user. `password_hash` lets bulk callers (the demo seed) hash a shared password once."""
+    require_role(actor, Role.ADMIN, action="create users")
+    errors: dict[str, str] = {}
+    clean_login = clean_text(errors, "login", login, required=True, max_length=100)
+    clean_name = clean_text(errors, "display_name", display_name, required=True)
+    if password_hash is None:
+        _check_password(errors, password)
+    try:
+        clean_role = Role(role)
+    except ValueError:
+        errors["role"] = f"must be one of {', '.join(r.value for r in Role)}"
+    if team_id is not None and session.get(Team, team_id) is None:
+        errors["team_id"] = f"team {team_id} does not exist"
+    if clean_login and session.scalar(select(User.id).where(User.login == clean_login.lower())):
+        errors["login"] = f"{clean_login!r} is already taken"
+    if errors:
+        raise ValidationError(errors)
+    user = User(
+        login=clean_login.lower(),
+        display_name=clean_name,
+        role=clean_role,
+        team_id=team_id,
+        password_hash=password_hash or hash_password(password),
+        created_at=utcnow(),
+    )
+    session.add(user)
+    session.flush()
+    return user.id
+
+
+def set_password(session: Session, actor: Actor, user_id: int, password: str) -> None:
+    if actor.id != user_id:
+        require_role(actor, Role.ADMIN, action="reset other users' passwords")
+    errors: dict[str, str] = {}
+    _check_password(errors, password)
+    if errors:
+        raise ValidationError(errors)
+    _get(session, user_id).password_hash = hash_password(password)
+
+
+def authenticate(session: Session, login: str, password: str) -> UserInfo | None:
+    """The user whose login and password match and who is active; None otherwise."""
+    user = session.scalar(select(User).where(User.login == (login or "").strip().lower()))
+    if user is None or not user.is_active:
+        return None
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    return _info(user)
+
+
+def get_user(session: Session, user_id: int) -> UserInfo:
+    return _info(_get(session, user_id))
+
+
+def find_user(session: Session, login: str) -> UserInfo:
+    user = session.scalar(select(User).where(User.login == login.strip().lower()))
+    if user is None:
+        raise NotFound(f"No user with login {login!r}.")
+    return _info(user)
+
+
+def list_users(session: Session, *, role: Role | None = None, active_only: bool = True) -> list[UserInfo]:
+    query = select(User).order_by(User.display_name)
+    if role is not None:
+        query = query.where(User.role == role)
+    if active_only:
+        query = query.where(User.is_active.is_(True))
+    return [_info(user) for user in session.scalars(query)]
+
+
+def _get(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"User {user_id} does not exist.")
+    return user

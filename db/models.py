@@ -1,0 +1,268 @@
+"""The domain's tables (SPEC §2): one metadata, one declarative base."""
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from db.types import Money, UTCDateTime
+
+# Alembic needs stable constraint names to alter them later, especially in SQLite batch mode.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Role(enum.StrEnum):
+    MANAGER = "manager"
+    EXECUTIVE = "executive"
+    ADMIN = "admin"
+
+
+class StageKind(enum.StrEnum):
+    OPEN = "open"
+    WON = "won"
+    LOST = "lost"
+
+
+class ActivityKind(enum.StrEnum):
+    CALL = "call"
+    MEETING = "meeting"
+    TASK = "task"
+    EMAIL = "email"
+
+
+def _enum(cls: type[enum.StrEnum], name: str) -> Enum:
+    # Stored as plain strings with a CHECK, so adding a value is a small migration on both databases.
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=16,
+        values_callable=lambda members: [m.value for m in members],
+    )
+
+
+intpk = Annotated[int, mapped_column(primary_key=True)]
+name_str = Annotated[str, mapped_column(String(200))]
+short_str = Annotated[str | None, mapped_column(String(100))]
+created_ts = Annotated[datetime, mapped_column(UTCDateTime())]
+money = Annotated[Decimal, mapped_column(Money(), default=Decimal(0))]
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Team(Base):
+    __tablename__ = "teams"
+
+    id: Mapped[intpk]
+    name: Mapped[name_str] = mapped_column(unique=True)
+
+    members: Mapped[list["User"]] = relationship(back_populates="team")
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[intpk]
+    # Stored lower-cased, so uniqueness is case-insensitive on every database.
+    login: Mapped[str] = mapped_column(String(100), unique=True)
+    display_name: Mapped[name_str]
+    role: Mapped[Role] = mapped_column(_enum(Role, "role"))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
+    is_active: Mapped[bool] = mapped_column(default=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[created_ts]
+
+    team: Mapped[Team | None] = relationship(back_populates="members")
+
+
+class Pipeline(Base):
+    __tablename__ = "pipelines"
+
+    id: Mapped[intpk]
+    name: Mapped[name_str] = mapped_column(unique=True)
+    is_archived: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[created_ts]
+
+    stages: Mapped[list["Stage"]] = relationship(back_populates="pipeline", order_by="Stage.position")
+
+
+class Stage(Base):
+    __tablename__ = "stages"
+    __table_args__ = (
+        CheckConstraint("probability BETWEEN 0 AND 100", name="probability_range"),
+        CheckConstraint("rot_days >= 0", name="rot_days_non_negative"),
+        Index(None, "pipeline_id", "position"),
+    )
+
+    id: Mapped[intpk]
+    pipeline_id: Mapped[int] = mapped_column(ForeignKey("pipelines.id"))
+    name: Mapped[name_str]
+    position: Mapped[int]
+    kind: Mapped[StageKind] = mapped_column(_enum(StageKind, "stage_kind"))
+    probability: Mapped[int] = mapped_column(default=0)
+    color: Mapped[str] = mapped_column(String(7), default="#4c78a8")
+    rot_days: Mapped[int] = mapped_column(default=0)
+    # Deal field names that must be filled before a deal may enter this stage.
+    required_fields: Mapped[list[Any]] = mapped_column(default=list)
+    # Task templates created when a deal enters: [{"title": str, "due_days": int}, ...]
+    entry_tasks: Mapped[list[Any]] = mapped_column(default=list)
+
+    pipeline: Mapped[Pipeline] = relationship(back_populates="stages")
+
+
+class LostReason(Base):
+    __tablename__ = "lost_reasons"
+
+    id: Mapped[intpk]
+    name: Mapped[name_str] = mapped_column(unique=True)
+    is_active: Mapped[bool] = mapped_column(default=True)
+
+
+class Company(Base):
+    __tablename__ = "companies"
+
+    id: Mapped[intpk]
+    name: Mapped[name_str] = mapped_column(index=True)
+    phone: Mapped[short_str]
+    email: Mapped[short_str]
+    created_at: Mapped[created_ts]
+
+
+class Contact(Base):
+    __tablename__ = "contacts"
+
+    id: Mapped[intpk]
+    name: Mapped[name_str]
+    phone: Mapped[short_str]
+    email: Mapped[short_str]
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id"), index=True)
+    created_at: Mapped[created_ts]
+
+
+class Deal(Base):
+    __tablename__ = "deals"
+    __table_args__ = (
+        CheckConstraint("amount >= 0", name="amount_non_negative"),
+        # Cohort funnel: deals of a pipeline created in a period.
+        Index(None, "pipeline_id", "created_at"),
+        # Current pipeline and closed-in-period metrics.
+        Index(None, "pipeline_id", "status", "stage_id"),
+        Index(None, "pipeline_id", "closed_at"),
+        # A manager's own deals.
+        Index(None, "owner_id", "status"),
+    )
+
+    id: Mapped[intpk]
+    title: Mapped[name_str]
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id"))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
+    amount: Mapped[money]
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    pipeline_id: Mapped[int] = mapped_column(ForeignKey("pipelines.id"))
+    stage_id: Mapped[int] = mapped_column(ForeignKey("stages.id"))
+    status: Mapped[StageKind] = mapped_column(_enum(StageKind, "deal_status"))
+    lost_reason_id: Mapped[int | None] = mapped_column(ForeignKey("lost_reasons.id"))
+    lost_comment: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[short_str]
+    region: Mapped[short_str]
+    segment: Mapped[short_str]
+    expected_close_date: Mapped[date | None]
+    created_at: Mapped[created_ts]
+    closed_at: Mapped[datetime | None]
+    # When the deal entered its current stage: the age in stage and rotting start from here.
+    stage_entered_at: Mapped[datetime]
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    stage: Mapped[Stage] = relationship()
+    owner: Mapped[User] = relationship()
+
+    # Every UPDATE carries "WHERE version = <loaded>", so a concurrent save cannot slip through.
+    __mapper_args__ = {"version_id_col": version}
+
+
+class StageTransition(Base):
+    """Append-only stage history: never updated, never deleted."""
+
+    __tablename__ = "stage_transitions"
+    __table_args__ = (
+        Index(None, "deal_id", "at"),
+        Index(None, "to_stage_id", "at"),
+    )
+
+    id: Mapped[intpk]
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id"))
+    from_stage_id: Mapped[int | None] = mapped_column(ForeignKey("stages.id"))
+    to_stage_id: Mapped[int] = mapped_column(ForeignKey("stages.id"))
+    at: Mapped[datetime]
+    by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class Activity(Base):
+    __tablename__ = "activities"
+    __table_args__ = (
+        Index(None, "owner_id", "due_at"),
+        Index(None, "owner_id", "done_at"),
+        Index(None, "deal_id"),
+    )
+
+    id: Mapped[intpk]
+    kind: Mapped[ActivityKind] = mapped_column(_enum(ActivityKind, "activity_kind"))
+    subject: Mapped[name_str]
+    deal_id: Mapped[int | None] = mapped_column(ForeignKey("deals.id"))
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    due_at: Mapped[datetime | None]
+    done_at: Mapped[datetime | None]
+    result: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[created_ts]
+
+
+class Plan(Base):
+    """A monthly target for one manager or one team, optionally for one pipeline."""
+
+    __tablename__ = "plans"
+    __table_args__ = (
+        CheckConstraint("(user_id IS NULL) <> (team_id IS NULL)", name="exactly_one_of_user_or_team"),
+        CheckConstraint(
+            "target_amount >= 0 AND target_count >= 0"
+            " AND (target_calls IS NULL OR target_calls >= 0)"
+            " AND (target_meetings IS NULL OR target_meetings >= 0)",
+            name="targets_non_negative",
+        ),
+        # NULLs are distinct in a UNIQUE constraint, so the scope is spelled out in one column.
+        UniqueConstraint("month", "scope_key"),
+    )
+
+    id: Mapped[intpk]
+    month: Mapped[date]  # the first day of the month
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
+    pipeline_id: Mapped[int | None] = mapped_column(ForeignKey("pipelines.id"))
+    scope_key: Mapped[str] = mapped_column(String(60))
+    target_amount: Mapped[money]
+    target_count: Mapped[int] = mapped_column(default=0)
+    target_calls: Mapped[int | None]
+    target_meetings: Mapped[int | None]

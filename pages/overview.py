@@ -1,0 +1,57 @@
+import streamlit as st
+
+from core import pipelines
+from core.analytics.funnel import current_pipeline
+from db.engine import transaction
+from ui import format, resources
+from ui.charts import current_pipeline_bars
+from ui.i18n import language, t
+
+settings = resources.settings()
+lang = language()
+st.title(t("overview.title"))
+st.caption(t("overview.caption"))
+
+with transaction(resources.engine()) as session:
+    pipeline_list = pipelines.list_pipelines(session)
+    frames = {p.id: current_pipeline(session, p.id) for p in pipeline_list}
+
+if not pipeline_list:
+    st.info(t("overview.empty"))
+    st.stop()
+
+for pipeline in pipeline_list:
+    frame = frames[pipeline.id]
+    with st.container(border=True, key=f"pipeline-{pipeline.id}"):
+        st.subheader(pipeline.name)
+        deals_col, amount_col, weighted_col = st.columns(3)
+        deals_col.metric(t("overview.open_deals"), format.count(frame["deals"].sum(), lang))
+        amount_col.metric(t("overview.amount"), format.money(frame["amount"].sum(), settings.currency, lang))
+        weighted_col.metric(
+            t("overview.weighted"), format.money(frame["weighted_amount"].sum(), settings.currency, lang)
+        )
+        chart_col, table_col = st.columns(2)
+        chart_col.altair_chart(
+            current_pipeline_bars(
+                frame,
+                stage_title=t("column.stage"),
+                amount_title=t("column.amount"),
+                deals_title=t("column.deals"),
+            ),
+            width="stretch",
+        )
+        table_col.dataframe(
+            frame[["stage", "probability", "deals", "amount", "weighted_amount"]],
+            hide_index=True,
+            width="stretch",
+            key=f"overview-table-{pipeline.id}",
+            column_config={
+                "stage": st.column_config.TextColumn(t("column.stage")),
+                "probability": st.column_config.NumberColumn(t("column.probability")),
+                "deals": st.column_config.NumberColumn(t("column.deals")),
+                "amount": st.column_config.NumberColumn(t("column.amount"), format="localized"),
+                "weighted_amount": st.column_config.NumberColumn(
+                    t("column.weighted_amount"), format="localized"
+                ),
+            },
+        )

@@ -1,0 +1,95 @@
+"""Databases for the tests: every service test runs on SQLite and on PostgreSQL.
+
+Migrations run once per database per test session; each test runs inside a transaction that is
+rolled back, with the services' own commits turned into savepoints.
+"""
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from db.engine import make_engine
+from db.migrate import upgrade
+
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
+
+
+def _postgres_unavailable(reason: str) -> None:
+    if REQUIRE_POSTGRES:
+        pytest.fail(f"PostgreSQL is required (REQUIRE_POSTGRES=1) but {reason}", pytrace=False)
+    pytest.skip(f"PostgreSQL tests skipped: {reason}")
+
+
+def new_database(kind: str, tmp_dir) -> tuple[Engine, callable]:
+    """A freshly migrated, empty database of `kind`, and the function that removes it."""
+    if kind == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_dir / f'{uuid.uuid4().hex}.db'}")
+        upgrade(engine)
+        return engine, engine.dispose
+    schema = f"funnel_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except OperationalError as error:
+        admin.dispose()
+        _postgres_unavailable(f"cannot connect to {POSTGRES_URL}: {error.orig}")
+    engine = make_engine(POSTGRES_URL, connect_args={"options": f"-csearch_path={schema}"})
+    upgrade(engine)
+
+    def drop() -> None:
+        engine.dispose()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+    return engine, drop
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def engine(request, tmp_path_factory) -> Iterator[Engine]:
+    engine, drop = new_database(request.param, tmp_path_factory.mktemp("db"))
+    yield engine
+    drop()
+
+
+@pytest.fixture
+def fresh_engine(engine, tmp_path) -> Iterator[Engine]:
+    """An empty database of the same kind, for tests that must commit (concurrency)."""
+    fresh, drop = new_database(engine.dialect.name, tmp_path)
+    yield fresh
+    drop()
+
+
+@pytest.fixture
+def session(engine) -> Iterator[Session]:
+    with engine.connect() as connection:
+        outer = connection.begin()
+        session = Session(bind=connection, join_transaction_mode="create_savepoint")
+        yield session
+        session.close()
+        outer.rollback()
+
+
+DEMO_DEALS = 300
+
+
+@pytest.fixture(scope="session")
+def demo_database_url(tmp_path_factory) -> str:
+    """An SQLite file with a small demo company, shared by the page and browser tests (read-only)."""
+    from core.seed import seed_demo
+    from db.engine import transaction
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    with transaction(engine, write=True) as session:
+        seed_demo(session, deals=DEMO_DEALS, seed=1)
+    engine.dispose()
+    return url

@@ -1,0 +1,115 @@
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
+
+from core.seed import database_is_empty, seed_demo
+from db.models import Activity, Company, Deal, Plan, Stage, StageKind, StageTransition, User
+
+TODAY = date(2026, 11, 23)
+
+
+def figures(session) -> dict:
+    """What a person would compare, by name (PostgreSQL does not roll sequences back, so ids differ)."""
+    stage, to_stage = aliased(Stage), aliased(Stage)
+    return {
+        "deals": session.execute(
+            select(stage.name, Deal.status, User.login, func.count(), func.sum(Deal.amount))
+            .select_from(Deal)
+            .join(stage, stage.id == Deal.stage_id)
+            .join(User, User.id == Deal.owner_id)
+            .group_by(stage.name, Deal.status, User.login)
+            .order_by(stage.name, Deal.status, User.login)
+        ).all(),
+        "transitions": session.execute(
+            select(to_stage.name, func.count())
+            .select_from(StageTransition)
+            .join(to_stage, to_stage.id == StageTransition.to_stage_id)
+            .group_by(to_stage.name)
+            .order_by(to_stage.name)
+        ).all(),
+        "activities": session.execute(
+            select(Activity.kind, func.count(), func.count(Activity.done_at))
+            .group_by(Activity.kind)
+            .order_by(Activity.kind)
+        ).all(),
+        "plans": session.execute(select(func.count(), func.sum(Plan.target_amount))).one(),
+        "companies": session.scalars(select(Company.name).order_by(Company.id).limit(20)).all(),
+        "deal_titles": session.scalars(select(Deal.title).order_by(Deal.created_at).limit(20)).all(),
+    }
+
+
+def seed_and_measure(session, seed: int) -> dict:
+    nested = session.begin_nested()
+    summary = seed_demo(session, deals=400, seed=seed, today=TODAY)
+    result = figures(session) | {"summary": summary}
+    nested.rollback()
+    return result
+
+
+def test_the_same_seed_gives_the_same_figures_and_another_seed_does_not(session):
+    first = seed_and_measure(session, 7)
+    second = seed_and_measure(session, 7)
+    other = seed_and_measure(session, 8)
+
+    assert first == second
+    assert first["deals"] != other["deals"]
+    assert first["summary"].deals == 400
+
+
+def test_seeded_histories_are_consistent(session):
+    summary = seed_demo(session, deals=600, seed=3, today=TODAY)
+    assert summary.transitions == session.scalar(select(func.count()).select_from(StageTransition))
+
+    history: dict[int, list] = {}
+    for deal_id, from_id, to_id, at in session.execute(
+        select(
+            StageTransition.deal_id,
+            StageTransition.from_stage_id,
+            StageTransition.to_stage_id,
+            StageTransition.at,
+        ).order_by(StageTransition.deal_id, StageTransition.at, StageTransition.id)
+    ):
+        history.setdefault(deal_id, []).append((from_id, to_id, at))
+    for deal in session.scalars(select(Deal)):
+        moves = history[deal.id]
+        assert moves[0][0] is None and moves[0][2] == deal.created_at
+        assert all(later[0] == earlier[1] for earlier, later in zip(moves, moves[1:], strict=False))
+        assert [at for _, _, at in moves] == sorted(at for _, _, at in moves)
+        assert moves[-1][1] == deal.stage_id and moves[-1][2] == deal.stage_entered_at
+        assert deal.status == deal.stage.kind
+        if deal.status == StageKind.OPEN:
+            assert deal.closed_at is None and deal.lost_reason_id is None
+        else:
+            assert deal.closed_at == moves[-1][2]
+        assert (deal.lost_reason_id is not None) == (deal.status == StageKind.LOST)
+        assert deal.created_at.date() < TODAY
+
+
+def test_seeded_company_looks_like_a_real_one(session):
+    seed_demo(session, deals=1500, seed=11, today=TODAY)
+
+    by_status = dict(session.execute(select(Deal.status, func.count()).group_by(Deal.status)).all())
+    assert 0.12 < by_status[StageKind.WON] / 1500 < 0.4
+    assert by_status[StageKind.OPEN] > 50
+    reopened = session.scalar(
+        select(func.count())
+        .select_from(StageTransition)
+        .join(Deal, Deal.id == StageTransition.deal_id)
+        .where(StageTransition.from_stage_id.in_(select(Deal.stage_id).where(Deal.status == StageKind.LOST)))
+    )
+    assert reopened > 0
+    assert session.scalar(select(func.count()).select_from(User)) == 14
+    overdue = session.scalar(
+        select(func.count())
+        .select_from(Activity)
+        .where(Activity.done_at.is_(None), Activity.due_at < func.current_timestamp())
+    )
+    assert overdue > 0
+
+
+def test_seed_refuses_a_database_with_data(session, world):
+    assert not database_is_empty(session)
+    with pytest.raises(ValueError, match="empty"):
+        seed_demo(session, deals=10)

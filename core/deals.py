@@ -181,10 +181,12 @@ def move_deal(
     if errors:
         raise ValidationError(errors)
 
+    # Load everything before the first change: a lazy load would autoflush a half-made change,
+    # bumping the version twice.
+    source_stage = deal.stage
     for name, value in values.items():
         setattr(deal, name, value)
     now = utcnow()
-    source_stage = deal.stage
     deal.stage_id = target.id
     deal.stage = target
     deal.status = target.kind

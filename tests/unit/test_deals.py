@@ -319,3 +319,20 @@ def test_managers_see_only_their_own_deals(session, world):
     with pytest.raises(PermissionDenied):
         deals.get_deal(session, world.boris, deal_id)
     assert deals.get_deal(session, world.executive, deal_id).id == deal_id
+
+
+def test_a_move_with_fields_bumps_the_version_once_even_when_the_stage_must_be_loaded(session, world):
+    deal_id = new_deal(session, world)
+    session.expunge_all()  # as after garbage collection: the deal's stage is no longer in the session
+
+    version = deals.move_deal(
+        session,
+        world.anna,
+        deal_id,
+        world.stages["Contracting"],
+        1,
+        fields={"expected_close_date": "2027-01-15", "company_id": world.company_id},
+    )
+
+    assert version == 2
+    assert deals.get_deal(session, world.anna, deal_id).version == 2

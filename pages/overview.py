@@ -30,7 +30,7 @@ for pipeline in pipeline_list:
         weighted_col.metric(
             t("overview.weighted"), format.money(frame["weighted_amount"].sum(), settings.currency, lang)
         )
-        chart_col, table_col = st.columns(2)
+        chart_col, table_col = st.columns([2, 3])
         chart_col.altair_chart(
             current_pipeline_bars(
                 frame,
@@ -41,7 +41,9 @@ for pipeline in pipeline_list:
             width="stretch",
         )
         table_col.dataframe(
-            frame[["stage", "probability", "deals", "amount", "weighted_amount"]],
+            frame[["stage", "probability", "deals", "amount", "weighted_amount"]].round(
+                {"weighted_amount": 0}
+            ),
             hide_index=True,
             width="stretch",
             key=f"overview-table-{pipeline.id}",

@@ -1,17 +1,29 @@
-"""Entrypoint: page config, session state, the page list, run."""
+"""Entrypoint: page config, session state, sign-in gate, the role's pages, run."""
 
 import streamlit as st
 
 from core.settings import LANGUAGES
 from ui import resources
 from ui.i18n import t
-from ui.state import LANGUAGE, init_state
+from ui.navigation import signed_in_navigation, signed_out_navigation
+from ui.session import refresh_signed_in_user
+from ui.sign_in import render_sign_in
+from ui.state import LANGUAGE, clear_for_sign_out, init_state
 
 st.set_page_config(page_title="Sales funnel", page_icon=":material/filter_alt:", layout="wide")
 init_state(resources.settings())
+user = refresh_signed_in_user()
 
-st.sidebar.selectbox(
-    t("sidebar.language"), LANGUAGES, key=LANGUAGE, format_func={"en": "English", "ru": "Русский"}.get
-)
-pages = [st.Page("pages/overview.py", title=t("nav.overview"), icon=":material/dashboard:", default=True)]
-st.navigation(pages).run()
+if user is None:
+    navigation = signed_out_navigation(render_sign_in)
+else:
+    navigation = signed_in_navigation(user)
+    st.sidebar.divider()
+    st.sidebar.caption(t("sidebar.signed_in_as"))
+    # Names are user input: shown as plain text, never as markdown or HTML.
+    st.sidebar.text(f"{user.display_name} · {t(f'role.{user.role.value}')}")
+    if st.sidebar.button(t("sidebar.sign_out"), icon=":material/logout:", key="sign_out"):
+        clear_for_sign_out()
+        st.rerun()
+st.sidebar.selectbox(t("sidebar.language"), LANGUAGES, key=LANGUAGE, format_func={"en": "English", "ru": "Русский"}.get)
+navigation.run()

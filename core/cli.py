@@ -28,7 +28,9 @@ def _parser() -> argparse.ArgumentParser:
     seed.add_argument("--deals", type=int, default=5_000, help="number of deals (default 5000)")
     seed.add_argument("--seed", type=int, default=42, help="random seed; the same seed gives the same data")
     seed.add_argument("--language", choices=LANGUAGES, help="language of pipeline and stage names")
-    seed.add_argument("--if-empty", action="store_true", help="do nothing when the database has data")
+    seed.add_argument(
+        "--if-empty", action="store_true", help="do nothing when the database has data or DEMO_MODE is off"
+    )
 
     user = commands.add_parser("user", help="manage users").add_subparsers(dest="user_command", required=True)
     add = user.add_parser("add", help=f"create a user; the password is read from ${PASSWORD_ENV} or a prompt")
@@ -69,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     engine = make_engine(settings.database_url)
     upgrade(engine)
     try:
-        return _run(args, engine, settings.language)
+        return _run(args, engine, settings.language, settings.demo_mode)
     except DomainError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
@@ -77,11 +79,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         engine.dispose()
 
 
-def _run(args: argparse.Namespace, engine, language: str) -> int:
+def _run(args: argparse.Namespace, engine, language: str, demo_mode: bool) -> int:
     system = Actor.system()
     if args.command == "migrate":
         print("database is up to date")
     elif args.command == "seed":
+        if args.if_empty and not demo_mode:
+            print(
+                "DEMO_MODE is off: not seeding demo users with a known password. Create the first admin with:\n"
+                f"  {PASSWORD_ENV}=... python -m core user add --login admin --name 'Your Name' --role admin"
+            )
+            return 0
         with transaction(engine, write=True) as session:
             if not database_is_empty(session):
                 if args.if_empty:

@@ -11,9 +11,7 @@ from db.models import Company, Contact, Role
 _EDITORS = (Role.MANAGER, Role.ADMIN)
 
 
-def _clean_party(
-    errors: dict[str, str], name: str, phone: str | None, email: str | None
-) -> dict[str, str | None]:
+def _clean_party(errors: dict[str, str], name: str, phone: str | None, email: str | None) -> dict[str, str | None]:
     values = {
         "name": clean_text(errors, "name", name, required=True),
         "phone": clean_text(errors, "phone", phone, max_length=100),

@@ -130,9 +130,7 @@ def create_deal(
     return deal.id
 
 
-def update_deal(
-    session: Session, actor: Actor, deal_id: int, expected_version: int, fields: Mapping[str, Any]
-) -> int:
+def update_deal(session: Session, actor: Actor, deal_id: int, expected_version: int, fields: Mapping[str, Any]) -> int:
     """Edit deal fields; the current stage's required fields must stay filled. Returns the new version."""
     deal = _load_for_write(session, actor, deal_id, expected_version, action="edit this deal")
     errors: dict[str, str] = {}
@@ -175,9 +173,7 @@ def move_deal(
         reason = session.get(LostReason, lost_reason_id) if lost_reason_id is not None else None
         if reason is None or not reason.is_active:
             errors["lost_reason_id"] = "choose why the deal was lost"
-        comment = clean_text(
-            errors, "lost_comment", lost_comment, max_length=MAX_COMMENT_LENGTH, multiline=True
-        )
+        comment = clean_text(errors, "lost_comment", lost_comment, max_length=MAX_COMMENT_LENGTH, multiline=True)
     if errors:
         raise ValidationError(errors)
 
@@ -199,9 +195,7 @@ def move_deal(
     return version
 
 
-def close_won(
-    session: Session, actor: Actor, deal_id: int, expected_version: int, *, amount: Any = None
-) -> int:
+def close_won(session: Session, actor: Actor, deal_id: int, expected_version: int, *, amount: Any = None) -> int:
     """Close a deal won, optionally with its final amount."""
     deal = _get(session, deal_id)
     fields = {} if amount is None else {"amount": amount}
@@ -270,9 +264,7 @@ def reassign_deal(session: Session, actor: Actor, deal_id: int, owner_id: int, e
     _check_owner(session, errors, owner_id)
     if errors:
         raise ValidationError(errors)
-    open_activities = session.scalars(
-        select(Activity).where(Activity.deal_id == deal_id, Activity.done_at.is_(None))
-    )
+    open_activities = session.scalars(select(Activity).where(Activity.deal_id == deal_id, Activity.done_at.is_(None)))
     for activity in open_activities:
         activity.owner_id = owner_id
     deal.owner_id = owner_id
@@ -336,9 +328,7 @@ def _check_version(deal: Deal, expected_version: int) -> None:
         )
 
 
-def _load_for_write(
-    session: Session, actor: Actor, deal_id: int, expected_version: int, *, action: str
-) -> Deal:
+def _load_for_write(session: Session, actor: Actor, deal_id: int, expected_version: int, *, action: str) -> Deal:
     deal = _get(session, deal_id)
     require_owner_or_admin(actor, deal.owner_id, action=action)
     _check_version(deal, expected_version)
@@ -373,9 +363,7 @@ def _first_open_stage(session: Session, pipeline_id: int) -> Stage:
     return _stage_of_kind(session, pipeline_id, StageKind.OPEN)
 
 
-def _pick_open_stage(
-    session: Session, errors: dict[str, str], pipeline_id: int, stage_id: int | None
-) -> Stage | None:
+def _pick_open_stage(session: Session, errors: dict[str, str], pipeline_id: int, stage_id: int | None) -> Stage | None:
     stage = _first_open_stage(session, pipeline_id) if stage_id is None else session.get(Stage, stage_id)
     if stage is None or stage.pipeline_id != pipeline_id or stage.kind != StageKind.OPEN:
         errors["stage_id"] = "a new deal starts in an open stage of its pipeline"
@@ -399,17 +387,11 @@ def _clean_fields(
         if name in fields:
             values[name] = clean_text(errors, name, fields[name], max_length=100)
     if "expected_close_date" in fields:
-        values["expected_close_date"] = clean_date(
-            errors, "expected_close_date", fields["expected_close_date"]
-        )
+        values["expected_close_date"] = clean_date(errors, "expected_close_date", fields["expected_close_date"])
     if "company_id" in fields:
-        values["company_id"] = _clean_reference(
-            session, errors, Company, "company_id", fields["company_id"], "company"
-        )
+        values["company_id"] = _clean_reference(session, errors, Company, "company_id", fields["company_id"], "company")
     if "contact_id" in fields:
-        values["contact_id"] = _clean_reference(
-            session, errors, Contact, "contact_id", fields["contact_id"], "contact"
-        )
+        values["contact_id"] = _clean_reference(session, errors, Contact, "contact_id", fields["contact_id"], "contact")
     contact_id = values.get("contact_id", current.contact_id if current else None)
     company_id = values.get("company_id", current.company_id if current else None)
     if contact_id is not None and company_id is not None and "contact_id" not in errors:

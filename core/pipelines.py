@@ -84,13 +84,9 @@ def list_pipelines(session: Session, *, include_archived: bool = False) -> list[
 def list_stages(session: Session, pipeline_id: int) -> list[StageInfo]:
     if session.get(Pipeline, pipeline_id) is None:
         raise NotFound(f"Pipeline {pipeline_id} does not exist.")
-    stages = session.scalars(
-        select(Stage).where(Stage.pipeline_id == pipeline_id).order_by(Stage.position, Stage.id)
-    )
+    stages = session.scalars(select(Stage).where(Stage.pipeline_id == pipeline_id).order_by(Stage.position, Stage.id))
     return [
-        StageInfo(
-            s.id, s.name, s.position, s.kind, s.probability, s.color, s.rot_days, tuple(s.required_fields)
-        )
+        StageInfo(s.id, s.name, s.position, s.kind, s.probability, s.color, s.rot_days, tuple(s.required_fields))
         for s in stages
     ]
 

@@ -146,9 +146,7 @@ def seed_demo(
             session.scalars(select(Stage).where(Stage.pipeline_id == pipeline_id).order_by(Stage.position))
         )
     _demo_stage_rules(stage_ids["b2b_classic"], language)
-    reason_ids = [
-        lost_reasons.create_lost_reason(session, system, name) for name in DEFAULT_LOST_REASONS[language]
-    ]
+    reason_ids = [lost_reasons.create_lost_reason(session, system, name) for name in DEFAULT_LOST_REASONS[language]]
     company_ids = _create_companies(session, fake, rng, deals)
 
     generator = _DealGenerator(rng, now, managers, stage_ids, reason_ids, company_ids, language)
@@ -289,9 +287,7 @@ class _DealGenerator:
         lost = next(s for s in stages if s.kind == StageKind.LOST)
         manager = rng.choice(self.managers)
         # Skewed toward recent days, so the company looks like it is growing.
-        created = self.now - timedelta(
-            days=HISTORY_DAYS * (1 - math.sqrt(rng.random())), seconds=rng.randrange(86400)
-        )
+        created = self.now - timedelta(days=HISTORY_DAYS * (1 - math.sqrt(rng.random())), seconds=rng.randrange(86400))
         company_id = rng.choice(self.company_ids)
         amount = Decimal(max(100, round(rng.lognormvariate(math.log(profile.median_amount), 0.6), -1)))
         step_rate = profile.overall_win_rate ** (1 / len(open_stages))
@@ -367,9 +363,7 @@ class _DealGenerator:
                     "by_user_id": manager.id,
                 }
             )
-        self._activities(
-            deal_id, manager.id, created, closed_at or self.now, stage.kind == StageKind.OPEN, batch
-        )
+        self._activities(deal_id, manager.id, created, closed_at or self.now, stage.kind == StageKind.OPEN, batch)
 
     def _activities(self, deal_id, owner_id, start, end, is_open, batch):
         rng = self.rng

@@ -15,6 +15,14 @@ from db.models import Role, Team, User
 
 MIN_PASSWORD_LENGTH = 8
 _hasher = PasswordHasher()
+# Verified against when the login is unknown, so a wrong login takes as long as a wrong password.
+_DUMMY_HASH = _hasher.hash("not a real password")
+
+
+@dataclass(frozen=True)
+class TeamInfo:
+    id: int
+    name: str
 
 
 @dataclass(frozen=True)
@@ -117,13 +125,71 @@ def set_password(session: Session, actor: Actor, user_id: int, password: str) ->
 def authenticate(session: Session, login: str, password: str) -> UserInfo | None:
     """The user whose login and password match and who is active; None otherwise."""
     user = session.scalar(select(User).where(User.login == (login or "").strip().lower()))
-    if user is None or not user.is_active:
-        return None
     try:
-        _hasher.verify(user.password_hash, password)
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
         return None
+    if user is None or not user.is_active:
+        return None
     return _info(user)
+
+
+def has_users(session: Session) -> bool:
+    return session.scalar(select(User.id).limit(1)) is not None
+
+
+def active_user(session: Session, user_id: int) -> UserInfo | None:
+    """The user as stored now, or None when deactivated or gone: a signed-in session re-checks this."""
+    user = session.get(User, user_id)
+    return _info(user) if user is not None and user.is_active else None
+
+
+def update_user(
+    session: Session,
+    actor: Actor,
+    user_id: int,
+    *,
+    display_name: str,
+    role: Role | str,
+    team_id: int | None,
+    is_active: bool,
+) -> None:
+    """Change a user's name, role, team and active flag. The last active admin stays an active admin."""
+    require_role(actor, Role.ADMIN, action="edit users")
+    user = _get(session, user_id)
+    errors: dict[str, str] = {}
+    clean_name = clean_text(errors, "display_name", display_name, required=True)
+    try:
+        clean_role = Role(role)
+    except ValueError:
+        errors["role"] = f"must be one of {', '.join(r.value for r in Role)}"
+        clean_role = user.role
+    if team_id is not None and session.get(Team, team_id) is None:
+        errors["team_id"] = f"team {team_id} does not exist"
+    stays_admin = clean_role == Role.ADMIN and is_active
+    if user.role == Role.ADMIN and user.is_active and not stays_admin and _other_active_admins(session, user_id) == 0:
+        field = "is_active" if not is_active else "role"
+        errors[field] = "the last active admin must stay an active admin; make someone else admin first"
+    if errors:
+        raise ValidationError(errors)
+    user.display_name, user.role, user.team_id, user.is_active = (
+        clean_name,
+        clean_role,
+        team_id,
+        bool(is_active),
+    )
+
+
+def _other_active_admins(session: Session, user_id: int) -> int:
+    return session.scalar(
+        select(func.count())
+        .select_from(User)
+        .where(User.role == Role.ADMIN, User.is_active.is_(True), User.id != user_id)
+    )
+
+
+def list_teams(session: Session) -> list[TeamInfo]:
+    return [TeamInfo(team.id, team.name) for team in session.scalars(select(Team).order_by(Team.name))]
 
 
 def get_user(session: Session, user_id: int) -> UserInfo:

@@ -99,6 +99,20 @@ class User(Base):
     team: Mapped[Team | None] = relationship(back_populates="members")
 
 
+class LoginAttempt(Base):
+    """Failed sign-ins in a row per login, kept in the database so a lock holds across app instances.
+
+    Keyed by the login as typed (lower-cased), whether or not such a user exists, so a lock never
+    tells anyone which logins are real.
+    """
+
+    __tablename__ = "login_attempts"
+
+    login: Mapped[str] = mapped_column(String(100), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
+
+
 class Pipeline(Base):
     __tablename__ = "pipelines"
 

@@ -7,6 +7,7 @@ rolled back, with the services' own commits turned into savepoints.
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
@@ -78,11 +79,35 @@ def session(engine) -> Iterator[Session]:
 
 
 DEMO_DEALS = 300
+DEMO_PASSWORD = "demo-pass"
+# A user and a deal whose names are markup: every page must show them as plain text.
+HOSTILE_LOGIN = "mallory"
+HOSTILE_NAME = "<script>alert(1)</script> Mallory"
+HOSTILE_TITLE = "<img src=x onerror=alert(1)> Deal"
+
+
+def _add_hostile_records(session) -> None:
+    from core import deals, pipelines, users
+    from core.permissions import Actor
+    from db.models import Role
+
+    user_id = users.create_user(
+        session,
+        Actor.system(),
+        login=HOSTILE_LOGIN,
+        display_name=HOSTILE_NAME,
+        role=Role.MANAGER,
+        password=DEMO_PASSWORD,
+    )
+    first_pipeline = pipelines.list_pipelines(session)[0].id
+    deals.create_deal(
+        session, Actor(user_id, Role.MANAGER), pipeline_id=first_pipeline, fields={"title": HOSTILE_TITLE, "amount": 1}
+    )
 
 
 @pytest.fixture(scope="session")
 def demo_database_url(tmp_path_factory) -> str:
-    """An SQLite file with a small demo company, shared by the page and browser tests (read-only)."""
+    """An SQLite file with a small demo company, shared by the page and browser tests."""
     from core.seed import seed_demo
     from db.engine import transaction
 
@@ -91,5 +116,32 @@ def demo_database_url(tmp_path_factory) -> str:
     upgrade(engine)
     with transaction(engine, write=True) as session:
         seed_demo(session, deals=DEMO_DEALS, seed=1)
+        _add_hostile_records(session)
     engine.dispose()
     return url
+
+
+@pytest.fixture
+def writable_demo_url(demo_database_url, tmp_path) -> str:
+    """A private copy of the demo database, for a test that writes."""
+    import shutil
+
+    source = Path(demo_database_url.removeprefix("sqlite:///"))
+    copy = tmp_path / "demo-copy.db"
+    engine = make_engine(demo_database_url)
+    with engine.connect() as connection:  # fold the WAL into the file before copying it
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    shutil.copy(source, copy)
+    return f"sqlite:///{copy}"
+
+
+def user_id_of(url: str, login: str) -> int:
+    from core import users
+    from db.engine import transaction
+
+    engine = make_engine(url)
+    with transaction(engine) as session:
+        user_id = users.find_user(session, login).id
+    engine.dispose()
+    return user_id

@@ -4,14 +4,10 @@ import altair as alt
 import pandas as pd
 
 
-def current_pipeline_bars(
-    frame: pd.DataFrame, *, stage_title: str, amount_title: str, deals_title: str
-) -> alt.Chart:
+def current_pipeline_bars(frame: pd.DataFrame, *, stage_title: str, amount_title: str, deals_title: str) -> alt.Chart:
     """Horizontal bars of open amount per stage, in pipeline order, each in its stage's color."""
     order = frame.sort_values("position")["stage"].tolist()
-    base = alt.Chart(frame).encode(
-        y=alt.Y("stage:N", sort=order, title=stage_title, axis=alt.Axis(labelLimit=220))
-    )
+    base = alt.Chart(frame).encode(y=alt.Y("stage:N", sort=order, title=stage_title, axis=alt.Axis(labelLimit=220)))
     bars = base.mark_bar().encode(
         x=alt.X("amount:Q", title=amount_title),
         color=alt.Color("color:N", scale=None),

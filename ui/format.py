@@ -15,3 +15,11 @@ def money(value: float | Decimal, currency: str, language: str) -> str:
 def count(value: int, language: str) -> str:
     text = f"{int(value):,}"
     return text.replace(",", NARROW_NBSP) if language == "ru" else text
+
+
+_MARKDOWN_SPECIALS = "\\`*_{}[]()#+-.!|<>~$"
+
+
+def plain(text: object) -> str:
+    """User-entered text made safe to place inside markdown: shown literally, never interpreted."""
+    return "".join(f"\\{char}" if char in _MARKDOWN_SPECIALS else char for char in str(text))

@@ -4,7 +4,8 @@ import pandas as pd
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from db.models import Deal, Stage, StageKind
+from core.permissions import Actor
+from db.models import Deal, Role, Stage, StageKind
 
 CURRENT_PIPELINE_COLUMNS = [
     "stage_id",
@@ -18,11 +19,14 @@ CURRENT_PIPELINE_COLUMNS = [
 ]
 
 
-def current_pipeline(session: Session, pipeline_id: int) -> pd.DataFrame:
-    """The open deals now in each open stage: count, amount, and amount × stage probability."""
-    open_deals = and_(
-        Deal.pipeline_id == pipeline_id, Deal.status == StageKind.OPEN, Deal.stage_id == Stage.id
-    )
+def current_pipeline(session: Session, actor: Actor, pipeline_id: int) -> pd.DataFrame:
+    """The open deals now in each open stage: count, amount, and amount × stage probability.
+
+    A manager sees their own deals; executives and admins see everyone's.
+    """
+    open_deals = and_(Deal.pipeline_id == pipeline_id, Deal.status == StageKind.OPEN, Deal.stage_id == Stage.id)
+    if actor.role == Role.MANAGER:
+        open_deals = and_(open_deals, Deal.owner_id == actor.id)
     rows = session.execute(
         select(
             Stage.id,

@@ -12,11 +12,24 @@ from pathlib import Path
 from urllib.error import URLError
 
 import pytest
+from playwright.sync_api import expect
+
+from tests.conftest import DEMO_PASSWORD
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 REQUIRE_BROWSER = os.environ.get("REQUIRE_BROWSER") == "1"
 READY = "[data-testid='stApp'][data-test-script-state='notRunning']"
+# Counts the script runs that finish, so a test can wait for the run its click started.
+COUNT_RUNS = """() => {
+  const app = document.querySelector("[data-testid='stApp']");
+  window.finishedRuns = 0;
+  new MutationObserver(() => {
+    if (app.dataset.testScriptState === "notRunning") window.finishedRuns += 1;
+  }).observe(app, {attributes: true, attributeFilter: ["data-test-script-state"]});
+}"""
+# Streamlit reruns the script after each action; give a busy 2-core machine time.
+expect.set_options(timeout=20_000)
 
 
 @pytest.fixture(scope="session")
@@ -88,8 +101,13 @@ def start_streamlit(database_url: str, log_path: Path) -> tuple[subprocess.Popen
 
 
 @pytest.fixture(scope="session")
-def app_url(demo_database_url, tmp_path_factory) -> Iterator[str]:
-    process, url = start_streamlit(demo_database_url, tmp_path_factory.mktemp("streamlit") / "server.log")
+def app_log(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("streamlit") / "server.log"
+
+
+@pytest.fixture(scope="session")
+def app_url(demo_database_url, app_log) -> Iterator[str]:
+    process, url = start_streamlit(demo_database_url, app_log)
     yield url
     process.terminate()
     process.wait(10)
@@ -102,6 +120,27 @@ def open_app(page, app_url):
     def _open(path: str = "/"):
         page.goto(f"{app_url}{path}")
         page.wait_for_selector(READY, timeout=60_000)
+        page.evaluate(COUNT_RUNS)
         return page
 
     return _open
+
+
+def click_and_wait(page, locator) -> None:
+    """Click, then wait until the script run that the click started has finished."""
+    finished = page.evaluate("window.finishedRuns")
+    locator.click()
+    page.wait_for_function("n => window.finishedRuns > n", arg=finished, timeout=60_000)
+
+
+def sign_in(page, login: str, password: str = DEMO_PASSWORD):
+    page.get_by_role("textbox", name="Login").fill(login)
+    page.get_by_role("textbox", name="Password").fill(password)
+    click_and_wait(page, page.get_by_role("button", name="Sign in"))
+    return page
+
+
+def menu(page) -> list[str]:
+    """The sidebar menu's page names (without the icons' ligature text)."""
+    links = page.locator("[data-testid='stSidebar'] [data-testid='stPageLink']").all_inner_texts()
+    return [text.split("\n")[-1] for text in links]

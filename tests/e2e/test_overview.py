@@ -1,20 +1,22 @@
 from playwright.sync_api import expect
 
-from core import pipelines
+from core import pipelines, users
 from core.analytics.funnel import current_pipeline
 from db.engine import make_engine, transaction
+from tests.e2e.conftest import sign_in
 
 
 def test_overview_shows_the_three_demo_pipelines_in_chromium(open_app, demo_database_url, tmp_path):
-    page = open_app("/")
+    page = sign_in(open_app("/"), "ceo")
 
+    expect(page.get_by_role("heading", name="Pipelines overview")).to_be_visible()
     engine = make_engine(demo_database_url)
     with transaction(engine) as session:
+        ceo = users.find_user(session, "ceo").as_actor()
         expected = {
-            p: int(current_pipeline(session, p.id)["deals"].sum()) for p in pipelines.list_pipelines(session)
+            p: int(current_pipeline(session, ceo, p.id)["deals"].sum()) for p in pipelines.list_pipelines(session)
         }
     engine.dispose()
-    expect(page.get_by_role("heading", name="Pipelines overview")).to_be_visible()
     assert len(expected) == 3
     for pipeline, open_deals in expected.items():
         section = page.locator(f".st-key-pipeline-{pipeline.id}")

@@ -13,9 +13,7 @@ from core.errors import ValidationError
 from db.models import Base, Deal
 
 # Each example runs inside a savepoint of the test's transaction, rolled back after it.
-EXAMPLES = settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+EXAMPLES = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 amounts = st.one_of(
     st.decimals(allow_nan=True, allow_infinity=True),
@@ -28,9 +26,7 @@ amounts = st.one_of(
 titles = st.one_of(
     st.text(max_size=300),
     st.integers(min_value=1, max_value=10_240).map(lambda n: "x" * n),  # up to 10 kB
-    st.sampled_from(
-        ["", "   ", "a\x00b", "tab\there", "'; DROP TABLE deals; --", "Robert'); --", "\u202eevil"]
-    ),
+    st.sampled_from(["", "   ", "a\x00b", "tab\there", "'; DROP TABLE deals; --", "Robert'); --", "\u202eevil"]),
 )
 dates = st.dates(min_value=date(1, 1, 1), max_value=date(9999, 12, 31))
 

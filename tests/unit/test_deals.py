@@ -122,9 +122,7 @@ def test_closing_lost_needs_a_reason(session, world):
 def test_close_lost_then_reopen_returns_to_the_stage_it_was_lost_from(session, world):
     deal_id = new_deal(session, world)
     deals.move_deal(session, world.anna, deal_id, world.stages["Presentation"], 1)
-    deals.close_lost(
-        session, world.anna, deal_id, 2, lost_reason_id=world.reason_id, lost_comment="Budget cut"
-    )
+    deals.close_lost(session, world.anna, deal_id, 2, lost_reason_id=world.reason_id, lost_comment="Budget cut")
     lost = deals.get_deal(session, world.anna, deal_id)
     assert (lost.status, lost.lost_reason_id, lost.lost_comment) == (
         StageKind.LOST,
@@ -225,9 +223,7 @@ def test_two_sessions_saving_the_same_version_concurrently(fresh_engine):
             password_hash="x",
         )
         anna = Actor(anna_id, Role.MANAGER)
-        deal_id = deals.create_deal(
-            session, anna, pipeline_id=pipeline_id, fields={"title": "Race", "amount": 1}
-        )
+        deal_id = deals.create_deal(session, anna, pipeline_id=pipeline_id, fields={"title": "Race", "amount": 1})
 
     first_has_written = threading.Event()
     results: dict[str, object] = {}

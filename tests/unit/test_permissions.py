@@ -44,16 +44,12 @@ WRITES = [
     (
         "create a deal",
         {"anna", "boris", "admin"},
-        lambda s, w, a: deals.create_deal(
-            s, a, pipeline_id=w.pipeline_id, fields={"title": "x"}, owner_id=a.id
-        ),
+        lambda s, w, a: deals.create_deal(s, a, pipeline_id=w.pipeline_id, fields={"title": "x"}, owner_id=a.id),
     ),
     (
         "create a deal for Anna",
         {"anna", "admin"},
-        lambda s, w, a: deals.create_deal(
-            s, a, pipeline_id=w.pipeline_id, fields={"title": "x"}, owner_id=w.anna.id
-        ),
+        lambda s, w, a: deals.create_deal(s, a, pipeline_id=w.pipeline_id, fields={"title": "x"}, owner_id=w.anna.id),
     ),
     (
         "log a call on Anna's deal",
@@ -113,6 +109,13 @@ WRITES = [
         ),
     ),
     ("create a team", {"admin"}, lambda s, w, a: users.create_team(s, a, "South")),
+    (
+        "edit a user",
+        {"admin"},
+        lambda s, w, a: users.update_user(
+            s, a, w.boris.id, display_name="B", role="manager", team_id=None, is_active=False
+        ),
+    ),
     (
         "reset Anna's password",
         {"admin", "anna"},

@@ -77,9 +77,7 @@ def test_logins_are_unique_case_insensitively_and_authenticate(session, world):
 
 def test_user_fields_are_validated_together(session, world):
     with pytest.raises(ValidationError) as error:
-        users.create_user(
-            session, world.admin, login="", display_name="", role="boss", password="short", team_id=12345
-        )
+        users.create_user(session, world.admin, login="", display_name="", role="boss", password="short", team_id=12345)
     assert set(error.value.errors) == {"login", "display_name", "role", "password", "team_id"}
 
 

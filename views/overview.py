@@ -3,18 +3,20 @@ import streamlit as st
 from core import pipelines
 from core.analytics.funnel import current_pipeline
 from db.engine import transaction
-from ui import format, resources
+from db.models import Role
+from ui import format, resources, session
 from ui.charts import current_pipeline_bars
 from ui.i18n import language, t
 
 settings = resources.settings()
 lang = language()
+actor = session.actor()
 st.title(t("overview.title"))
-st.caption(t("overview.caption"))
+st.caption(t("overview.caption_own" if actor.role == Role.MANAGER else "overview.caption"))
 
-with transaction(resources.engine()) as session:
-    pipeline_list = pipelines.list_pipelines(session)
-    frames = {p.id: current_pipeline(session, p.id) for p in pipeline_list}
+with transaction(resources.engine()) as db:
+    pipeline_list = pipelines.list_pipelines(db)
+    frames = {p.id: current_pipeline(db, actor, p.id) for p in pipeline_list}
 
 if not pipeline_list:
     st.info(t("overview.empty"))
@@ -41,9 +43,7 @@ for pipeline in pipeline_list:
             width="stretch",
         )
         table_col.dataframe(
-            frame[["stage", "probability", "deals", "amount", "weighted_amount"]].round(
-                {"weighted_amount": 0}
-            ),
+            frame[["stage", "probability", "deals", "amount", "weighted_amount"]].round({"weighted_amount": 0}),
             hide_index=True,
             width="stretch",
             key=f"overview-table-{pipeline.id}",
@@ -52,8 +52,6 @@ for pipeline in pipeline_list:
                 "probability": st.column_config.NumberColumn(t("column.probability")),
                 "deals": st.column_config.NumberColumn(t("column.deals")),
                 "amount": st.column_config.NumberColumn(t("column.amount"), format="localized"),
-                "weighted_amount": st.column_config.NumberColumn(
-                    t("column.weighted_amount"), format="localized"
-                ),
+                "weighted_amount": st.column_config.NumberColumn(t("column.weighted_amount"), format="localized"),
             },
         )

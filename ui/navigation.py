@@ -1,0 +1,66 @@
+"""The pages, who may open them, and the menu built from the signed-in user's role."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import streamlit as st
+
+from core.users import UserInfo
+from db.models import Role
+from ui.i18n import t
+
+EVERYONE = frozenset(Role)
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    script: str
+    url_path: str
+    title_key: str
+    icon: str
+    roles: frozenset[Role]
+    default: bool = False
+
+
+PAGES = (
+    PageSpec("views/overview.py", "overview", "nav.overview", ":material/dashboard:", EVERYONE, default=True),
+    PageSpec("views/users.py", "users", "nav.users", ":material/group:", frozenset({Role.ADMIN})),
+)
+
+
+def _stand_in(render: Callable[[], None], spec: PageSpec) -> st.Page:
+    """A page served at `spec`'s address that renders something else (sign-in, "not permitted")."""
+    return st.Page(render, title=t(spec.title_key), url_path=spec.url_path, default=spec.default)
+
+
+def signed_out_navigation(render_sign_in: Callable[[], None]):
+    """Every address shows the sign-in form, and after sign-in the page that was asked for."""
+    return st.navigation([_stand_in(render_sign_in, spec) for spec in PAGES], position="hidden")
+
+
+def signed_in_navigation(user: UserInfo):
+    """The role's pages in the menu; any other page's address answers "not permitted"."""
+    allowed, pages = [], []
+    for spec in PAGES:
+        if user.role in spec.roles:
+            page = st.Page(
+                spec.script,
+                title=t(spec.title_key),
+                icon=spec.icon,
+                url_path=spec.url_path,
+                default=spec.default,
+            )
+            allowed.append(page)
+        else:
+            page = _stand_in(_not_permitted, spec)
+        pages.append(page)
+    navigation = st.navigation(pages, position="hidden")  # registers the pages the menu links to
+    for page in allowed:
+        st.sidebar.page_link(page)
+    return navigation
+
+
+def _not_permitted() -> None:
+    st.title(t("not_permitted.title"))
+    st.error(t("not_permitted.body"))
+    st.page_link(PAGES[0].script, label=t("not_permitted.back"), icon=":material/arrow_back:")

@@ -2,8 +2,11 @@
 
 from datetime import datetime
 
+import pandas as pd
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core import deals
 from core.clock import utcnow
 from core.errors import NotFound, ValidationError
 from core.permissions import Actor, require_owner_or_admin
@@ -119,3 +122,25 @@ def _get_for_write(session: Session, actor: Actor, activity_id: int, *, action: 
         raise NotFound(f"Activity {activity_id} does not exist.")
     require_owner_or_admin(actor, activity.owner_id, action=action)
     return activity
+
+
+ACTIVITY_COLUMNS = ["id", "kind", "subject", "due_at", "done_at", "result", "owner_id"]
+
+
+def deal_activities(session: Session, actor: Actor, deal_id: int) -> pd.DataFrame:
+    """A deal's activities: the ones to do first (by due time), then the done ones, latest first."""
+    deals.get_deal(session, actor, deal_id)  # the same visibility as the deal itself
+    rows = session.execute(
+        select(
+            Activity.id,
+            Activity.kind,
+            Activity.subject,
+            Activity.due_at,
+            Activity.done_at,
+            Activity.result,
+            Activity.owner_id,
+        )
+        .where(Activity.deal_id == deal_id)
+        .order_by(Activity.done_at.is_not(None), Activity.due_at, Activity.done_at.desc(), Activity.id)
+    ).all()
+    return pd.DataFrame(rows, columns=ACTIVITY_COLUMNS)

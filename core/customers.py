@@ -1,5 +1,6 @@
 """Companies and contacts: the customer side of a deal."""
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.clock import utcnow
@@ -56,3 +57,24 @@ def create_contact(
     session.add(contact)
     session.flush()
     return contact.id
+
+
+def search_companies(session: Session, text: str, *, limit: int = 20) -> list[tuple[int, str]]:
+    """Companies whose name contains `text` (case-insensitive), for a pick list."""
+    query = select(Company.id, Company.name).order_by(Company.name, Company.id).limit(limit)
+    if text.strip():
+        query = query.where(func.lower(Company.name).contains(text.strip().lower(), autoescape=True))
+    return [tuple(row) for row in session.execute(query)]
+
+
+def company_contacts(session: Session, company_id: int | None) -> list[tuple[int, str]]:
+    if company_id is None:
+        return []
+    query = select(Contact.id, Contact.name).where(Contact.company_id == company_id).order_by(Contact.name)
+    return [tuple(row) for row in session.execute(query)]
+
+
+def names(session: Session, company_id: int | None, contact_id: int | None) -> tuple[str | None, str | None]:
+    company = session.get(Company, company_id) if company_id is not None else None
+    contact = session.get(Contact, contact_id) if contact_id is not None else None
+    return (company.name if company else None, contact.name if contact else None)

@@ -24,6 +24,7 @@ class PageSpec:
 
 PAGES = (
     PageSpec("views/overview.py", "overview", "nav.overview", ":material/dashboard:", EVERYONE, default=True),
+    PageSpec("views/deals.py", "deals", "nav.deals", ":material/handshake:", EVERYONE),
     PageSpec("views/users.py", "users", "nav.users", ":material/group:", frozenset({Role.ADMIN})),
 )
 

@@ -12,11 +12,23 @@ SIGN_IN_LOGIN = "sign_in_login"
 SIGN_IN_PASSWORD = "sign_in_password"
 USERS_EDITED_ID = "users_edited_id"
 
+DEALS_PIPELINE = "deals_pipeline"
+DEALS_PAGE = "deals_page"
+DEALS_SELECTED_ID = "deals_selected_id"
+DEALS_MOVE_TARGET = "deals_move_target"  # a stage chosen on the board or a quick action, for the move step
+DEALS_GRID_NONCE = "deals_grid_nonce"  # a new grid after each edit, redrawn from the database
+DEALS_LAST_GRID_EVENT = "deals_last_grid_event"
+DEALS_GRID_MESSAGE = "deals_grid_message"  # why the last grid edit was refused, shown after the redraw
+
 
 def init_state(settings: Settings) -> None:
     st.session_state.setdefault(LANGUAGE, settings.language)
     st.session_state.setdefault(USER_ID, None)
     st.session_state.setdefault(USER, None)
+    st.session_state.setdefault(DEALS_PAGE, 0)
+    st.session_state.setdefault(DEALS_SELECTED_ID, None)
+    st.session_state.setdefault(DEALS_GRID_NONCE, 0)
+    st.session_state.setdefault(DEALS_LAST_GRID_EVENT, 0)
 
 
 def clear_for_sign_out() -> None:

@@ -2,6 +2,7 @@ import streamlit as st
 
 from core import pipelines
 from core.analytics.funnel import current_pipeline
+from core.filters import DealFilter
 from db.engine import transaction
 from db.models import Role
 from ui import format, resources, session
@@ -16,7 +17,7 @@ st.caption(t("overview.caption_own" if actor.role == Role.MANAGER else "overview
 
 with transaction(resources.engine()) as db:
     pipeline_list = pipelines.list_pipelines(db)
-    frames = {p.id: current_pipeline(db, actor, p.id) for p in pipeline_list}
+    frames = {p.id: current_pipeline(db, actor, DealFilter(p.id)) for p in pipeline_list}
 
 if not pipeline_list:
     st.info(t("overview.empty"))

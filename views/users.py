@@ -2,11 +2,11 @@ import pandas as pd
 import streamlit as st
 
 from core import users
-from core.errors import DomainError, ValidationError
 from db.engine import transaction
 from db.models import Role
 from ui import resources, session
-from ui.i18n import field_errors, t
+from ui.actions import perform
+from ui.i18n import t
 from ui.state import USERS_EDITED_ID
 
 actor = session.actor()
@@ -15,18 +15,7 @@ st.title(t("users.title"))
 
 
 def run_action(action, success: str) -> bool:
-    """Run one write in its own transaction; show what went wrong in the user's words."""
-    try:
-        with transaction(engine, write=True) as db:
-            action(db)
-    except ValidationError as error:
-        st.error(field_errors(error))
-        return False
-    except DomainError as error:
-        st.error(t("error.permission", message=str(error)))
-        return False
-    st.toast(success, icon=":material/check:")
-    return True
+    return perform(action, success=success).ok
 
 
 with transaction(engine) as db:

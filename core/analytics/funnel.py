@@ -1,11 +1,15 @@
 """Funnel metrics (SPEC §3), aggregated in the database."""
 
+from datetime import datetime
+
 import pandas as pd
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
+from core.clock import utcnow
+from core.filters import DealFilter, deal_conditions
 from core.permissions import Actor
-from db.models import Deal, Role, Stage, StageKind
+from db.models import Deal, Stage, StageKind
 
 CURRENT_PIPELINE_COLUMNS = [
     "stage_id",
@@ -19,14 +23,15 @@ CURRENT_PIPELINE_COLUMNS = [
 ]
 
 
-def current_pipeline(session: Session, actor: Actor, pipeline_id: int) -> pd.DataFrame:
+def current_pipeline(
+    session: Session, actor: Actor, deal_filter: DealFilter, *, now: datetime | None = None
+) -> pd.DataFrame:
     """The open deals now in each open stage: count, amount, and amount × stage probability.
 
-    A manager sees their own deals; executives and admins see everyone's.
+    A manager sees their own deals; executives and admins see everyone's (or the owners filtered).
     """
-    open_deals = and_(Deal.pipeline_id == pipeline_id, Deal.status == StageKind.OPEN, Deal.stage_id == Stage.id)
-    if actor.role == Role.MANAGER:
-        open_deals = and_(open_deals, Deal.owner_id == actor.id)
+    conditions = deal_conditions(session, actor, deal_filter, now or utcnow())
+    open_deals = and_(Deal.status == StageKind.OPEN, Deal.stage_id == Stage.id, *conditions)
     rows = session.execute(
         select(
             Stage.id,
@@ -38,7 +43,7 @@ def current_pipeline(session: Session, actor: Actor, pipeline_id: int) -> pd.Dat
             func.coalesce(func.sum(Deal.amount), 0),
         )
         .outerjoin(Deal, open_deals)
-        .where(Stage.pipeline_id == pipeline_id, Stage.kind == StageKind.OPEN)
+        .where(Stage.pipeline_id == deal_filter.pipeline_id, Stage.kind == StageKind.OPEN)
         .group_by(Stage.id, Stage.name, Stage.position, Stage.probability, Stage.color)
         .order_by(Stage.position, Stage.id)
     ).all()

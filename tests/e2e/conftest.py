@@ -133,6 +133,15 @@ def click_and_wait(page, locator) -> None:
     page.wait_for_function("n => window.finishedRuns > n", arg=finished, timeout=60_000)
 
 
+def runs_finished(page) -> int:
+    return page.evaluate("window.finishedRuns")
+
+
+def wait_for_run_after(page, finished: int) -> None:
+    page.wait_for_function("n => window.finishedRuns > n", arg=finished, timeout=60_000)
+    page.wait_for_selector(READY, timeout=60_000)
+
+
 def sign_in(page, login: str, password: str = DEMO_PASSWORD):
     page.get_by_role("textbox", name="Login").fill(login)
     page.get_by_role("textbox", name="Password").fill(password)

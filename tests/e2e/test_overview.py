@@ -2,6 +2,7 @@ from playwright.sync_api import expect
 
 from core import pipelines, users
 from core.analytics.funnel import current_pipeline
+from core.filters import DealFilter
 from db.engine import make_engine, transaction
 from tests.e2e.conftest import sign_in
 
@@ -14,7 +15,8 @@ def test_overview_shows_the_three_demo_pipelines_in_chromium(open_app, demo_data
     with transaction(engine) as session:
         ceo = users.find_user(session, "ceo").as_actor()
         expected = {
-            p: int(current_pipeline(session, ceo, p.id)["deals"].sum()) for p in pipelines.list_pipelines(session)
+            p: int(current_pipeline(session, ceo, DealFilter(p.id))["deals"].sum())
+            for p in pipelines.list_pipelines(session)
         }
     engine.dispose()
     assert len(expected) == 3

@@ -4,13 +4,13 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import HOSTILE_LOGIN, HOSTILE_NAME
+from tests.conftest import HOSTILE_LOGIN, HOSTILE_NAME, HOSTILE_TITLE
 from tests.e2e.conftest import menu, sign_in
 
 MENUS = {
-    "admin": (["Overview", "Users"], "Alice Admin · admin"),
-    "ceo": (["Overview"], "Victor Chief · executive"),
-    "anna": (["Overview"], "Anna Ivanova · manager"),
+    "admin": (["Overview", "Deals", "Users"], "Alice Admin · admin"),
+    "ceo": (["Overview", "Deals"], "Victor Chief · executive"),
+    "anna": (["Overview", "Deals"], "Anna Ivanova · manager"),
 }
 
 
@@ -77,6 +77,12 @@ def test_markup_in_names_and_titles_stays_plain_text_on_every_page(open_app):
     sign_in(page, HOSTILE_LOGIN)
     expect(page.get_by_text(f"{HOSTILE_NAME} · manager")).to_be_visible()
     expect(page.get_by_role("heading", name="Pipelines overview")).to_be_visible()
+    page.get_by_role("link", name="Deals").click()
+    grid = page.frame_locator("iframe[title='st_aggrid.AgGrid.agGrid']")
+    expect(grid.locator("[col-id='title']", has_text=HOSTILE_TITLE)).to_have_text(HOSTILE_TITLE)
+    page.get_by_role("tab", name="Board").click()
+    expect(page.get_by_text(HOSTILE_TITLE)).to_be_visible()
+    assert grid.locator("img").count() == 0
     page.get_by_role("button", name="Sign out").click()
     sign_in(page, "admin")
     page.get_by_role("link", name="Users").click()

@@ -2,6 +2,7 @@ import pytest
 
 from core import pipelines, users
 from core.analytics.funnel import current_pipeline
+from core.filters import DealFilter
 from db.engine import make_engine, transaction
 from tests.conftest import HOSTILE_LOGIN
 from tests.pages.conftest import open_app
@@ -13,7 +14,7 @@ def expected_open_deals(url: str, login: str) -> dict[str, int]:
     with transaction(engine) as session:
         actor = users.find_user(session, login).as_actor()
         result = {
-            p.name: int(current_pipeline(session, actor, p.id)["deals"].sum())
+            p.name: int(current_pipeline(session, actor, DealFilter(p.id))["deals"].sum())
             for p in pipelines.list_pipelines(session)
         }
     engine.dispose()

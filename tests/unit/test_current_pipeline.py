@@ -1,5 +1,6 @@
 from core import deals
 from core.analytics.funnel import current_pipeline
+from core.filters import DealFilter
 
 
 def test_open_deals_count_amount_and_weighted_amount_per_stage(session, world):
@@ -14,7 +15,7 @@ def test_open_deals_count_amount_and_weighted_amount_per_stage(session, world):
     deals.move_deal(session, world.anna, proposed, world.stages["Commercial proposal"], 1)
     deals.close_won(session, world.anna, won, 1)  # closed: not in the current pipeline
 
-    frame = current_pipeline(session, world.executive, world.pipeline_id)
+    frame = current_pipeline(session, world.executive, DealFilter(world.pipeline_id))
 
     assert frame["stage"].tolist() == ["Qualification", "Presentation", "Commercial proposal", "Contracting"]
     assert frame["deals"].tolist() == [1, 1, 1, 0]
@@ -27,6 +28,6 @@ def test_a_manager_sees_only_their_own_open_deals(session, world):
     for actor, amount in ((world.anna, 100), (world.boris, 7)):
         deals.create_deal(session, actor, pipeline_id=world.pipeline_id, fields={"title": "T", "amount": amount})
 
-    assert current_pipeline(session, world.anna, world.pipeline_id)["amount"].sum() == 100
-    assert current_pipeline(session, world.boris, world.pipeline_id)["amount"].sum() == 7
-    assert current_pipeline(session, world.admin, world.pipeline_id)["amount"].sum() == 107
+    assert current_pipeline(session, world.anna, DealFilter(world.pipeline_id))["amount"].sum() == 100
+    assert current_pipeline(session, world.boris, DealFilter(world.pipeline_id))["amount"].sum() == 7
+    assert current_pipeline(session, world.admin, DealFilter(world.pipeline_id))["amount"].sum() == 107

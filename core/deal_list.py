@@ -1,0 +1,183 @@
+"""The deals workspace's read side: a filtered, sorted page of deals, the board, and my tasks.
+
+Filtering, sorting and paging happen in SQL, so a page costs the same with a million deals.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import Session
+
+from core.analytics.funnel import current_pipeline
+from core.analytics.rotting import rotting_condition
+from core.filters import DealFilter, deal_conditions, overdue_condition
+from core.permissions import Actor
+from db.models import Activity, Company, Deal, Stage, StageKind, User
+
+MAX_PAGE_SIZE = 200
+SORTS = {
+    "recent": (Deal.created_at.desc(), Deal.id.desc()),
+    "amount": (Deal.amount.desc(), Deal.id.desc()),
+    "expected_close": (Deal.expected_close_date.is_(None), Deal.expected_close_date, Deal.id),
+    "age_in_stage": (Deal.stage_entered_at, Deal.id),
+}
+DEAL_COLUMNS = [
+    "id",
+    "version",
+    "title",
+    "company",
+    "amount",
+    "stage_id",
+    "stage",
+    "stage_color",
+    "status",
+    "stage_entered_at",
+    "next_activity_at",
+    "expected_close_date",
+    "owner_id",
+    "owner",
+    "overdue",
+    "rotting",
+]
+
+
+@dataclass(frozen=True)
+class DealPage:
+    rows: pd.DataFrame
+    total: int
+    page: int
+    page_size: int
+
+
+def _pipeline_stages(session: Session, pipeline_id: int) -> list[Stage]:
+    return list(session.scalars(select(Stage).where(Stage.pipeline_id == pipeline_id)))
+
+
+def _deal_rows(
+    session: Session, stages: list[Stage], conditions: list, now: datetime, order, limit: int, offset: int
+) -> pd.DataFrame:
+    next_activity = (
+        select(func.min(Activity.due_at))
+        .where(Activity.deal_id == Deal.id, Activity.done_at.is_(None))
+        .scalar_subquery()
+    )
+    query = (
+        select(
+            Deal.id,
+            Deal.version,
+            Deal.title,
+            Company.name,
+            Deal.amount,
+            Deal.stage_id,
+            Stage.name,
+            Stage.color,
+            Deal.status,
+            Deal.stage_entered_at,
+            next_activity,
+            Deal.expected_close_date,
+            Deal.owner_id,
+            User.display_name,
+            case((overdue_condition(now), True), else_=False),
+            case((rotting_condition(stages, now), True), else_=False),
+        )
+        .join(Stage, Stage.id == Deal.stage_id)
+        .join(User, User.id == Deal.owner_id)
+        .outerjoin(Company, Company.id == Deal.company_id)
+        .where(*conditions)
+        .order_by(*order)
+        .limit(limit)
+        .offset(offset)
+    )
+    frame = pd.DataFrame(session.execute(query).all(), columns=DEAL_COLUMNS)
+    frame["amount"] = frame["amount"].astype(float)
+    frame["days_in_stage"] = [(now - entered).days for entered in frame["stage_entered_at"]]
+    return frame
+
+
+def list_deals(
+    session: Session,
+    actor: Actor,
+    deal_filter: DealFilter,
+    *,
+    now: datetime,
+    page: int = 0,
+    page_size: int = 50,
+    sort: str = "recent",
+) -> DealPage:
+    """One page of the deals the actor may see that pass the filter, with their flags."""
+    page_size = max(1, min(page_size, MAX_PAGE_SIZE))
+    conditions = deal_conditions(session, actor, deal_filter, now)
+    total = session.scalar(select(func.count()).select_from(Deal).where(*conditions))
+    page = max(0, min(page, (max(total, 1) - 1) // page_size))
+    stages = _pipeline_stages(session, deal_filter.pipeline_id)
+    order = SORTS.get(sort, SORTS["recent"])
+    rows = _deal_rows(session, stages, conditions, now, order, page_size, page * page_size)
+    return DealPage(rows, total, page, page_size)
+
+
+@dataclass(frozen=True)
+class BoardColumn:
+    stage_id: int
+    stage: str
+    color: str
+    deals: int
+    amount: float
+    cards: pd.DataFrame  # the column's largest deals, at most `cards_per_stage`
+
+
+def board(
+    session: Session, actor: Actor, deal_filter: DealFilter, *, now: datetime, cards_per_stage: int = 20
+) -> list[BoardColumn]:
+    """The open stages of a pipeline as columns: count and amount of every deal, and the top cards."""
+    totals = current_pipeline(session, actor, deal_filter, now=now)
+    conditions = deal_conditions(session, actor, deal_filter, now)
+    stages = _pipeline_stages(session, deal_filter.pipeline_id)
+    columns = []
+    for stage in totals.itertuples():
+        cards = _deal_rows(
+            session,
+            stages,
+            [*conditions, Deal.stage_id == stage.stage_id, Deal.status == StageKind.OPEN],
+            now,
+            SORTS["amount"],
+            cards_per_stage,
+            0,
+        )
+        columns.append(BoardColumn(stage.stage_id, stage.stage, stage.color, stage.deals, stage.amount, cards))
+    return columns
+
+
+TASK_COLUMNS = ["id", "kind", "subject", "due_at", "deal_id", "deal"]
+
+
+def my_tasks(session: Session, actor: Actor, *, now: datetime, zone: ZoneInfo) -> dict[str, pd.DataFrame]:
+    """The actor's activities still to do: overdue, due later today (in the installation's zone), later."""
+    end_of_today = datetime.combine(now.astimezone(zone).date() + timedelta(days=1), datetime.min.time(), zone)
+    query = (
+        select(Activity.id, Activity.kind, Activity.subject, Activity.due_at, Activity.deal_id, Deal.title)
+        .outerjoin(Deal, Deal.id == Activity.deal_id)
+        .where(Activity.owner_id == actor.id, Activity.done_at.is_(None))
+        .order_by(Activity.due_at, Activity.id)
+    )
+    buckets = {
+        "overdue": query.where(Activity.due_at < now),
+        "today": query.where(and_(Activity.due_at >= now, Activity.due_at < end_of_today)),
+        "upcoming": query.where(Activity.due_at >= end_of_today).limit(100),
+    }
+    return {name: pd.DataFrame(session.execute(q).all(), columns=TASK_COLUMNS) for name, q in buckets.items()}
+
+
+def deal_flags(session: Session, deal_id: int, *, now: datetime) -> dict[str, bool]:
+    """Whether one deal has an overdue activity and whether it is rotting."""
+    deal = session.get(Deal, deal_id)
+    stages = _pipeline_stages(session, deal.pipeline_id) if deal else []
+    row = session.execute(
+        select(
+            case((overdue_condition(now), True), else_=False),
+            case((rotting_condition(stages, now), True), else_=False),
+        ).where(Deal.id == deal_id)
+    ).one_or_none()
+    return {"overdue": bool(row and row[0]), "rotting": bool(row and row[1])}

@@ -1,0 +1,136 @@
+from datetime import date
+
+from sqlalchemy import select
+
+from core import deals, pipelines, users
+from db.engine import make_engine, transaction
+from db.models import Deal, StageKind
+from ui.state import DEALS_SELECTED_ID
+
+
+class Database:
+    """Reads the test database the way a person would check it: by deal title."""
+
+    def __init__(self, url: str):
+        self.engine = make_engine(url)
+
+    def deal(self, title: str) -> deals.DealView | None:
+        with transaction(self.engine) as session:
+            deal_id = session.scalar(select(Deal.id).where(Deal.title == title))
+            return deals.get_deal(session, users.find_user(session, "admin").as_actor(), deal_id) if deal_id else None
+
+    def stage_named(self, pipeline_id: int, name: str) -> int:
+        with transaction(self.engine) as session:
+            return next(s.id for s in pipelines.list_stages(session, pipeline_id) if s.name == name)
+
+    def a_company(self) -> int:
+        from db.models import Company
+
+        with transaction(self.engine) as session:
+            return session.scalar(select(Company.id).order_by(Company.id).limit(1))
+
+
+def open_deals_page(app):
+    app.run()
+    app.switch_page("views/deals.py").run()
+    assert not app.exception
+    return app
+
+
+def create_deal(app, title: str, amount: str):
+    app.text_input(key="new_deal_title").input(title)
+    app.text_input(key="new_deal_amount").input(amount)
+    return app.button(key="new_deal_save").click().run()
+
+
+def test_the_page_shows_the_grid_board_and_tasks(app_as):
+    app = open_deals_page(app_as("anna"))
+
+    assert [tab.label for tab in app.tabs][:4] == ["Grid", "Board", "My tasks", "New deal"]
+    assert any(element.type == "component_instance" for element in app.get("component_instance"))
+    assert any(c.value.startswith("Deals 1–") for c in app.caption)
+
+
+def test_a_manager_creates_a_deal_with_the_form(writable_app_as, writable_demo_url):
+    app = create_deal(open_deals_page(writable_app_as("anna")), "Fleet tracking for Volga Logistics", "1500")
+
+    assert not app.exception
+    stored = Database(writable_demo_url).deal("Fleet tracking for Volga Logistics")
+    assert (float(stored.amount), stored.status) == (1500.0, StageKind.OPEN)
+    assert stored.owner_id == users_id(writable_demo_url, "anna")
+    assert app.session_state[DEALS_SELECTED_ID] == stored.id
+
+
+def users_id(url: str, login: str) -> int:
+    from tests.conftest import user_id_of
+
+    return user_id_of(url, login)
+
+
+def test_an_invalid_amount_is_named_next_to_the_field_and_nothing_is_stored(writable_app_as, writable_demo_url):
+    app = create_deal(open_deals_page(writable_app_as("anna")), "Deal with a bad amount", "twelve")
+
+    assert any("must be a number" in c.value for c in app.caption)
+    assert Database(writable_demo_url).deal("Deal with a bad amount") is None
+
+
+def test_a_move_into_a_stage_with_required_fields_asks_for_them_then_stores_them(writable_app_as, writable_demo_url):
+    db = Database(writable_demo_url)
+    app = create_deal(open_deals_page(writable_app_as("anna")), "Needs a close date", "900")
+    deal = db.deal("Needs a close date")
+    contracting = db.stage_named(deal.pipeline_id, "Contracting")
+
+    app.selectbox(key=f"move_{deal.id}_target").set_value(contracting).run()
+
+    assert any("Contracting needs" in i.value for i in app.info)
+    app.button(key=f"move_{deal.id}_go").click().run()  # without the fields: refused, named
+    assert any("is required" in c.value for c in app.caption)
+    assert db.deal("Needs a close date").stage_id == deal.stage_id
+
+    app.date_input(key=f"move_{deal.id}_expected_close_date").set_value(date(2027, 2, 1))
+    app.selectbox(key=f"move_{deal.id}_company_id_company").set_value(db.a_company())
+    app.button(key=f"move_{deal.id}_go").click().run()
+
+    moved = db.deal("Needs a close date")
+    assert (moved.stage_id, moved.expected_close_date, moved.company_id) == (
+        contracting,
+        date(2027, 2, 1),
+        db.a_company(),
+    )
+
+
+def test_closing_lost_needs_a_reason_and_a_lost_deal_reopens(writable_app_as, writable_demo_url):
+    db = Database(writable_demo_url)
+    app = create_deal(open_deals_page(writable_app_as("anna")), "Will be lost", "100")
+    deal = db.deal("Will be lost")
+    lost = db.stage_named(deal.pipeline_id, "Lost")
+
+    app.selectbox(key=f"move_{deal.id}_target").set_value(lost).run()
+    app.button(key=f"move_{deal.id}_go").click().run()
+
+    assert any("choose why the deal was lost" in c.value for c in app.caption)
+    assert db.deal("Will be lost").status == StageKind.OPEN
+
+    app.selectbox(key=f"move_{deal.id}_reason").select_index(1).run()
+    app.button(key=f"move_{deal.id}_go").click().run()
+    assert db.deal("Will be lost").status == StageKind.LOST
+
+    app.selectbox(key=f"move_{deal.id}_target").set_value(deal.stage_id).run()
+    assert app.button(key=f"move_{deal.id}_go").label == "Reopen"
+    app.button(key=f"move_{deal.id}_go").click().run()
+
+    reopened = db.deal("Will be lost")
+    assert (reopened.status, reopened.stage_id, reopened.lost_reason_id) == (StageKind.OPEN, deal.stage_id, None)
+
+
+def test_an_executive_reads_a_deal_but_cannot_change_it(app_as, demo_database_url):
+    from tests.conftest import HOSTILE_TITLE
+
+    deal = Database(demo_database_url).deal(HOSTILE_TITLE)
+    app = app_as("ceo")
+    app.session_state[DEALS_SELECTED_ID] = deal.id
+    app = open_deals_page(app)
+
+    assert app.subheader[0].value == HOSTILE_TITLE
+    assert any(c.value == "You can read this deal but not change it." for c in app.caption)
+    assert not [b for b in app.button if b.key == f"move_{deal.id}_go"]

@@ -1,0 +1,45 @@
+"""Running one user action as one write transaction, and telling the user what went wrong."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import streamlit as st
+from sqlalchemy.orm import Session
+
+from core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from db.engine import transaction
+from ui import resources
+from ui.i18n import field_errors, t
+
+
+@dataclass
+class Outcome:
+    ok: bool
+    value: Any = None
+    errors: dict[str, str] = field(default_factory=dict)
+    conflict: bool = False
+    message: str = ""  # what went wrong, in the user's words
+
+
+def perform(action: Callable[[Session], Any], *, success: str | None = None, where=st) -> Outcome:
+    """Run `action` in its own write transaction; nothing is half-written when it fails.
+
+    The message goes to `where` (a container), or only into the outcome when `where` is None.
+    """
+    try:
+        with transaction(resources.engine(), write=True) as session:
+            value = action(session)
+    except ValidationError as error:
+        outcome = Outcome(False, errors=error.errors, message=field_errors(error))
+    except Conflict as error:
+        outcome = Outcome(False, conflict=True, message=str(error))
+    except (PermissionDenied, NotFound) as error:
+        outcome = Outcome(False, message=t("error.permission", message=str(error)))
+    else:
+        if success:
+            st.toast(success, icon=":material/check:")
+        return Outcome(True, value)
+    if where is not None:
+        (where.warning if outcome.conflict else where.error)(outcome.message)
+    return outcome

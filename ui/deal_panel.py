@@ -1,0 +1,407 @@
+"""The selected deal: its form, the move/close/reopen step, its activities and its stage history."""
+
+from datetime import UTC, date, datetime, time, timedelta
+
+import streamlit as st
+
+from core import activities, customers, deals, lost_reasons, pipelines, users
+from core.clock import utcnow
+from core.deals import DealView
+from core.permissions import Actor
+from db.engine import transaction
+from db.models import Role, StageKind
+from ui import format, resources
+from ui.actions import perform
+from ui.i18n import language, t
+from ui.state import DEALS_MOVE_TARGET, DEALS_SELECTED_ID
+
+TEXT_FIELDS = ("source", "region", "segment")
+CONFLICT_FIELDS = (
+    "title",
+    "amount",
+    "expected_close_date",
+    "source",
+    "region",
+    "segment",
+    "stage_id",
+    "status",
+    "owner_id",
+    "company_id",
+    "contact_id",
+)
+ACTIVITY_KINDS = ("call", "meeting", "task", "email")
+
+
+def field_message(errors: dict[str, str], name: str) -> None:
+    """A validation message right under its field."""
+    if name in errors:
+        st.caption(f":red[{format.plain(errors[name])}]")
+
+
+def _errors_key(prefix: str) -> str:
+    return f"{prefix}_errors"
+
+
+def _company_and_contact(prefix: str, company_id: int | None, contact_id: int | None) -> dict:
+    """Pick a company (searchable) and one of its contacts, or name new ones to create on save."""
+    with transaction(resources.engine()) as session:
+        company_name, _ = customers.names(session, company_id, contact_id)
+        found = customers.search_companies(session, st.session_state.get(f"{prefix}_company_search", ""))
+        options = dict(found)
+        if company_id is not None:
+            options.setdefault(company_id, company_name)
+        left, right = st.columns(2)
+        left.text_input(t("deal.company_search"), key=f"{prefix}_company_search")
+        chosen_company = right.selectbox(
+            t("field.company_id"),
+            [None, *options],
+            index=[None, *options].index(company_id),
+            format_func=lambda i: t("deal.none") if i is None else options[i],
+            key=f"{prefix}_company",
+        )
+        contacts = dict(customers.company_contacts(session, chosen_company))
+    new_company = st.text_input(t("deal.new_company"), key=f"{prefix}_new_company")
+    contact_options = [None, *contacts]
+    chosen_contact = st.selectbox(
+        t("field.contact_id"),
+        contact_options,
+        index=contact_options.index(contact_id) if contact_id in contact_options else 0,
+        format_func=lambda i: t("deal.none") if i is None else contacts[i],
+        key=f"{prefix}_contact",
+    )
+    new_contact = st.text_input(t("deal.new_contact"), key=f"{prefix}_new_contact")
+    return {
+        "company_id": chosen_company,
+        "contact_id": chosen_contact,
+        "new_company": new_company,
+        "new_contact": new_contact,
+    }
+
+
+def _with_new_parties(session, actor: Actor, picked: dict, fields: dict) -> dict:
+    """Create the company and contact the user typed in, in the deal's own transaction."""
+    company_id = picked["company_id"]
+    if picked["new_company"].strip():
+        company_id = customers.create_company(session, actor, picked["new_company"])
+    contact_id = picked["contact_id"] if company_id == picked["company_id"] else None
+    if picked["new_contact"].strip():
+        contact_id = customers.create_contact(session, actor, picked["new_contact"], company_id=company_id)
+    return fields | {"company_id": company_id, "contact_id": contact_id}
+
+
+def deal_fields(prefix: str, deal: DealView | None, errors: dict[str, str]) -> dict:
+    """The deal's editable fields as widgets; returns what they hold now."""
+    values = {"title": st.text_input(t("field.title"), value=deal.title if deal else "", key=f"{prefix}_title")}
+    field_message(errors, "title")
+    amount_default = "" if deal is None else f"{deal.amount:.2f}"
+    values["amount"] = st.text_input(t("field.amount"), value=amount_default, key=f"{prefix}_amount")
+    field_message(errors, "amount")
+    values["expected_close_date"] = st.date_input(
+        t("field.expected_close_date"),
+        value=deal.expected_close_date if deal else None,
+        min_value=date(2000, 1, 1),
+        max_value=date(2100, 12, 31),
+        key=f"{prefix}_expected_close_date",
+    )
+    field_message(errors, "expected_close_date")
+    columns = st.columns(3)
+    for column, name in zip(columns, TEXT_FIELDS, strict=True):
+        with column:
+            values[name] = st.text_input(
+                t(f"field.{name}"), value=getattr(deal, name) or "" if deal else "", key=f"{prefix}_{name}"
+            )
+            field_message(errors, name)
+    picked = _company_and_contact(prefix, deal.company_id if deal else None, deal.contact_id if deal else None)
+    for name in ("company_id", "contact_id"):
+        field_message(errors, name)
+    return {"fields": values, "picked": picked}
+
+
+def new_deal_form(actor: Actor, pipeline_id: int) -> None:
+    prefix = "new_deal"
+    errors = st.session_state.get(_errors_key(prefix), {})
+    with transaction(resources.engine()) as session:
+        open_stages = [s for s in pipelines.list_stages(session, pipeline_id) if s.kind == StageKind.OPEN]
+        owners = users.list_users(session, role=Role.MANAGER) if actor.role == Role.ADMIN else []
+    stage_id = st.selectbox(
+        t("field.stage_id"),
+        [s.id for s in open_stages],
+        format_func={s.id: s.name for s in open_stages}.get,
+        key=f"{prefix}_stage",
+    )
+    owner_id = None
+    if owners:
+        owner_id = st.selectbox(
+            t("field.owner_id"),
+            [u.id for u in owners],
+            format_func={u.id: u.display_name for u in owners}.get,
+            key=f"{prefix}_owner",
+        )
+    form = deal_fields(prefix, None, errors)
+    if st.button(t("deal.create"), type="primary", key=f"{prefix}_save"):
+        outcome = perform(
+            lambda session: deals.create_deal(
+                session,
+                actor,
+                pipeline_id=pipeline_id,
+                stage_id=stage_id,
+                owner_id=owner_id,
+                fields=_with_new_parties(session, actor, form["picked"], form["fields"]),
+            ),
+            success=t("deal.created"),
+        )
+        if outcome.ok:
+            for key in [k for k in st.session_state if str(k).startswith(prefix)]:
+                del st.session_state[key]
+            st.session_state[DEALS_SELECTED_ID] = outcome.value
+            st.rerun()
+        st.session_state[_errors_key(prefix)] = outcome.errors
+        if outcome.errors:
+            st.rerun()
+
+
+def _loaded_key(deal_id: int) -> str:
+    return f"deal_{deal_id}_loaded"
+
+
+def _forget_form(deal_id: int) -> None:
+    prefix = f"deal_{deal_id}"
+    for key in [k for k in st.session_state if str(k).startswith(prefix)]:
+        del st.session_state[key]
+
+
+def edit_form(actor: Actor, deal: DealView, stage_names: dict[int, str]) -> None:
+    """Edit with the version the user loaded; a save over someone else's change shows what changed."""
+    prefix = f"deal_{deal.id}"
+    loaded: DealView = st.session_state.setdefault(_loaded_key(deal.id), deal)
+    errors = st.session_state.get(_errors_key(prefix), {})
+    form = deal_fields(prefix, loaded, errors)
+    save, reload = st.columns(2)
+    if save.button(t("deal.save"), type="primary", key=f"{prefix}_save"):
+        outcome = perform(
+            lambda session: deals.update_deal(
+                session,
+                actor,
+                deal.id,
+                loaded.version,
+                _with_new_parties(session, actor, form["picked"], form["fields"]),
+            ),
+            success=t("deal.saved"),
+        )
+        if outcome.ok:
+            _forget_form(deal.id)
+            st.rerun()
+        st.session_state[_errors_key(prefix)] = outcome.errors
+        if outcome.errors:
+            st.rerun()
+        if outcome.conflict:
+            st.session_state[f"{prefix}_conflict"] = True
+    if st.session_state.get(f"{prefix}_conflict") and loaded.version != deal.version:
+        st.warning(t("deal.conflict"))
+        changes = [name for name in CONFLICT_FIELDS if getattr(loaded, name) != getattr(deal, name)]
+        st.table(
+            {
+                t("deal.change_field"): [t(f"field.{name}") for name in changes],
+                t("deal.change_before"): [_shown(name, getattr(loaded, name), stage_names) for name in changes],
+                t("deal.change_now"): [_shown(name, getattr(deal, name), stage_names) for name in changes],
+            }
+        )
+    if reload.button(t("deal.reload"), key=f"{prefix}_reload"):
+        _forget_form(deal.id)
+        st.rerun()
+
+
+def _shown(name: str, value, stage_names: dict[int, str]) -> str:
+    if value is None:
+        return "—"
+    return stage_names.get(value, str(value)) if name == "stage_id" else str(value)
+
+
+def move_panel(actor: Actor, deal: DealView, stages: list[pipelines.StageInfo]) -> None:
+    """Move to any stage; asks in the same step for what the target needs: its required fields,
+    a lost reason, the final amount."""
+    prefix = f"move_{deal.id}"
+    by_id = {s.id: s for s in stages}
+    targets = [s.id for s in stages if s.id != deal.stage_id]
+    preset = st.session_state.pop(DEALS_MOVE_TARGET, None)
+    if preset in targets:
+        st.session_state[f"{prefix}_target"] = preset
+    target_id = st.selectbox(t("deal.move_to"), targets, format_func=lambda i: by_id[i].name, key=f"{prefix}_target")
+    target = by_id[target_id]
+    errors = st.session_state.get(_errors_key(prefix), {})
+    fields, reason_id, comment = {}, None, None
+    missing = [name for name in target.required_fields if _is_empty(name, getattr(deal, name))]
+    if missing:
+        st.info(t("deal.stage_requires", stage=target.name, fields=", ".join(t(f"field.{n}") for n in missing)))
+    for name in missing:
+        fields[name] = _required_field_input(prefix, name)
+        field_message(errors, name)
+    if target.kind == StageKind.WON and "amount" not in fields:
+        fields["amount"] = st.text_input(t("deal.final_amount"), value=f"{deal.amount:.2f}", key=f"{prefix}_won_amount")
+        field_message(errors, "amount")
+    if target.kind == StageKind.LOST:
+        with transaction(resources.engine()) as session:
+            reasons = {r.id: r.name for r in lost_reasons.list_lost_reasons(session)}
+        reason_id = st.selectbox(
+            t("field.lost_reason_id"),
+            [None, *reasons],
+            key=f"{prefix}_reason",
+            format_func=lambda i: t("deal.choose") if i is None else reasons[i],
+        )
+        field_message(errors, "lost_reason_id")
+        comment = st.text_area(t("field.lost_comment"), key=f"{prefix}_comment")
+        field_message(errors, "lost_comment")
+    label = {StageKind.WON: "deal.close_won", StageKind.LOST: "deal.close_lost"}.get(target.kind, "deal.move")
+    if deal.status != StageKind.OPEN and target.kind == StageKind.OPEN:
+        label = "deal.reopen"
+    if st.button(t(label), type="primary", key=f"{prefix}_go"):
+        outcome = perform(
+            lambda session: deals.move_deal(
+                session,
+                actor,
+                deal.id,
+                target_id,
+                deal.version,
+                fields=fields,
+                lost_reason_id=reason_id,
+                lost_comment=comment,
+            ),
+            success=t("deal.moved", stage=target.name),
+        )
+        st.session_state[_errors_key(prefix)] = outcome.errors
+        if outcome.ok:
+            for key in [k for k in st.session_state if str(k).startswith(prefix)]:
+                del st.session_state[key]
+            _forget_form(deal.id)
+        if outcome.ok or outcome.errors:
+            st.rerun()
+
+
+def _is_empty(name: str, value) -> bool:
+    return value is None or value == "" or (name == "amount" and value == 0)
+
+
+def _required_field_input(prefix: str, name: str):
+    if name == "expected_close_date":
+        return st.date_input(t(f"field.{name}"), value=None, key=f"{prefix}_{name}")
+    if name in ("company_id", "contact_id"):
+        picked = _company_and_contact(f"{prefix}_{name}", None, None)
+        return picked[name]
+    return st.text_input(t(f"field.{name}"), key=f"{prefix}_{name}")
+
+
+def activities_panel(actor: Actor, deal: DealView) -> None:
+    zone = resources.settings().zone
+    with transaction(resources.engine()) as session:
+        frame = activities.deal_activities(session, actor, deal.id)
+    if frame.empty:
+        st.caption(t("activity.none"))
+    else:
+        st.dataframe(
+            {
+                t("activity.kind"): [t(f"activity.{k}") for k in frame["kind"]],
+                t("activity.subject"): frame["subject"],
+                t("activity.due"): [_local(m, zone) for m in frame["due_at"]],
+                t("activity.done"): [_local(m, zone) for m in frame["done_at"]],
+                t("activity.result"): frame["result"].fillna(""),
+            },
+            hide_index=True,
+            width="stretch",
+            key=f"activities_{deal.id}",
+        )
+    todo = frame[frame["done_at"].isna()]
+    can_write = actor.role == Role.ADMIN or actor.id == deal.owner_id
+    if can_write and not todo.empty:
+        _todo_controls(actor, deal, todo)
+    if can_write:
+        _log_activity_form(actor, deal)
+
+
+def _todo_controls(actor: Actor, deal: DealView, todo) -> None:
+    prefix = f"todo_{deal.id}"
+    labels = dict(zip(todo["id"], todo["subject"], strict=True))
+    activity_id = st.selectbox(t("activity.open_one"), list(labels), format_func=labels.get, key=f"{prefix}_pick")
+    result = st.text_input(t("activity.result"), key=f"{prefix}_result")
+    done_col, day_col, hour_col, move_col = st.columns([2, 2, 1, 2], vertical_alignment="bottom")
+    if (
+        done_col.button(t("activity.mark_done"), key=f"{prefix}_done")
+        and perform(
+            lambda session: activities.complete_activity(session, actor, activity_id, result=result or None),
+            success=t("activity.completed"),
+        ).ok
+    ):
+        st.rerun()
+    new_day = day_col.date_input(t("activity.new_due"), value=date.today() + timedelta(days=1), key=f"{prefix}_day")
+    new_time = hour_col.time_input(t("activity.time"), value=time(10), key=f"{prefix}_time")
+    if (
+        move_col.button(t("activity.reschedule"), key=f"{prefix}_reschedule")
+        and perform(
+            lambda session: activities.reschedule_activity(
+                session, actor, activity_id, due_at=_zoned(new_day, new_time)
+            ),
+            success=t("activity.rescheduled"),
+        ).ok
+    ):
+        st.rerun()
+
+
+def _log_activity_form(actor: Actor, deal: DealView) -> None:
+    with st.form(f"log_activity_{deal.id}", clear_on_submit=True):
+        st.markdown(f"**{t('activity.log_title')}**")
+        kind_col, when_col = st.columns(2)
+        kind = kind_col.selectbox(t("activity.kind"), ACTIVITY_KINDS, format_func=lambda k: t(f"activity.{k}"))
+        planned = when_col.radio(
+            t("activity.when"),
+            [False, True],
+            horizontal=True,
+            format_func=lambda p: t("activity.plan" if p else "activity.done_now"),
+        )
+        subject = st.text_input(t("activity.subject"))
+        day_col, time_col = st.columns(2)
+        day = day_col.date_input(t("activity.due"), value=date.today() + timedelta(days=1))
+        moment = time_col.time_input(t("activity.time"), value=time(10))
+        result = st.text_input(t("activity.result"))
+        if st.form_submit_button(t("activity.save"), type="primary"):
+            if planned:
+                action = lambda session: activities.plan_activity(  # noqa: E731
+                    session, actor, kind=kind, subject=subject, deal_id=deal.id, due_at=_zoned(day, moment)
+                )
+            else:
+                action = lambda session: activities.log_activity(  # noqa: E731
+                    session, actor, kind=kind, subject=subject, deal_id=deal.id, result=result or None
+                )
+            if perform(action, success=t("activity.saved")).ok:
+                st.rerun()
+
+
+def history_panel(actor: Actor, deal: DealView, stage_names: dict[int, str]) -> None:
+    zone = resources.settings().zone
+    with transaction(resources.engine()) as session:
+        history = deals.deal_history(session, actor, deal.id)
+        people = {u.id: u.display_name for u in users.list_users(session, active_only=False)}
+    for move in reversed(history):
+        source = stage_names.get(move.from_stage_id, "—") if move.from_stage_id else t("deal.created_event")
+        who = people.get(move.by_user_id, t("deal.system"))
+        st.text(f"{_local(move.at, zone)}  {source} → {stage_names.get(move.to_stage_id, '?')}  ({who})")
+
+
+def _zoned(day: date, moment: time) -> datetime:
+    return datetime.combine(day, moment, resources.settings().zone).astimezone(UTC)
+
+
+def _local(moment, zone) -> str:
+    if moment is None or moment != moment:  # None or NaT
+        return ""
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+def deal_header(deal: DealView, stage_names: dict[int, str], owner_name: str, flags: dict[str, bool]) -> None:
+    lang, currency = language(), resources.settings().currency
+    st.subheader(deal.title, anchor=False)
+    days = (utcnow() - deal.stage_entered_at).days
+    status = t(f"status.{deal.status.value}")
+    line = (
+        f"{stage_names.get(deal.stage_id, '?')} · {status} · {format.money(deal.amount, currency, lang)} · "
+        f"{owner_name} · {t('deal.days_in_stage', days=days)}"
+    )
+    st.text(" · ".join([line, *(t(f"flag.{name}") for name, on in flags.items() if on)]))

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pandas as pd
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from core.analytics.funnel import current_pipeline
@@ -153,21 +153,35 @@ def board(
 TASK_COLUMNS = ["id", "kind", "subject", "due_at", "deal_id", "deal"]
 
 
-def my_tasks(session: Session, actor: Actor, *, now: datetime, zone: ZoneInfo) -> dict[str, pd.DataFrame]:
+@dataclass(frozen=True)
+class TaskBucket:
+    rows: pd.DataFrame  # the first `limit` tasks, soonest due first
+    total: int
+
+
+def my_tasks(
+    session: Session, actor: Actor, *, now: datetime, zone: ZoneInfo, limit: int = 30
+) -> dict[str, TaskBucket]:
     """The actor's activities still to do: overdue, due later today (in the installation's zone), later."""
     end_of_today = datetime.combine(now.astimezone(zone).date() + timedelta(days=1), datetime.min.time(), zone)
-    query = (
-        select(Activity.id, Activity.kind, Activity.subject, Activity.due_at, Activity.deal_id, Deal.title)
-        .outerjoin(Deal, Deal.id == Activity.deal_id)
-        .where(Activity.owner_id == actor.id, Activity.done_at.is_(None))
-        .order_by(Activity.due_at, Activity.id)
-    )
-    buckets = {
-        "overdue": query.where(Activity.due_at < now),
-        "today": query.where(and_(Activity.due_at >= now, Activity.due_at < end_of_today)),
-        "upcoming": query.where(Activity.due_at >= end_of_today).limit(100),
+    mine = (Activity.owner_id == actor.id, Activity.done_at.is_(None))
+    windows = {
+        "overdue": (Activity.due_at < now,),
+        "today": (Activity.due_at >= now, Activity.due_at < end_of_today),
+        "upcoming": (Activity.due_at >= end_of_today,),
     }
-    return {name: pd.DataFrame(session.execute(q).all(), columns=TASK_COLUMNS) for name, q in buckets.items()}
+    buckets = {}
+    for name, window in windows.items():
+        total = session.scalar(select(func.count()).select_from(Activity).where(*mine, *window))
+        query = (
+            select(Activity.id, Activity.kind, Activity.subject, Activity.due_at, Activity.deal_id, Deal.title)
+            .outerjoin(Deal, Deal.id == Activity.deal_id)
+            .where(*mine, *window)
+            .order_by(Activity.due_at, Activity.id)
+            .limit(limit)
+        )
+        buckets[name] = TaskBucket(pd.DataFrame(session.execute(query).all(), columns=TASK_COLUMNS), total)
+    return buckets
 
 
 def deal_flags(session: Session, deal_id: int, *, now: datetime) -> dict[str, bool]:

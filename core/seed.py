@@ -166,6 +166,8 @@ def seed_demo(
             progress(min(start + CHUNK_DEALS, deals), deals)
     plan_count = _create_plans(session, rng, now, managers, generator.won_by_manager_month)
     _advance_sequences(session)
+    # Fresh statistics, so the query planner knows how the tables look after a bulk load.
+    session.execute(text("ANALYZE"))
     return SeedSummary(
         users=len(managers) + 2,
         companies=len(company_ids),

@@ -186,8 +186,9 @@ class Deal(Base):
         # Current pipeline and closed-in-period metrics.
         Index(None, "pipeline_id", "status", "stage_id"),
         Index(None, "pipeline_id", "closed_at"),
-        # A manager's own deals.
+        # A manager's own deals: by status, and a page of one pipeline's newest (counted from the index).
         Index(None, "owner_id", "status"),
+        Index(None, "owner_id", "pipeline_id", "created_at"),
     )
 
     id: Mapped[intpk]
@@ -239,8 +240,10 @@ class Activity(Base):
     __tablename__ = "activities"
     __table_args__ = (
         Index(None, "owner_id", "due_at"),
-        Index(None, "owner_id", "done_at"),
-        Index(None, "deal_id"),
+        # Done in a period, and still to do (done_at IS NULL) by due time: my tasks, overdue counts.
+        Index(None, "owner_id", "done_at", "due_at"),
+        # Per deal: its next activity, whether one is overdue, its last done one (rotting).
+        Index(None, "deal_id", "done_at", "due_at"),
     )
 
     id: Mapped[intpk]

@@ -222,6 +222,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "tasks.overdue": {"en": "Overdue", "ru": "Просрочено"},
     "tasks.today": {"en": "Today", "ru": "Сегодня"},
     "tasks.upcoming": {"en": "Upcoming", "ru": "Предстоящие"},
+    "tasks.more": {"en": "and {count} more", "ru": "и ещё {count}"},
     "tasks.none": {"en": "Nothing here.", "ru": "Пусто."},
     "tasks.open_deal": {"en": "Open", "ru": "Открыть"},
     "error.permission": {"en": "Not permitted: {message}", "ru": "Нет прав: {message}"},

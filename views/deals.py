@@ -185,8 +185,9 @@ with board_tab:
 with tasks_tab:
     with transaction(resources.engine()) as db:
         buckets = my_tasks(db, actor, now=now, zone=settings.zone)
-    for name, tasks in buckets.items():
-        st.markdown(f"**{t(f'tasks.{name}')}** ({len(tasks)})")
+    for name, bucket in buckets.items():
+        tasks = bucket.rows
+        st.markdown(f"**{t(f'tasks.{name}')}** ({format.count(bucket.total, lang)})")
         if tasks.empty:
             st.caption(t("tasks.none"))
         for task in tasks.itertuples():
@@ -197,6 +198,8 @@ with tasks_tab:
             if pd.notna(task.deal_id) and button.button(t("tasks.open_deal"), key=f"task_{task.id}_open"):
                 st.session_state[DEALS_SELECTED_ID] = int(task.deal_id)
                 st.rerun()
+        if bucket.total > len(tasks):
+            st.caption(t("tasks.more", count=format.count(bucket.total - len(tasks), lang)))
 
 with new_tab:
     if actor.role == Role.EXECUTIVE:

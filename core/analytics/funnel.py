@@ -3,7 +3,7 @@
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.clock import utcnow
@@ -31,7 +31,13 @@ def current_pipeline(
     A manager sees their own deals; executives and admins see everyone's (or the owners filtered).
     """
     conditions = deal_conditions(session, actor, deal_filter, now or utcnow())
-    open_deals = and_(Deal.status == StageKind.OPEN, Deal.stage_id == Stage.id, *conditions)
+    # One pass over the matching open deals, grouped by stage; then every open stage, empty or not.
+    per_stage = (
+        select(Deal.stage_id, func.count().label("deals"), func.sum(Deal.amount).label("amount"))
+        .where(Deal.status == StageKind.OPEN, *conditions)
+        .group_by(Deal.stage_id)
+        .subquery()
+    )
     rows = session.execute(
         select(
             Stage.id,
@@ -39,12 +45,11 @@ def current_pipeline(
             Stage.position,
             Stage.probability,
             Stage.color,
-            func.count(Deal.id),
-            func.coalesce(func.sum(Deal.amount), 0),
+            func.coalesce(per_stage.c.deals, 0),
+            func.coalesce(per_stage.c.amount, 0),
         )
-        .outerjoin(Deal, open_deals)
+        .outerjoin(per_stage, per_stage.c.stage_id == Stage.id)
         .where(Stage.pipeline_id == deal_filter.pipeline_id, Stage.kind == StageKind.OPEN)
-        .group_by(Stage.id, Stage.name, Stage.position, Stage.probability, Stage.color)
         .order_by(Stage.position, Stage.id)
     ).all()
     frame = pd.DataFrame(rows, columns=CURRENT_PIPELINE_COLUMNS[:-1])

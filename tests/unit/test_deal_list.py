@@ -137,5 +137,16 @@ def test_my_tasks_are_split_into_overdue_today_and_upcoming(session, world):
 
     buckets = my_tasks(session, world.anna, now=NOW, zone=zone)
 
-    assert {name: frame["subject"].tolist() for name, frame in buckets.items()} == {
+    assert {name: bucket.rows["subject"].tolist() for name, bucket in buckets.items()} == {
         "overdue": ["late"], "today": ["tonight"], "upcoming": ["tomorrow"]}  # fmt: skip
+    assert [bucket.total for bucket in buckets.values()] == [1, 1, 1]
+
+
+def test_my_tasks_show_the_first_ones_and_count_them_all(session, world):
+    for hours in range(5):
+        activities.plan_activity(session, world.anna, kind="task", subject=f"late {hours}",
+                                 due_at=NOW - timedelta(hours=hours + 1))  # fmt: skip
+
+    overdue = my_tasks(session, world.anna, now=NOW, zone=ZoneInfo("UTC"), limit=2)["overdue"]
+
+    assert (overdue.total, overdue.rows["subject"].tolist()) == (5, ["late 4", "late 3"])

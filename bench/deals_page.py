@@ -1,0 +1,89 @@
+"""How long the Deals page takes in Chromium, and how much memory Streamlit uses, on a big database.
+
+    python bench/deals_page.py --database-url sqlite:///data/million.db [--login anna --login ceo]
+
+Seed the database first (`python -m core seed --deals 200000`, or `make seed-1m`). Prints, per login,
+the seconds from opening /deals to the page having finished running with the grid drawn, the rows
+the page shows, and the Streamlit process's peak memory.
+"""
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.error import URLError
+
+from playwright.sync_api import sync_playwright
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+READY = "[data-testid='stApp'][data-test-script-state='notRunning']"
+GRID = "iframe[title='st_aggrid.AgGrid.agGrid']"
+
+
+def start_server(database_url: str) -> tuple[subprocess.Popen, str]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
+         "--server.address", "127.0.0.1"],
+        cwd=PROJECT_ROOT, env={**os.environ, "DATABASE_URL": database_url},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
+                return process, url
+        except (URLError, ConnectionError):
+            time.sleep(0.3)
+    process.kill()
+    raise SystemExit("streamlit did not start")
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--login", action="append", help="demo logins to time (default: anna, ceo)")
+    parser.add_argument("--password", default="demo-pass")
+    args = parser.parse_args()
+    process, url = start_server(args.database_url)
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path="/usr/bin/chromium",
+                                                 args=["--no-sandbox", "--disable-gpu"])  # fmt: skip
+            for login in args.login or ["anna", "ceo"]:
+                page = browser.new_page(viewport={"width": 1600, "height": 1000})
+                page.goto(f"{url}/deals")
+                page.wait_for_selector(READY, timeout=120_000)
+                page.get_by_role("textbox", name="Login").fill(login)
+                page.get_by_role("textbox", name="Password").fill(args.password)
+                started = time.perf_counter()
+                page.get_by_role("button", name="Sign in").click()
+                page.frame_locator(GRID).locator(".ag-row").first.wait_for(timeout=120_000)
+                page.wait_for_selector(READY, timeout=120_000)
+                seconds = time.perf_counter() - started
+                rows = page.frame_locator(GRID).locator(".ag-row").count()
+                shown = page.get_by_text("Deals 1–").first.inner_text()
+                print(f"{login}: deals page ready in {seconds:.2f} s; grid rows drawn {rows}; '{shown}'")
+                page.close()
+            browser.close()
+        print(f"streamlit peak RSS: {peak_rss_mb(process.pid):.0f} MB")
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+if __name__ == "__main__":
+    main()

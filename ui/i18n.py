@@ -114,6 +114,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "deals.previous": {"en": "Previous", "ru": "Назад"},
     "deals.next": {"en": "Next", "ru": "Вперёд"},
     "deals.showing": {"en": "Deals {first}–{last} of {total}", "ru": "Сделки {first}–{last} из {total}"},
+    "deals.none_match": {"en": "No deals match these filters.", "ru": "Нет сделок, подходящих под фильтры."},
     "deals.more_cards": {
         "en": "and {count} more (use the grid to see them)",
         "ru": "и ещё {count} (смотрите в таблице)",

@@ -142,14 +142,17 @@ with grid_tab:
     if pager[1].button(t("deals.next"), disabled=last >= page.total, key="deals_next"):
         st.session_state[DEALS_PAGE] += 1
         st.rerun()
-    pager[2].caption(
-        t(
-            "deals.showing",
-            first=format.count(min(first, page.total), lang),
-            last=format.count(last, lang),
-            total=format.count(page.total, lang),
+    if page.total == 0:
+        pager[2].caption(t("deals.none_match"))
+    else:
+        pager[2].caption(
+            t(
+                "deals.showing",
+                first=format.count(first, lang),
+                last=format.count(last, lang),
+                total=format.count(page.total, lang),
+            )
         )
-    )
 
 with board_tab:
     with transaction(resources.engine()) as db:

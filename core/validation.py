@@ -15,6 +15,16 @@ _CONTROL_CHARS_EXCEPT_NEWLINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 Errors = dict[str, str]
 
 
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _missing(errors: Errors, field: str, required: bool) -> None:
+    """What a cleaner returns for an empty value: nothing, and a message when the field is required."""
+    if required:
+        errors[field] = "is required"
+
+
 def clean_text(
     errors: Errors,
     field: str,
@@ -24,10 +34,8 @@ def clean_text(
     max_length: int = 200,
     multiline: bool = False,
 ) -> str | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            errors[field] = "is required"
-        return None
+    if _blank(value):
+        return _missing(errors, field, required)
     if not isinstance(value, str):
         errors[field] = "must be text"
         return None
@@ -43,10 +51,8 @@ def clean_text(
 
 
 def clean_money(errors: Errors, field: str, value: Any, *, required: bool = True) -> Decimal | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            errors[field] = "is required"
-        return None
+    if _blank(value):
+        return _missing(errors, field, required)
     if isinstance(value, bool):
         errors[field] = "must be a number"
         return None
@@ -72,10 +78,8 @@ def clean_money(errors: Errors, field: str, value: Any, *, required: bool = True
 
 
 def clean_count(errors: Errors, field: str, value: Any, *, required: bool = True) -> int | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            errors[field] = "is required"
-        return None
+    if _blank(value):
+        return _missing(errors, field, required)
     if isinstance(value, bool):
         errors[field] = "must be a whole number"
         return None
@@ -96,10 +100,8 @@ def clean_count(errors: Errors, field: str, value: Any, *, required: bool = True
 
 
 def clean_date(errors: Errors, field: str, value: Any, *, required: bool = False) -> date | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            errors[field] = "is required"
-        return None
+    if _blank(value):
+        return _missing(errors, field, required)
     if isinstance(value, datetime):
         value = value.date()
     if isinstance(value, str):

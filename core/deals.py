@@ -162,7 +162,7 @@ def move_deal(
     deal = _load_for_write(session, actor, deal_id, expected_version, action="move this deal")
     target = session.get(Stage, stage_id)
     errors: dict[str, str] = {}
-    if target is None or target.pipeline_id != deal.pipeline_id:
+    if target is None or target.pipeline_id != deal.pipeline_id or target.deleted_at is not None:
         raise ValidationError({"stage_id": "choose a stage of the deal's own pipeline"})
     if target.id == deal.stage_id:
         raise ValidationError({"stage_id": f"the deal is already in {target.name!r}"})
@@ -246,7 +246,7 @@ def reopen_deal(
             .limit(1)
         )
         previous = session.get(Stage, closed_from) if closed_from is not None else None
-        if previous is not None and previous.kind == StageKind.OPEN:
+        if previous is not None and previous.kind == StageKind.OPEN and previous.deleted_at is None:
             stage_id = previous.id
         else:
             stage_id = _first_open_stage(session, deal.pipeline_id).id
@@ -355,7 +355,9 @@ def _check_owner(session: Session, errors: dict[str, str], owner_id: int) -> Non
 
 def _stage_of_kind(session: Session, pipeline_id: int, kind: StageKind) -> Stage:
     return session.scalars(
-        select(Stage).where(Stage.pipeline_id == pipeline_id, Stage.kind == kind).order_by(Stage.position)
+        select(Stage)
+        .where(Stage.pipeline_id == pipeline_id, Stage.kind == kind, Stage.deleted_at.is_(None))
+        .order_by(Stage.position)
     ).first()
 
 
@@ -365,7 +367,7 @@ def _first_open_stage(session: Session, pipeline_id: int) -> Stage:
 
 def _pick_open_stage(session: Session, errors: dict[str, str], pipeline_id: int, stage_id: int | None) -> Stage | None:
     stage = _first_open_stage(session, pipeline_id) if stage_id is None else session.get(Stage, stage_id)
-    if stage is None or stage.pipeline_id != pipeline_id or stage.kind != StageKind.OPEN:
+    if stage is None or stage.pipeline_id != pipeline_id or stage.kind != StageKind.OPEN or stage.deleted_at:
         errors["stage_id"] = "a new deal starts in an open stage of its pipeline"
         return None
     return stage

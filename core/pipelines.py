@@ -10,7 +10,7 @@ from core.errors import NotFound, ValidationError
 from core.permissions import Actor, require_role
 from core.templates import TEMPLATES
 from core.validation import clean_text
-from db.models import Pipeline, Role, Stage, StageKind
+from db.models import Pipeline, PipelineChange, Role, Stage, StageKind
 
 STAGE_COLORS = ("#4c78a8", "#72b7b2", "#54a24b", "#eeca3b", "#f58518", "#b279a2", "#9d755d")
 WON_COLOR = "#2ca02c"
@@ -27,6 +27,8 @@ class StageInfo:
     color: str
     rot_days: int
     required_fields: tuple[str, ...]
+    entry_tasks: tuple[dict, ...] = ()
+    deleted: bool = False
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class PipelineInfo:
     id: int
     name: str
     is_archived: bool
+    version: int = 1
 
 
 def create_from_template(
@@ -71,24 +74,48 @@ def create_from_template(
             )
         )
     session.flush()
+    record_change(session, actor, pipeline, "pipeline created", None, f"{pipeline_name} ({template.name(language)})")
     return pipeline.id
+
+
+def record_change(session: Session, actor: Actor, pipeline: Pipeline, what: str, old: object, new: object) -> int:
+    """Write a line of the pipeline's change log and bump its version; returns the new version."""
+    pipeline.version += 1
+    session.add(
+        PipelineChange(
+            pipeline_id=pipeline.id,
+            at=utcnow(),
+            by_user_id=actor.id,
+            what=what,
+            old_value=None if old is None else str(old),
+            new_value=None if new is None else str(new),
+        )
+    )
+    session.flush()
+    return pipeline.version
 
 
 def list_pipelines(session: Session, *, include_archived: bool = False) -> list[PipelineInfo]:
     query = select(Pipeline).order_by(Pipeline.id)
     if not include_archived:
         query = query.where(Pipeline.is_archived.is_(False))
-    return [PipelineInfo(p.id, p.name, p.is_archived) for p in session.scalars(query)]
+    return [PipelineInfo(p.id, p.name, p.is_archived, p.version) for p in session.scalars(query)]
 
 
-def list_stages(session: Session, pipeline_id: int) -> list[StageInfo]:
+def list_stages(session: Session, pipeline_id: int, *, include_deleted: bool = False) -> list[StageInfo]:
+    """The pipeline's stages in order; deleted ones (kept for history) only when asked for."""
     if session.get(Pipeline, pipeline_id) is None:
         raise NotFound(f"Pipeline {pipeline_id} does not exist.")
-    stages = session.scalars(select(Stage).where(Stage.pipeline_id == pipeline_id).order_by(Stage.position, Stage.id))
+    query = select(Stage).where(Stage.pipeline_id == pipeline_id).order_by(Stage.position, Stage.id)
+    if not include_deleted:
+        query = query.where(Stage.deleted_at.is_(None))
     return [
-        StageInfo(s.id, s.name, s.position, s.kind, s.probability, s.color, s.rot_days, tuple(s.required_fields))
-        for s in stages
-    ]
+        StageInfo(
+            s.id, s.name, s.position, s.kind, s.probability, s.color, s.rot_days, tuple(s.required_fields),
+            tuple(s.entry_tasks), s.deleted_at is not None,
+        )
+        for s in session.scalars(query)
+    ]  # fmt: skip
 
 
 def set_archived(session: Session, actor: Actor, pipeline_id: int, archived: bool) -> None:

@@ -120,6 +120,8 @@ class Pipeline(Base):
     name: Mapped[name_str] = mapped_column(unique=True)
     is_archived: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[created_ts]
+    # Bumped by every change to the pipeline or its stages: two admins editing at once conflict.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     stages: Mapped[list["Stage"]] = relationship(back_populates="pipeline", order_by="Stage.position")
 
@@ -144,8 +146,25 @@ class Stage(Base):
     required_fields: Mapped[list[Any]] = mapped_column(default=list)
     # Task templates created when a deal enters: [{"title": str, "due_days": int}, ...]
     entry_tasks: Mapped[list[Any]] = mapped_column(default=list)
+    # A deleted stage leaves the editor and the menus but stays in the history it appears in.
+    deleted_at: Mapped[datetime | None]
 
     pipeline: Mapped[Pipeline] = relationship(back_populates="stages")
+
+
+class PipelineChange(Base):
+    """The change log of a pipeline's configuration: who changed what, when, from what to what."""
+
+    __tablename__ = "pipeline_changes"
+    __table_args__ = (Index(None, "pipeline_id", "at"),)
+
+    id: Mapped[intpk]
+    pipeline_id: Mapped[int] = mapped_column(ForeignKey("pipelines.id"))
+    at: Mapped[datetime]
+    by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    what: Mapped[str] = mapped_column(String(200))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
 
 
 class LostReason(Base):

@@ -220,12 +220,13 @@ with detail:
             deal = deals.get_deal(db, actor, selected)
             owner_name = users.get_user(db, deal.owner_id).display_name
             deal_stages = pipelines.list_stages(db, deal.pipeline_id)
+            every_stage = pipelines.list_stages(db, deal.pipeline_id, include_deleted=True)
             flags_now = deal_flags(db, deal.id, now=now)
     except (NotFound, PermissionDenied) as error:
         st.session_state[DEALS_SELECTED_ID] = None
         st.warning(str(error))
         st.stop()
-    all_stage_names = {s.id: s.name for s in deal_stages}
+    all_stage_names = {s.id: s.name for s in every_stage}
     if st.button(t("deals.close_panel"), icon=":material/close:", key="deals_close_panel"):
         st.session_state[DEALS_SELECTED_ID] = None
         st.rerun()

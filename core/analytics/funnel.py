@@ -49,7 +49,7 @@ def current_pipeline(
             func.coalesce(per_stage.c.amount, 0),
         )
         .outerjoin(per_stage, per_stage.c.stage_id == Stage.id)
-        .where(Stage.pipeline_id == deal_filter.pipeline_id, Stage.kind == StageKind.OPEN)
+        .where(Stage.pipeline_id == deal_filter.pipeline_id, Stage.kind == StageKind.OPEN, Stage.deleted_at.is_(None))
         .order_by(Stage.position, Stage.id)
     ).all()
     frame = pd.DataFrame(rows, columns=CURRENT_PIPELINE_COLUMNS[:-1])

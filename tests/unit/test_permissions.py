@@ -4,10 +4,14 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from core import activities, customers, deals, lost_reasons, pipelines, plans, users
+from core import activities, customers, deals, lost_reasons, pipelines, plans, stage_editor, users
 from core.errors import PermissionDenied
 
 FUTURE = datetime(2030, 1, 1, tzinfo=UTC)
+
+
+def version(session, world) -> int:
+    return stage_editor.pipeline_version(session, world.pipeline_id)
 
 
 def anna_deal(session, world) -> int:
@@ -90,6 +94,35 @@ WRITES = [
         lambda s, w, a: pipelines.create_from_template(s, a, "web_studio", "ru"),
     ),
     ("archive a pipeline", {"admin"}, lambda s, w, a: pipelines.set_archived(s, a, w.pipeline_id, True)),
+    ("create an empty pipeline", {"admin"}, lambda s, w, a: stage_editor.create_empty_pipeline(s, a, "Partners")),
+    (
+        "rename a pipeline",
+        {"admin"},
+        lambda s, w, a: stage_editor.rename_pipeline(s, a, w.pipeline_id, "B2B", version(s, w)),
+    ),
+    (
+        "archive a pipeline (editor)",
+        {"admin"},
+        lambda s, w, a: stage_editor.set_pipeline_archived(s, a, w.pipeline_id, True, version(s, w)),
+    ),
+    ("add a stage", {"admin"}, lambda s, w, a: stage_editor.add_stage(s, a, w.pipeline_id, version(s, w), name="Demo")),
+    (
+        "change a stage",
+        {"admin"},
+        lambda s, w, a: stage_editor.update_stage(s, a, w.stages["Presentation"], version(s, w), probability=30),
+    ),
+    (
+        "move a stage",
+        {"admin"},
+        lambda s, w, a: stage_editor.move_stage(s, a, w.stages["Presentation"], -1, version(s, w)),
+    ),
+    (
+        "delete a stage",
+        {"admin"},
+        lambda s, w, a: stage_editor.delete_stage(
+            s, a, w.stages["Presentation"], w.stages["Qualification"], version(s, w)
+        ),
+    ),
     ("add a lost reason", {"admin"}, lambda s, w, a: lost_reasons.create_lost_reason(s, a, "Other")),
     (
         "rename a lost reason",

@@ -1,0 +1,316 @@
+"""Admins reconfigure pipelines and stages without breaking history.
+
+Every change checks the pipeline version the admin saw (two admins at once: the later save gets
+Conflict), bumps it, and writes a line to the pipeline's change log. Stages are never hard-deleted:
+a deleted stage's deals move on with ordinary transitions, and the stage stays for the history.
+"""
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Integer, func, insert, literal, select, update
+from sqlalchemy.orm import Session
+
+from core.clock import utcnow
+from core.deals import REQUIRABLE_FIELDS
+from core.errors import Conflict, NotFound, ValidationError
+from core.permissions import Actor, require_role
+from core.pipelines import LOST_COLOR, STAGE_COLORS, WON_COLOR, record_change
+from core.templates import TEMPLATES
+from core.validation import clean_count, clean_text
+from db.models import Deal, Pipeline, PipelineChange, Role, Stage, StageKind, StageTransition, User
+from db.types import UTCDateTime
+
+MAX_ROT_DAYS = 3650
+MAX_TASK_DUE_DAYS = 365
+_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+_FIRST_STAGE = {"en": "New lead", "ru": "Новый лид"}
+
+
+def _pipeline_for_change(session: Session, actor: Actor, pipeline_id: int, expected_version: int) -> Pipeline:
+    require_role(actor, Role.ADMIN, action="configure pipelines")
+    pipeline = session.get(Pipeline, pipeline_id)
+    if pipeline is None:
+        raise NotFound(f"Pipeline {pipeline_id} does not exist.")
+    if pipeline.version != expected_version:
+        raise Conflict(
+            f"Pipeline {pipeline.name!r} was changed by another admin since you opened it. "
+            "The page now shows the current version; make your change again."
+        )
+    return pipeline
+
+
+def _active_stages(session: Session, pipeline_id: int) -> list[Stage]:
+    return list(
+        session.scalars(
+            select(Stage)
+            .where(Stage.pipeline_id == pipeline_id, Stage.deleted_at.is_(None))
+            .order_by(Stage.position, Stage.id)
+        )
+    )
+
+
+def _renumber(stages: Sequence[Stage]) -> None:
+    """Open stages first in their order, then won, then lost; positions 0..n-1."""
+    rank = {StageKind.OPEN: 0, StageKind.WON: 1, StageKind.LOST: 2}
+    for position, stage in enumerate(sorted(stages, key=lambda s: rank[s.kind])):
+        stage.position = position
+
+
+def _clean_settings(
+    session: Session, pipeline_id: int, values: dict[str, Any], *, kind: StageKind, stage_id: int | None = None
+) -> dict[str, Any]:
+    errors: dict[str, str] = {}
+    clean: dict[str, Any] = {}
+    if "name" in values:
+        clean["name"] = clean_text(errors, "name", values["name"], required=True, max_length=100)
+        if clean["name"]:
+            taken = [
+                s for s in _active_stages(session, pipeline_id)
+                if s.id != stage_id and s.name.casefold() == clean["name"].casefold()
+            ]  # fmt: skip
+            if taken:
+                errors["name"] = f"the pipeline already has a stage named {clean['name']!r}"
+    if "probability" in values:
+        probability = clean_count(errors, "probability", values["probability"])
+        if probability is not None and probability > 100:
+            errors["probability"] = "must be between 0 and 100"
+        fixed = {StageKind.WON: 100, StageKind.LOST: 0}.get(kind)
+        if fixed is not None and probability is not None and probability != fixed:
+            errors["probability"] = f"is always {fixed} for a {kind.value} stage"
+        clean["probability"] = probability
+    if "rot_days" in values:
+        rot_days = clean_count(errors, "rot_days", values["rot_days"])
+        if rot_days is not None and rot_days > MAX_ROT_DAYS:
+            errors["rot_days"] = f"must be at most {MAX_ROT_DAYS}"
+        clean["rot_days"] = rot_days
+    if "color" in values:
+        if not isinstance(values["color"], str) or not _COLOR.match(values["color"]):
+            errors["color"] = "must be a colour like #4c78a8"
+        clean["color"] = values["color"]
+    if "required_fields" in values:
+        unknown = [f for f in values["required_fields"] if f not in REQUIRABLE_FIELDS]
+        if unknown:
+            errors["required_fields"] = f"{', '.join(map(str, unknown))} is not a deal field that can be required"
+        clean["required_fields"] = list(dict.fromkeys(values["required_fields"]))
+    if "entry_tasks" in values:
+        tasks = []
+        for number, task in enumerate(values["entry_tasks"], start=1):
+            task_errors: dict[str, str] = {}
+            title = clean_text(task_errors, "title", task.get("title"), required=True)
+            due_days = clean_count(task_errors, "due_days", task.get("due_days"))
+            if due_days is not None and due_days > MAX_TASK_DUE_DAYS:
+                task_errors["due_days"] = f"must be at most {MAX_TASK_DUE_DAYS}"
+            if task_errors:
+                details = "; ".join(f"{k} {v}" for k, v in task_errors.items())
+                errors["entry_tasks"] = f"task {number}: {details}"
+                break
+            tasks.append({"title": title, "due_days": due_days})
+        clean["entry_tasks"] = tasks
+    if errors:
+        raise ValidationError(errors)
+    return clean
+
+
+def create_empty_pipeline(session: Session, actor: Actor, name: str, language: str = "en") -> int:
+    """A pipeline with one open stage and the won and lost stages every pipeline needs."""
+    require_role(actor, Role.ADMIN, action="create pipelines")
+    errors: dict[str, str] = {}
+    clean_name = clean_text(errors, "name", name, required=True)
+    if clean_name and session.scalar(select(Pipeline.id).where(func.lower(Pipeline.name) == clean_name.lower())):
+        errors["name"] = f"a pipeline named {clean_name!r} already exists"
+    if errors:
+        raise ValidationError(errors)
+    pipeline = Pipeline(name=clean_name, created_at=utcnow())
+    session.add(pipeline)
+    won, lost = TEMPLATES["b2b_classic"].stages[-2:]
+    ru = language == "ru"
+    pipeline.stages.extend(
+        [
+            Stage(name=_FIRST_STAGE["ru" if ru else "en"], position=0, kind=StageKind.OPEN, probability=10,
+                  color=STAGE_COLORS[0], rot_days=0, required_fields=[], entry_tasks=[]),
+            Stage(name=won.ru if ru else won.en, position=1, kind=StageKind.WON, probability=100, color=WON_COLOR,
+                  rot_days=0, required_fields=[], entry_tasks=[]),
+            Stage(name=lost.ru if ru else lost.en, position=2, kind=StageKind.LOST, probability=0, color=LOST_COLOR,
+                  rot_days=0, required_fields=[], entry_tasks=[]),
+        ]
+    )  # fmt: skip
+    session.flush()
+    record_change(session, actor, pipeline, "pipeline created", None, clean_name)
+    return pipeline.id
+
+
+def rename_pipeline(session: Session, actor: Actor, pipeline_id: int, name: str, expected_version: int) -> int:
+    pipeline = _pipeline_for_change(session, actor, pipeline_id, expected_version)
+    errors: dict[str, str] = {}
+    clean_name = clean_text(errors, "name", name, required=True)
+    if clean_name and session.scalar(
+        select(Pipeline.id).where(func.lower(Pipeline.name) == clean_name.lower(), Pipeline.id != pipeline_id)
+    ):
+        errors["name"] = f"a pipeline named {clean_name!r} already exists"
+    if errors:
+        raise ValidationError(errors)
+    old, pipeline.name = pipeline.name, clean_name
+    return record_change(session, actor, pipeline, "pipeline renamed", old, clean_name)
+
+
+def set_pipeline_archived(
+    session: Session, actor: Actor, pipeline_id: int, archived: bool, expected_version: int
+) -> int:
+    """Archived pipelines leave the menus; their deals and history stay."""
+    pipeline = _pipeline_for_change(session, actor, pipeline_id, expected_version)
+    old, pipeline.is_archived = pipeline.is_archived, bool(archived)
+    return record_change(session, actor, pipeline, "archived", old, pipeline.is_archived)
+
+
+def add_stage(
+    session: Session,
+    actor: Actor,
+    pipeline_id: int,
+    expected_version: int,
+    *,
+    name: str,
+    after_stage_id: int | None = None,
+    probability: int = 0,
+    rot_days: int = 0,
+    color: str | None = None,
+) -> int:
+    """Add an open stage after `after_stage_id` (an open stage), or first when None."""
+    pipeline = _pipeline_for_change(session, actor, pipeline_id, expected_version)
+    stages = _active_stages(session, pipeline_id)
+    open_stages = [s for s in stages if s.kind == StageKind.OPEN]
+    values = _clean_settings(
+        session, pipeline_id,
+        {"name": name, "probability": probability, "rot_days": rot_days,
+         "color": color or STAGE_COLORS[len(open_stages) % len(STAGE_COLORS)]},
+        kind=StageKind.OPEN,
+    )  # fmt: skip
+    if after_stage_id is None:
+        index = 0
+    else:
+        after = [i for i, s in enumerate(open_stages) if s.id == after_stage_id]
+        if not after:
+            raise ValidationError({"after_stage_id": "choose an open stage of this pipeline"})
+        index = after[0] + 1
+    stage = Stage(pipeline_id=pipeline_id, kind=StageKind.OPEN, position=0, required_fields=[], entry_tasks=[],
+                  **values)  # fmt: skip
+    session.add(stage)
+    open_stages.insert(index, stage)
+    _renumber(open_stages + [s for s in stages if s.kind != StageKind.OPEN])
+    session.flush()
+    record_change(session, actor, pipeline, "stage added", None, f"{stage.name} (position {index + 1})")
+    return stage.id
+
+
+def update_stage(session: Session, actor: Actor, stage_id: int, expected_version: int, **changes: Any) -> int:
+    """Change a stage's name, probability, colour, rot days, required fields or entry tasks."""
+    stage = _stage(session, stage_id)
+    pipeline = _pipeline_for_change(session, actor, stage.pipeline_id, expected_version)
+    allowed = {"name", "probability", "color", "rot_days", "required_fields", "entry_tasks"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValidationError({name: "cannot be changed here" for name in unknown})
+    values = _clean_settings(session, stage.pipeline_id, changes, kind=stage.kind, stage_id=stage.id)
+    version = pipeline.version
+    for name, value in values.items():
+        old = getattr(stage, name)
+        if old != value:
+            setattr(stage, name, value)
+            version = record_change(
+                session, actor, pipeline, f"stage {stage.name!r}: {name}", _shown(old), _shown(value)
+            )
+    return version
+
+
+def move_stage(session: Session, actor: Actor, stage_id: int, offset: int, expected_version: int) -> int:
+    """Move an open stage up (-1) or down (+1) among the open stages; won and lost stay last."""
+    stage = _stage(session, stage_id)
+    pipeline = _pipeline_for_change(session, actor, stage.pipeline_id, expected_version)
+    if stage.kind != StageKind.OPEN:
+        raise ValidationError({"stage_id": "the won and lost stages stay last"})
+    stages = _active_stages(session, stage.pipeline_id)
+    open_stages = [s for s in stages if s.kind == StageKind.OPEN]
+    index = open_stages.index(stage)
+    target = index + (1 if offset > 0 else -1)
+    if not 0 <= target < len(open_stages):
+        raise ValidationError(
+            {"stage_id": f"{stage.name!r} is already the {'last' if offset > 0 else 'first'} open stage"}
+        )
+    open_stages[index], open_stages[target] = open_stages[target], open_stages[index]
+    _renumber(open_stages + [s for s in stages if s.kind != StageKind.OPEN])
+    return record_change(session, actor, pipeline, f"stage {stage.name!r}: position", index + 1, target + 1)
+
+
+def delete_stage(
+    session: Session, actor: Actor, stage_id: int, target_stage_id: int | None, expected_version: int
+) -> int:
+    """Delete an open stage. Its deals move to `target_stage_id` with ordinary transitions (by this
+    admin, now); the stage leaves the editor and the menus and stays in the history."""
+    stage = _stage(session, stage_id)
+    pipeline = _pipeline_for_change(session, actor, stage.pipeline_id, expected_version)
+    if stage.kind != StageKind.OPEN:
+        raise ValidationError({"stage_id": "the won and lost stages cannot be deleted"})
+    open_stages = [s for s in _active_stages(session, stage.pipeline_id) if s.kind == StageKind.OPEN]
+    if len(open_stages) == 1:
+        raise ValidationError({"stage_id": "a pipeline keeps at least one open stage"})
+    deals_inside = session.scalar(select(func.count()).select_from(Deal).where(Deal.stage_id == stage_id))
+    target = session.get(Stage, target_stage_id) if target_stage_id is not None else None
+    if deals_inside and (
+        target is None or target.id == stage.id or target.pipeline_id != stage.pipeline_id
+        or target.kind != StageKind.OPEN or target.deleted_at is not None
+    ):  # fmt: skip
+        raise ValidationError({"target_stage_id": f"choose the open stage that the {deals_inside} deals move to"})
+    now = utcnow()
+    if deals_inside:
+        moved = select(
+            Deal.id, Deal.stage_id, literal(target.id, Integer), literal(now, UTCDateTime()),
+            literal(actor.id, Integer),
+        ).where(Deal.stage_id == stage_id)  # fmt: skip
+        session.execute(
+            insert(StageTransition).from_select(["deal_id", "from_stage_id", "to_stage_id", "at", "by_user_id"], moved)
+        )
+        session.execute(
+            update(Deal)
+            .where(Deal.stage_id == stage_id)
+            .values(stage_id=target.id, stage_entered_at=now, version=Deal.version + 1)
+            .execution_options(synchronize_session="fetch")
+        )
+    stage.deleted_at = now
+    _renumber([s for s in _active_stages(session, stage.pipeline_id) if s.id != stage.id])
+    detail = f"{stage.name} ({deals_inside} deals moved to {target.name})" if deals_inside else stage.name
+    return record_change(session, actor, pipeline, "stage deleted", detail, None)
+
+
+def pipeline_changes(session: Session, actor: Actor, pipeline_id: int, limit: int = 200) -> pd.DataFrame:
+    require_role(actor, Role.ADMIN, action="read the change log")
+    rows = session.execute(
+        select(PipelineChange.at, func.coalesce(User.display_name, "system"), PipelineChange.what,
+               PipelineChange.old_value, PipelineChange.new_value)
+        .outerjoin(User, User.id == PipelineChange.by_user_id)
+        .where(PipelineChange.pipeline_id == pipeline_id)
+        .order_by(PipelineChange.at.desc(), PipelineChange.id.desc())
+        .limit(limit)
+    ).all()  # fmt: skip
+    return pd.DataFrame(rows, columns=["at", "by", "what", "old_value", "new_value"])
+
+
+def pipeline_version(session: Session, pipeline_id: int) -> int:
+    pipeline = session.get(Pipeline, pipeline_id)
+    if pipeline is None:
+        raise NotFound(f"Pipeline {pipeline_id} does not exist.")
+    return pipeline.version
+
+
+def _stage(session: Session, stage_id: int) -> Stage:
+    stage = session.get(Stage, stage_id)
+    if stage is None or stage.deleted_at is not None:
+        raise NotFound(f"Stage {stage_id} does not exist.")
+    return stage
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(f"{v['title']} (+{v['due_days']} d)" if isinstance(v, dict) else str(v) for v in value) or "—"
+    return str(value)

@@ -12,6 +12,10 @@ SIGN_IN_LOGIN = "sign_in_login"
 SIGN_IN_PASSWORD = "sign_in_password"
 USERS_EDITED_ID = "users_edited_id"
 
+STAGE_EDITOR_PIPELINE = "stage_editor_pipeline"
+STAGE_EDITOR_STAGE = "stage_editor_stage"
+STAGE_EDITOR_SEEN_VERSION = "stage_editor_seen_version"  # pipeline id -> the version the page last showed
+
 DEALS_PIPELINE = "deals_pipeline"
 DEALS_PAGE = "deals_page"
 DEALS_SELECTED_ID = "deals_selected_id"

@@ -1,0 +1,56 @@
+from core import pipelines
+from db.engine import make_engine, transaction
+
+
+def stages_of(url: str, pipeline_name: str = "B2B classic", include_deleted: bool = False):
+    engine = make_engine(url)
+    with transaction(engine) as session:
+        pipeline_id = next(p.id for p in pipelines.list_pipelines(session) if p.name == pipeline_name)
+        result = pipelines.list_stages(session, pipeline_id, include_deleted=include_deleted)
+    engine.dispose()
+    return result
+
+
+def open_editor(app):
+    app.run()
+    app.switch_page("views/stage_editor.py").run()
+    assert not app.exception
+    return app
+
+
+def test_an_admin_adds_a_stage_after_presentation(writable_app_as, writable_demo_url):
+    app = open_editor(writable_app_as("admin"))
+    presentation = next(s.id for s in stages_of(writable_demo_url) if s.name == "Presentation")
+
+    app.text_input(key="add_stage_name").input("Demo")
+    app.selectbox(key="add_stage_after").set_value(presentation)
+    app.number_input(key="add_stage_probability").set_value(30)
+    app.button(key="FormSubmitter:add_stage-Add stage").click().run()
+
+    assert not app.exception and not app.error
+    names = [s.name for s in stages_of(writable_demo_url)]
+    assert names[:4] == ["Qualification", "Presentation", "Demo", "Commercial proposal"]
+    assert app.dataframe[0].value.iloc[2, 1] == "Demo"
+
+
+def test_a_duplicate_stage_name_is_refused_with_the_field_named(writable_app_as, writable_demo_url):
+    app = open_editor(writable_app_as("admin"))
+
+    app.text_input(key="add_stage_name").input("presentation")
+    app.button(key="FormSubmitter:add_stage-Add stage").click().run()
+
+    assert "already has a stage named" in app.error[0].value
+    assert [s.name for s in stages_of(writable_demo_url)].count("Presentation") == 1
+
+
+def test_deleting_a_stage_with_deals_moves_them_to_the_chosen_stage(writable_app_as, writable_demo_url):
+    app = open_editor(writable_app_as("admin"))
+    by_name = {s.name: s.id for s in stages_of(writable_demo_url)}
+
+    app.selectbox(key="stage_editor_stage").set_value(by_name["Presentation"]).run()
+    app.selectbox(key=f"stage_{by_name['Presentation']}_delete_target").set_value(by_name["Qualification"])
+    app.button(key="editor_delete_go").click().run()
+
+    assert not app.exception
+    assert "Presentation" not in [s.name for s in stages_of(writable_demo_url)]
+    assert [s.name for s in stages_of(writable_demo_url, include_deleted=True) if s.deleted] == ["Presentation"]

@@ -126,20 +126,28 @@ def open_app(page, app_url):
     return _open
 
 
+# The run a click started has finished; or, should the observer have missed that run, the app has
+# been idle for three seconds since the click. Callers then check the outcome they expect.
+_RUN_FINISHED = """([finished, since]) =>
+  window.finishedRuns > finished
+  || (Date.now() - since > 3000
+      && document.querySelector("[data-testid='stApp']").dataset.testScriptState === "notRunning")"""
+
+
+def runs_finished(page) -> tuple[int, float]:
+    return page.evaluate("[window.finishedRuns, Date.now()]")
+
+
+def wait_for_run_after(page, mark: tuple[int, float]) -> None:
+    page.wait_for_function(_RUN_FINISHED, arg=list(mark), timeout=60_000)
+    page.wait_for_selector(READY, timeout=60_000)
+
+
 def click_and_wait(page, locator) -> None:
     """Click, then wait until the script run that the click started has finished."""
-    finished = page.evaluate("window.finishedRuns")
+    mark = runs_finished(page)
     locator.click()
-    page.wait_for_function("n => window.finishedRuns > n", arg=finished, timeout=60_000)
-
-
-def runs_finished(page) -> int:
-    return page.evaluate("window.finishedRuns")
-
-
-def wait_for_run_after(page, finished: int) -> None:
-    page.wait_for_function("n => window.finishedRuns > n", arg=finished, timeout=60_000)
-    page.wait_for_selector(READY, timeout=60_000)
+    wait_for_run_after(page, mark)
 
 
 def sign_in(page, login: str, password: str = DEMO_PASSWORD):

@@ -277,6 +277,26 @@ def move_panel(actor: Actor, deal: DealView, stages: list[pipelines.StageInfo]) 
             st.rerun()
 
 
+def reassign_panel(actor: Actor, deal: DealView, managers: list[users.UserInfo]) -> None:
+    """Executives and admins hand a deal, with its activities still to do, to another manager."""
+    names = {u.id: u.display_name for u in managers if u.id != deal.owner_id}
+    if not names:
+        return
+    with st.container(border=True):
+        new_owner = st.selectbox(
+            t("deal.reassign_to"), list(names), format_func=names.get, key=f"reassign_{deal.id}_owner"
+        )
+        if (
+            st.button(t("deal.reassign"), key=f"reassign_{deal.id}_go")
+            and perform(
+                lambda session: deals.reassign_deal(session, actor, deal.id, new_owner, deal.version),
+                success=t("deal.reassigned", owner=names[new_owner]),
+            ).ok
+        ):
+            _forget_form(deal.id)
+            st.rerun()
+
+
 def _is_empty(name: str, value) -> bool:
     return value is None or value == "" or (name == "amount" and value == 0)
 

@@ -240,6 +240,8 @@ with detail:
             deal_panel.move_panel(actor, deal, deal_stages)
         else:
             st.caption(t("deal.read_only"))
+        if actor.role in (Role.EXECUTIVE, Role.ADMIN):
+            deal_panel.reassign_panel(actor, deal, managers)
     with edit_tab:
         if can_edit:
             deal_panel.edit_form(actor, deal, all_stage_names)

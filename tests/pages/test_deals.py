@@ -134,3 +134,20 @@ def test_an_executive_reads_a_deal_but_cannot_change_it(app_as, demo_database_ur
     assert app.subheader[0].value == HOSTILE_TITLE
     assert any(c.value == "You can read this deal but not change it." for c in app.caption)
     assert not [b for b in app.button if b.key == f"move_{deal.id}_go"]
+
+
+def test_an_executive_reassigns_a_deal_to_another_manager(writable_app_as, writable_demo_url):
+    db = Database(writable_demo_url)
+    writer = writable_app_as("anna")
+    create_deal(open_deals_page(writer), "Changes hands", "300")
+    deal = db.deal("Changes hands")
+    boris = users_id(writable_demo_url, "boris")
+    app = writable_app_as("ceo")
+    app.session_state[DEALS_SELECTED_ID] = deal.id
+    app = open_deals_page(app)
+
+    app.selectbox(key=f"reassign_{deal.id}_owner").set_value(boris)
+    app.button(key=f"reassign_{deal.id}_go").click().run()
+
+    assert not app.exception
+    assert (db.deal("Changes hands").owner_id, db.deal("Changes hands").version) == (boris, 2)

@@ -94,7 +94,8 @@ def deal_fields(prefix: str, deal: DealView | None, errors: dict[str, str]) -> d
     values = {"title": st.text_input(t("field.title"), value=deal.title if deal else "", key=f"{prefix}_title")}
     field_message(errors, "title")
     amount_default = "" if deal is None else f"{deal.amount:.2f}"
-    values["amount"] = st.text_input(t("field.amount"), value=amount_default, key=f"{prefix}_amount")
+    # An empty amount is no amount yet: zero, which a stage that requires an amount refuses.
+    values["amount"] = st.text_input(t("field.amount"), value=amount_default, key=f"{prefix}_amount") or "0"
     field_message(errors, "amount")
     values["expected_close_date"] = st.date_input(
         t("field.expected_close_date"),

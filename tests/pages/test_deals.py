@@ -151,3 +151,9 @@ def test_an_executive_reassigns_a_deal_to_another_manager(writable_app_as, writa
 
     assert not app.exception
     assert (db.deal("Changes hands").owner_id, db.deal("Changes hands").version) == (boris, 2)
+
+
+def test_a_deal_without_an_amount_is_created_with_zero(writable_app_as, writable_demo_url):
+    create_deal(open_deals_page(writable_app_as("anna")), "No amount yet", "")
+
+    assert float(Database(writable_demo_url).deal("No amount yet").amount) == 0.0

@@ -1,4 +1,4 @@
-"""The admin CLI: `python -m core migrate|seed|user add|user passwd`."""
+"""The admin CLI: `python -m core migrate|seed|report|user add|user passwd`."""
 
 import argparse
 import getpass
@@ -6,9 +6,14 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from datetime import date
 
-from core import users
-from core.errors import DomainError
+import pandas as pd
+
+from core import pipelines, users
+from core.analytics import funnel
+from core.errors import DomainError, NotFound
+from core.filters import FunnelFilter
 from core.permissions import Actor
 from core.seed import database_is_empty, seed_demo
 from core.settings import LANGUAGES, load_settings
@@ -31,6 +36,14 @@ def _parser() -> argparse.ArgumentParser:
     seed.add_argument(
         "--if-empty", action="store_true", help="do nothing when the database has data or DEMO_MODE is off"
     )
+
+    report = commands.add_parser("report", help="print a report: the same figures as the pages")
+    report.add_argument("name", choices=["funnel", "winrate"])
+    report.add_argument("--pipeline", required=True, help="pipeline name")
+    report.add_argument("--from", dest="date_from", required=True, type=date.fromisoformat, help="first day")
+    report.add_argument("--to", dest="date_to", required=True, type=date.fromisoformat, help="last day (inclusive)")
+    report.add_argument("--manager", action="append", default=[], help="a manager's login (repeatable)")
+    report.add_argument("--format", choices=["table", "csv"], default="table")
 
     user = commands.add_parser("user", help="manage users").add_subparsers(dest="user_command", required=True)
     add = user.add_parser("add", help=f"create a user; the password is read from ${PASSWORD_ENV} or a prompt")
@@ -71,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     engine = make_engine(settings.database_url)
     upgrade(engine)
     try:
-        return _run(args, engine, settings.language, settings.demo_mode)
+        return _run(args, engine, settings.language, settings.demo_mode, settings.zone)
     except DomainError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
@@ -79,7 +92,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         engine.dispose()
 
 
-def _run(args: argparse.Namespace, engine, language: str, demo_mode: bool) -> int:
+def _report(session, args: argparse.Namespace, zone) -> str:
+    """One of the analytics functions behind the pages, printed as a table or CSV."""
+    pipeline = next(
+        (p for p in pipelines.list_pipelines(session, include_archived=True) if p.name == args.pipeline), None
+    )
+    if pipeline is None:
+        raise NotFound(f"No pipeline named {args.pipeline!r}.")
+    owners = tuple(users.find_user(session, login).id for login in args.manager)
+    funnel_filter = FunnelFilter(pipeline.id, args.date_from, args.date_to, zone, owner_ids=owners)
+    system = Actor.system()
+    if args.name == "funnel":
+        frame = funnel.cohort_funnel(session, system, funnel_filter).drop(columns=["stage_id"])
+    else:
+        frame = pd.DataFrame([funnel.win_rates(session, system, funnel_filter)])
+    return frame.to_csv(index=False).rstrip("\n") if args.format == "csv" else frame.to_string(index=False)
+
+
+def _run(args: argparse.Namespace, engine, language: str, demo_mode: bool, zone) -> int:
     system = Actor.system()
     if args.command == "migrate":
         print("database is up to date")
@@ -110,6 +140,9 @@ def _run(args: argparse.Namespace, engine, language: str, demo_mode: bool) -> in
             f"{summary.activities:,} activities, {summary.companies:,} companies, {summary.users} users, "
             f"{summary.plans} plans in {time.perf_counter() - started:.1f} s"
         )
+    elif args.command == "report":
+        with transaction(engine) as session:
+            print(_report(session, args, zone))
     elif args.user_command == "add":
         password = _read_password()
         with transaction(engine, write=True) as session:

@@ -1,7 +1,8 @@
 """The deal filters shared by the deals workspace and the current-pipeline figures."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -9,7 +10,7 @@ from sqlalchemy.orm import Session, aliased
 from core.analytics.rotting import rotting_condition
 from core.errors import PermissionDenied
 from core.permissions import Actor
-from db.models import Activity, Company, Deal, Role, Stage, StageKind
+from db.models import Activity, Company, Deal, Role, Stage, StageKind, User
 
 
 @dataclass(frozen=True)
@@ -62,4 +63,41 @@ def deal_conditions(session: Session, actor: Actor, deal_filter: DealFilter, now
         conditions.append(rotting_condition(stages, now))
     if deal_filter.only_overdue:
         conditions.append(overdue_condition(now))
+    return conditions
+
+
+@dataclass(frozen=True)
+class FunnelFilter:
+    """The filters of every funnel metric (SPEC §3): a pipeline, a period of whole days in the
+    installation's time zone, and optional managers, team, source, region and segment."""
+
+    pipeline_id: int
+    date_from: date
+    date_to: date  # inclusive
+    zone: ZoneInfo = ZoneInfo("UTC")
+    owner_ids: tuple[int, ...] = ()
+    team_id: int | None = None
+    source: str | None = None
+    region: str | None = None
+    segment: str | None = None
+
+    def bounds(self) -> tuple[datetime, datetime]:
+        """The period as UTC instants: [start of date_from, start of the day after date_to)."""
+        start = datetime.combine(self.date_from, time(0), self.zone).astimezone(UTC)
+        end = datetime.combine(self.date_to + timedelta(days=1), time(0), self.zone).astimezone(UTC)
+        return start, end
+
+
+def funnel_conditions(actor: Actor, funnel_filter: FunnelFilter) -> list:
+    """Who and what the deals are (not when): the pipeline, owners the actor may see, the categories."""
+    conditions = [Deal.pipeline_id == funnel_filter.pipeline_id]
+    owners = visible_owner_ids(actor, funnel_filter.owner_ids)
+    if owners:
+        conditions.append(Deal.owner_id.in_(owners))
+    if funnel_filter.team_id is not None:
+        conditions.append(Deal.owner_id.in_(select(User.id).where(User.team_id == funnel_filter.team_id)))
+    for name in ("source", "region", "segment"):
+        value = getattr(funnel_filter, name)
+        if value:
+            conditions.append(getattr(Deal, name) == value)
     return conditions

@@ -1,0 +1,66 @@
+import io
+from contextlib import redirect_stdout
+from datetime import date
+
+import pandas as pd
+
+from core import pipelines, users
+from core.analytics.funnel import cohort_funnel
+from core.cli import main
+from core.filters import FunnelFilter
+from core.permissions import Actor
+from db.engine import make_engine, transaction
+
+
+def run_cli(monkeypatch, url: str, *argv: str) -> tuple[int, str]:
+    monkeypatch.setenv("DATABASE_URL", url)
+    out = io.StringIO()
+    with redirect_stdout(out):
+        code = main(list(argv))
+    return code, out.getvalue()
+
+
+def test_report_funnel_prints_the_figures_of_the_service(monkeypatch, demo_database_url):
+    code, out = run_cli(monkeypatch, demo_database_url, "report", "funnel", "--pipeline", "B2B classic",
+                        "--from", "2025-01-01", "--to", "2026-12-31", "--format", "csv")  # fmt: skip
+
+    engine = make_engine(demo_database_url)
+    with transaction(engine) as session:
+        pipeline_id = next(p.id for p in pipelines.list_pipelines(session) if p.name == "B2B classic")
+        expected = cohort_funnel(
+            session, Actor.system(), FunnelFilter(pipeline_id, date(2025, 1, 1), date(2026, 12, 31))
+        )
+    engine.dispose()
+    printed = pd.read_csv(io.StringIO(out))
+    assert code == 0
+    assert printed["stage"].tolist() == expected["stage"].tolist()
+    assert printed["reached"].tolist() == expected["reached"].tolist()
+    assert expected["reached"].iloc[0] > 0
+
+
+def test_report_names_an_unknown_pipeline(monkeypatch, demo_database_url, capsys):
+    code, _ = run_cli(monkeypatch, demo_database_url, "report", "winrate", "--pipeline", "Nope", "--from",
+                      "2026-01-01", "--to", "2026-03-31")  # fmt: skip
+
+    assert code == 1
+    assert "No pipeline named 'Nope'" in capsys.readouterr().err
+
+
+def test_user_add_reads_the_password_from_the_environment(monkeypatch, writable_demo_url):
+    monkeypatch.setenv("FUNNEL_PASSWORD", "a long secret")
+
+    code, out = run_cli(monkeypatch, writable_demo_url, "user", "add", "--login", "Olga", "--name", "Olga K",
+                        "--role", "admin", "--team", "New team")  # fmt: skip
+
+    engine = make_engine(writable_demo_url)
+    with transaction(engine) as session:
+        olga = users.authenticate(session, "olga", "a long secret")
+    engine.dispose()
+    assert (code, olga.role.value, olga.team_id is not None) == (0, "admin", True)
+    assert "a long secret" not in out
+
+
+def test_seed_if_empty_leaves_a_database_with_data_alone(monkeypatch, writable_demo_url):
+    code, out = run_cli(monkeypatch, writable_demo_url, "seed", "--if-empty")
+
+    assert (code, out.strip()) == (0, "database already has data; not seeding")

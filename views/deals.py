@@ -50,7 +50,12 @@ with transaction(resources.engine()) as db:
     stages = pipelines.list_stages(db, pipeline_id)
 stage_names = {s.id: s.name for s in stages}
 stage_ids = filters[1].multiselect(
-    t("field.stage_id"), list(stage_names), format_func=stage_names.get, key="deals_stages", on_change=reset_page
+    t("field.stage_id"),
+    list(stage_names),
+    format_func=stage_names.get,
+    key="deals_stages",
+    on_change=reset_page,
+    placeholder=t("deals.all_stages"),
 )
 status = filters[2].selectbox(
     t("field.status"),

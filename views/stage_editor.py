@@ -143,6 +143,7 @@ with left:
             default=list(stage.required_fields),
             format_func=lambda f: t(f"field.{f}"),
             key=f"stage_{stage.id}_required",
+            placeholder=t("editor.no_required_fields"),
         )
         tasks = st.data_editor(
             pd.DataFrame(list(stage.entry_tasks) or [], columns=["title", "due_days"]).astype({"due_days": "Int64"}),

@@ -277,7 +277,7 @@ def delete_stage(
             .values(stage_id=target.id, stage_entered_at=now, version=Deal.version + 1)
             .execution_options(synchronize_session="fetch")
         )
-    stage.deleted_at = now
+    stage.deleted_at = now  # a watched row: this flush bumps the data version for the bulk moves too
     _renumber([s for s in _active_stages(session, stage.pipeline_id) if s.id != stage.id])
     detail = f"{stage.name} ({deals_inside} deals moved to {target.name})" if deals_inside else stage.name
     return record_change(session, actor, pipeline, "stage deleted", detail, None)

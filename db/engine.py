@@ -8,6 +8,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+import db.changes  # noqa: F401  (registers the data-version bump on every session's flush)
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'data' / 'funnel.db'}"
 SQLITE_BUSY_TIMEOUT_MS = 15_000

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     CheckConstraint,
     Enum,
     ForeignKey,
@@ -97,6 +98,16 @@ class User(Base):
     created_at: Mapped[created_ts]
 
     team: Mapped[Team | None] = relationship(back_populates="members")
+
+
+class DataVersion(Base):
+    """One counter, bumped in the same transaction as any change to deals, their history, activities,
+    stages or plans: an open dashboard polls it and recomputes only when it moved."""
+
+    __tablename__ = "data_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class LoginAttempt(Base):

@@ -97,8 +97,10 @@ grid_tab, board_tab, tasks_tab, new_tab = work.tabs(
 )
 
 with grid_tab:
+    # Always there, so that the grid keeps its place in the page when a message appears above it.
+    message_slot = st.empty()
     if message := st.session_state.pop(DEALS_GRID_MESSAGE, None):
-        st.error(message)
+        message_slot.error(message)
     with transaction(resources.engine()) as db:
         page = list_deals(
             db, actor, deal_filter, now=now, page=st.session_state[DEALS_PAGE], page_size=PAGE_SIZE, sort=sort

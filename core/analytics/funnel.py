@@ -1,6 +1,7 @@
 """Funnel metrics (SPEC §3), aggregated in the database."""
 
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
 
 import pandas as pd
 from sqlalchemy import and_, case, func, select, type_coerce
@@ -289,3 +290,38 @@ def lost_analysis(session: Session, actor: Actor, funnel_filter: FunnelFilter) -
     frame = pd.DataFrame(rows, columns=["stage", "reason", "deals", "amount"])
     frame["amount"] = frame["amount"].astype(float)
     return frame
+
+
+def filter_options(session: Session, pipeline_id: int) -> dict[str, list[str]]:
+    """The values the funnel can be filtered on: sources, regions and segments used in the pipeline."""
+    options = {}
+    for name in ("source", "region", "segment"):
+        column = getattr(Deal, name)
+        options[name] = list(
+            session.scalars(
+                select(column).where(Deal.pipeline_id == pipeline_id, column.is_not(None)).distinct().order_by(column)
+            )
+        )
+    return options
+
+
+def monthly_trend(session: Session, actor: Actor, funnel_filter: FunnelFilter) -> pd.DataFrame:
+    """Per calendar month of the period: the deals created (the cohort) and the share of them won."""
+    rows = []
+    month = funnel_filter.date_from.replace(day=1)
+    while month <= funnel_filter.date_to:
+        following = (month + timedelta(days=32)).replace(day=1)
+        part = replace(
+            funnel_filter,
+            date_from=max(month, funnel_filter.date_from),
+            date_to=min(following - timedelta(days=1), funnel_filter.date_to),
+        )
+        start, end = part.bounds()
+        created, won = session.execute(
+            select(func.count(), func.count().filter(Deal.status == StageKind.WON)).where(
+                *funnel_conditions(actor, part), Deal.created_at >= start, Deal.created_at < end
+            )
+        ).one()
+        rows.append({"month": month, "created": created, "won": won, "funnel_win_rate": _share(won, created)})
+        month = following
+    return pd.DataFrame(rows, columns=["month", "created", "won", "funnel_win_rate"])

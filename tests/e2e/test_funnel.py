@@ -1,0 +1,65 @@
+import io
+import re
+from datetime import date, timedelta
+
+import pandas as pd
+from playwright.sync_api import expect
+
+from core import deals, pipelines, users
+from core.cli import main
+from db.engine import make_engine, transaction
+from tests.e2e.conftest import READY, click_and_wait, sign_in
+
+
+def last_quarter(today: date) -> tuple[date, date]:
+    quarter_start = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+    end = quarter_start - timedelta(days=1)
+    return date(end.year, end.month - 2, 1), end
+
+
+def test_views_comparison_and_the_csv_equals_the_cli_report(open_app, demo_database_url, monkeypatch, capsys):
+    page = sign_in(open_app("/funnel"), "ceo")
+    expect(page.get_by_role("heading", name="Every figure")).to_be_visible()
+
+    for view in ("Bars", "Monthly trend", "Funnel"):
+        page.locator(".st-key-funnel_view").get_by_text(view, exact=True).click()
+        expect(page.locator("[data-testid='stVegaLiteChart']").first).to_be_visible()
+    box = page.locator(".st-key-funnel_compare").get_by_role("combobox")
+    for name in ("Anna Ivanova", "Boris Petrov"):
+        box.click()
+        page.get_by_role("option", name=name).click()
+        page.wait_for_selector(READY)
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("heading", name="Next-step conversion: managers and the team")).to_be_visible()
+    comparison = page.locator("[data-testid='stDataFrame']").filter(has_text="Anna Ivanova")
+    expect(comparison).to_contain_text("Boris Petrov")
+
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download CSV").click()
+    from_page = pd.read_csv(download.value.path())
+    date_from, date_to = last_quarter(date.today())
+    monkeypatch.setenv("DATABASE_URL", demo_database_url)
+    capsys.readouterr()
+    assert main(["report", "funnel", "--pipeline", "B2B classic", "--from", str(date_from), "--to", str(date_to),
+                 "--format", "csv"]) == 0  # fmt: skip
+    from_cli = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    pd.testing.assert_frame_equal(from_page, from_cli)
+
+
+def test_a_deal_created_elsewhere_shows_up_without_a_reload(open_app, demo_database_url):
+    page = sign_in(open_app("/funnel"), "ceo")
+    page.locator(".st-key-funnel_preset").get_by_role("combobox").click()
+    click_and_wait(page, page.get_by_role("option", name="This month"))
+    created = page.locator("[data-testid='stMetric']").filter(has_text="Deals created").locator(
+        "[data-testid='stMetricValue']")  # fmt: skip
+    expect(created).to_have_text(re.compile(r"^\d"))
+    before = int(created.inner_text().replace(",", ""))
+
+    engine = make_engine(demo_database_url)  # another app instance, as far as the page knows
+    with transaction(engine, write=True) as session:
+        anna = users.find_user(session, "anna").as_actor()
+        b2b = next(p.id for p in pipelines.list_pipelines(session) if p.name == "B2B classic")
+        deals.create_deal(session, anna, pipeline_id=b2b, fields={"title": "Live update"})
+    engine.dispose()
+
+    expect(created).to_have_text(f"{before + 1:,}", timeout=15_000)

@@ -29,8 +29,10 @@ def funnel_chart(frame: pd.DataFrame, *, count_title: str, stage_title: str) -> 
         left=-frame["reached"] / 2,
         right=frame["reached"] / 2,
         label=[
-            f"{int(count):,}" + ("" if index == 0 or previous == 0 else f"  ({count / previous:.0%})")
-            for index, (count, previous) in enumerate(zip(frame["reached"], [0, *frame["reached"][:-1]], strict=True))
+            f"{int(count):,} · {amount:,.0f}" + ("" if index == 0 or previous == 0 else f"  ({count / previous:.0%})")
+            for index, (count, amount, previous) in enumerate(
+                zip(frame["reached"], frame["reached_amount"], [0, *frame["reached"][:-1]], strict=True)
+            )
         ],
     )
     order = data["stage"].tolist()
@@ -39,7 +41,11 @@ def funnel_chart(frame: pd.DataFrame, *, count_title: str, stage_title: str) -> 
         x=alt.X("left:Q", axis=None),
         x2="right:Q",
         color=alt.Color("kind:N", legend=None, scale=alt.Scale(domain=["open", "won"], range=["#4c78a8", "#2ca02c"])),
-        tooltip=[alt.Tooltip("stage:N", title=stage_title), alt.Tooltip("reached:Q", title=count_title)],
+        tooltip=[
+            alt.Tooltip("stage:N", title=stage_title),
+            alt.Tooltip("reached:Q", title=count_title),
+            alt.Tooltip("reached_amount:Q", format=",.0f"),
+        ],
     )
     labels = base.mark_text(align="left", dx=6).encode(x="right:Q", text="label:N")
     return (bars + labels).properties(height=alt.Step(34))

@@ -326,7 +326,6 @@ TEXTS: dict[str, dict[str, str]] = {
     "funnel.view_bars": {"en": "Bars", "ru": "Столбцы"},
     "funnel.view_trend": {"en": "Monthly trend", "ru": "По месяцам"},
     "funnel.diagnosis": {"en": "Diagnosis", "ru": "Диагностика"},
-    "funnel.healthy": {"en": "No warning sign in this funnel.", "ru": "Тревожных признаков в этой воронке нет."},
     "funnel.table": {"en": "Every figure", "ru": "Все показатели"},
     "funnel.download": {"en": "Download CSV", "ru": "Скачать CSV"},
     "funnel.comparison": {

@@ -160,9 +160,8 @@ def live_figures() -> None:
         )
 
     findings = data["findings"]
-    st.subheader(t("funnel.diagnosis"))
-    if not findings:
-        st.caption(t("funnel.healthy"))
+    if findings:  # a healthy funnel needs no panel
+        st.subheader(t("funnel.diagnosis"))
     for finding in findings:
         who = ", ".join(f"{name} ({_figure(finding.shape, value)})" for name, value in finding.managers)
         st.warning(
@@ -218,12 +217,25 @@ def live_figures() -> None:
     left, right = st.columns(2)
     with left:
         st.subheader(t("funnel.time_in_stage"))
-        st.dataframe(
-            data["time"].drop(columns=["stage_id"]).round(1), hide_index=True, width="stretch", key="funnel_time"
+        time_table = data["time"].drop(columns=["stage_id"]).round(1)
+        st.dataframe(time_table, hide_index=True, width="stretch", key="funnel_time")
+        st.download_button(
+            t("funnel.download"),
+            time_table.to_csv(index=False),
+            file_name="time_in_stage.csv",
+            mime="text/csv",
+            key="funnel_time_download",
         )
     with right:
         st.subheader(t("funnel.lost"))
         st.dataframe(data["lost"], hide_index=True, width="stretch", key="funnel_lost")
+        st.download_button(
+            t("funnel.download"),
+            data["lost"].to_csv(index=False),
+            file_name="lost.csv",
+            mime="text/csv",
+            key="funnel_lost_download",
+        )
 
 
 def _percent(value: float | None) -> str:

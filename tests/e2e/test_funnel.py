@@ -35,7 +35,7 @@ def test_views_comparison_and_the_csv_equals_the_cli_report(open_app, demo_datab
     expect(comparison).to_contain_text("Boris Petrov")
 
     with page.expect_download() as download:
-        page.get_by_role("button", name="Download CSV").click()
+        page.locator(".st-key-funnel_download").get_by_role("button").click()
     from_page = pd.read_csv(download.value.path())
     date_from, date_to = last_quarter(date.today())
     monkeypatch.setenv("DATABASE_URL", demo_database_url)

@@ -5,10 +5,8 @@ from datetime import date, timedelta
 import pandas as pd
 from playwright.sync_api import expect
 
-from core import deals, pipelines, users
 from core.cli import main
-from db.engine import make_engine, transaction
-from tests.e2e.conftest import READY, click_and_wait, sign_in
+from tests.e2e.conftest import COUNT_RUNS, READY, click_and_wait, sign_in
 
 
 def last_quarter(today: date) -> tuple[date, date]:
@@ -40,26 +38,49 @@ def test_views_comparison_and_the_csv_equals_the_cli_report(open_app, demo_datab
     date_from, date_to = last_quarter(date.today())
     monkeypatch.setenv("DATABASE_URL", demo_database_url)
     capsys.readouterr()
-    assert main(["report", "funnel", "--pipeline", "B2B classic", "--from", str(date_from), "--to", str(date_to),
-                 "--format", "csv"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "report",
+                "funnel",
+                "--pipeline",
+                "B2B classic",
+                "--from",
+                str(date_from),
+                "--to",
+                str(date_to),
+                "--format",
+                "csv",
+            ]
+        )
+        == 0
+    )
     from_cli = pd.read_csv(io.StringIO(capsys.readouterr().out))
     pd.testing.assert_frame_equal(from_page, from_cli)
 
 
-def test_a_deal_created_elsewhere_shows_up_without_a_reload(open_app, demo_database_url):
+def test_a_deal_created_in_another_browser_shows_up_without_a_reload(open_app, browser, app_url):
     page = sign_in(open_app("/funnel"), "ceo")
     page.locator(".st-key-funnel_preset").get_by_role("combobox").click()
     click_and_wait(page, page.get_by_role("option", name="This month"))
-    created = page.locator("[data-testid='stMetric']").filter(has_text="Deals created").locator(
-        "[data-testid='stMetricValue']")  # fmt: skip
+    created = (
+        page.locator("[data-testid='stMetric']")
+        .filter(has_text="Deals created")
+        .locator("[data-testid='stMetricValue']")
+    )
     expect(created).to_have_text(re.compile(r"^\d"))
     before = int(created.inner_text().replace(",", ""))
 
-    engine = make_engine(demo_database_url)  # another app instance, as far as the page knows
-    with transaction(engine, write=True) as session:
-        anna = users.find_user(session, "anna").as_actor()
-        b2b = next(p.id for p in pipelines.list_pipelines(session) if p.name == "B2B classic")
-        deals.create_deal(session, anna, pipeline_id=b2b, fields={"title": "Live update"})
-    engine.dispose()
+    other = browser.new_context()
+    manager = other.new_page()
+    manager.goto(f"{app_url}/deals")
+    manager.wait_for_selector(READY)
+    manager.evaluate(COUNT_RUNS)
+    sign_in(manager, "anna")
+    manager.get_by_role("tab", name="New deal").click()
+    manager.locator(".st-key-new_deal_title input").fill("Live update")
+    click_and_wait(manager, manager.get_by_role("button", name="Create deal"))
+    expect(manager.get_by_role("heading", name="Live update")).to_be_visible()
 
     expect(created).to_have_text(f"{before + 1:,}", timeout=15_000)
+    other.close()

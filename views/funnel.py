@@ -50,9 +50,11 @@ def figures(version: int, who: Actor, funnel_filter: FunnelFilter, compare: tupl
             "trend": funnel.monthly_trend(db, who, funnel_filter),
             "time": funnel.time_in_stage(db, who, funnel_filter, now=now),
             "lost": funnel.lost_analysis(db, who, funnel_filter),
-            "findings": diagnosis.diagnose(db, who, funnel_filter, now=now),
             "compare": {},
         }
+        result["findings"] = diagnosis.diagnose(
+            db, who, funnel_filter, now=now, funnel=result["funnel"], stays=result["time"]
+        )
         for manager_id in compare:
             mine = FunnelFilter(**{**funnel_filter.__dict__, "owner_ids": (manager_id,)})
             result["compare"][users.get_user(db, manager_id).display_name] = funnel.cohort_funnel(db, who, mine)

@@ -86,11 +86,24 @@ def _manager_value(finding: Finding, funnel: pd.DataFrame, stays: pd.DataFrame) 
     return None if row.empty or pd.isna(row["median_days"].iloc[0]) else float(row["median_days"].iloc[0])
 
 
-def diagnose(session: Session, actor: Actor, funnel_filter: FunnelFilter, *, now: datetime) -> list[Finding]:
-    """The findings of the team's funnel, each naming the managers who deviate most in its direction."""
-    findings = find_shapes(
-        cohort_funnel(session, actor, funnel_filter), time_in_stage(session, actor, funnel_filter, now=now)
-    )
+def diagnose(
+    session: Session,
+    actor: Actor,
+    funnel_filter: FunnelFilter,
+    *,
+    now: datetime,
+    funnel: pd.DataFrame | None = None,
+    stays: pd.DataFrame | None = None,
+) -> list[Finding]:
+    """The findings of the team's funnel, each naming the managers who deviate most in its direction.
+
+    `funnel` and `stays` are the team's figures when the caller has them already.
+    """
+    if funnel is None:
+        funnel = cohort_funnel(session, actor, funnel_filter)
+    if stays is None:
+        stays = time_in_stage(session, actor, funnel_filter, now=now)
+    findings = find_shapes(funnel, stays)
     if not findings or actor.role == Role.MANAGER:
         return findings
     per_manager = {}

@@ -11,8 +11,9 @@ from datetime import date
 import pandas as pd
 
 from core import pipelines, users
-from core.analytics import funnel
-from core.errors import DomainError, NotFound
+from core.analytics import activity, funnel
+from core.clock import utcnow
+from core.errors import DomainError, NotFound, ValidationError
 from core.filters import FunnelFilter
 from core.permissions import Actor
 from core.seed import database_is_empty, seed_demo
@@ -38,8 +39,9 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     report = commands.add_parser("report", help="print a report: the same figures as the pages")
-    report.add_argument("name", choices=["funnel", "winrate"])
-    report.add_argument("--pipeline", required=True, help="pipeline name")
+    report.add_argument("name", choices=["funnel", "winrate", "managers"])
+    report.add_argument("--pipeline", help="pipeline name (funnel, winrate)")
+    report.add_argument("--team", help="team name (managers)")
     report.add_argument("--from", dest="date_from", required=True, type=date.fromisoformat, help="first day")
     report.add_argument("--to", dest="date_to", required=True, type=date.fromisoformat, help="last day (inclusive)")
     report.add_argument("--manager", action="append", default=[], help="a manager's login (repeatable)")
@@ -94,6 +96,23 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _report(session, args: argparse.Namespace, zone) -> str:
     """One of the analytics functions behind the pages, printed as a table or CSV."""
+    if args.name == "managers":
+        team_id = users.find_team(session, args.team) if args.team else None
+        if args.team and team_id is None:
+            raise NotFound(f"No team named {args.team!r}.")
+        frame = activity.manager_activity(
+            session,
+            Actor.system(),
+            date_from=args.date_from,
+            date_to=args.date_to,
+            now=utcnow(),
+            zone=zone,
+            team_id=team_id,
+        )
+        frame = pd.concat([frame, activity.totals(frame, "Total")]).drop(columns=["manager_id"])
+        return frame.to_csv(index=False).rstrip("\n") if args.format == "csv" else frame.to_string(index=False)
+    if not args.pipeline:
+        raise ValidationError({"pipeline": "is required for this report"})
     pipeline = next(
         (p for p in pipelines.list_pipelines(session, include_archived=True) if p.name == args.pipeline), None
     )

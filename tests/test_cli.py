@@ -21,8 +21,20 @@ def run_cli(monkeypatch, url: str, *argv: str) -> tuple[int, str]:
 
 
 def test_report_funnel_prints_the_figures_of_the_service(monkeypatch, demo_database_url):
-    code, out = run_cli(monkeypatch, demo_database_url, "report", "funnel", "--pipeline", "B2B classic",
-                        "--from", "2025-01-01", "--to", "2026-12-31", "--format", "csv")  # fmt: skip
+    code, out = run_cli(
+        monkeypatch,
+        demo_database_url,
+        "report",
+        "funnel",
+        "--pipeline",
+        "B2B classic",
+        "--from",
+        "2025-01-01",
+        "--to",
+        "2026-12-31",
+        "--format",
+        "csv",
+    )
 
     engine = make_engine(demo_database_url)
     with transaction(engine) as session:
@@ -39,8 +51,18 @@ def test_report_funnel_prints_the_figures_of_the_service(monkeypatch, demo_datab
 
 
 def test_report_names_an_unknown_pipeline(monkeypatch, demo_database_url, capsys):
-    code, _ = run_cli(monkeypatch, demo_database_url, "report", "winrate", "--pipeline", "Nope", "--from",
-                      "2026-01-01", "--to", "2026-03-31")  # fmt: skip
+    code, _ = run_cli(
+        monkeypatch,
+        demo_database_url,
+        "report",
+        "winrate",
+        "--pipeline",
+        "Nope",
+        "--from",
+        "2026-01-01",
+        "--to",
+        "2026-03-31",
+    )
 
     assert code == 1
     assert "No pipeline named 'Nope'" in capsys.readouterr().err
@@ -49,8 +71,20 @@ def test_report_names_an_unknown_pipeline(monkeypatch, demo_database_url, capsys
 def test_user_add_reads_the_password_from_the_environment(monkeypatch, writable_demo_url):
     monkeypatch.setenv("FUNNEL_PASSWORD", "a long secret")
 
-    code, out = run_cli(monkeypatch, writable_demo_url, "user", "add", "--login", "Olga", "--name", "Olga K",
-                        "--role", "admin", "--team", "New team")  # fmt: skip
+    code, out = run_cli(
+        monkeypatch,
+        writable_demo_url,
+        "user",
+        "add",
+        "--login",
+        "Olga",
+        "--name",
+        "Olga K",
+        "--role",
+        "admin",
+        "--team",
+        "New team",
+    )
 
     engine = make_engine(writable_demo_url)
     with transaction(engine) as session:
@@ -64,3 +98,26 @@ def test_seed_if_empty_leaves_a_database_with_data_alone(monkeypatch, writable_d
     code, out = run_cli(monkeypatch, writable_demo_url, "seed", "--if-empty")
 
     assert (code, out.strip()) == (0, "database already has data; not seeding")
+
+
+def test_report_managers_prints_one_row_per_manager_and_the_total(monkeypatch, demo_database_url):
+    code, out = run_cli(
+        monkeypatch,
+        demo_database_url,
+        "report",
+        "managers",
+        "--from",
+        "2025-01-01",
+        "--to",
+        "2026-12-31",
+        "--team",
+        "Moscow office",
+        "--format",
+        "csv",
+    )
+
+    printed = pd.read_csv(io.StringIO(out))
+    assert code == 0
+    assert printed["manager"].tolist() == ["Anna Ivanova", "Boris Petrov", "Dmitry Sokolov", "Irina Volkova", "Total"]
+    assert printed["calls"].iloc[-1] == printed["calls"].iloc[:-1].sum()
+    assert printed["won"].iloc[-1] == printed["won"].iloc[:-1].sum() > 0

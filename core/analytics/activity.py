@@ -1,0 +1,146 @@
+"""Manager activity and results (SPEC §3 "Activities", "Rotting deal"), one row per manager,
+aggregated in the database; team and company rows are sums of the numerators, not means of rates."""
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session
+
+from core.analytics.rotting import rotting_condition
+from core.errors import PermissionDenied
+from core.permissions import Actor
+from db.models import Activity, ActivityKind, Deal, Role, Stage, StageKind, Team, User
+
+UTC_ZONE = ZoneInfo("UTC")
+COUNTS = [
+    "calls",
+    "meetings",
+    "planned",
+    "overdue",
+    "done_with_due",
+    "done_on_time",
+    "open_deals",
+    "open_amount",
+    "rotting",
+    "won",
+    "won_amount",
+    "lost",
+]
+
+
+def _bounds(date_from: date, date_to: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    start = datetime.combine(date_from, time(0), zone).astimezone(UTC)
+    end = datetime.combine(date_to + timedelta(days=1), time(0), zone).astimezone(UTC)
+    return start, end
+
+
+def manager_activity(
+    session: Session,
+    actor: Actor,
+    *,
+    date_from: date,
+    date_to: date,
+    now: datetime,
+    zone: ZoneInfo = UTC_ZONE,
+    team_id: int | None = None,
+    manager_ids: tuple[int, ...] = (),
+) -> pd.DataFrame:
+    """Per manager, for the period: calls and meetings done, activities planned (due in the period),
+    overdue now, done-on-time share; open deals and amount, rotting deals; won (count, amount),
+    closed win rate and average deal of the deals closed in the period. `now` is passed in, never
+    read from the clock here. A manager sees only their own row."""
+    if actor.role == Role.MANAGER:
+        if manager_ids and set(manager_ids) != {actor.id}:
+            raise PermissionDenied("Managers see their own dashboard only.")
+        manager_ids = (actor.id,)
+    start, end = _bounds(date_from, date_to, zone)
+    people = (
+        select(User.id, User.display_name, Team.name)
+        .outerjoin(Team, Team.id == User.team_id)
+        .where(User.role == Role.MANAGER, User.is_active.is_(True))
+    )
+    if team_id is not None:
+        people = people.where(User.team_id == team_id)
+    if manager_ids:
+        people = people.where(User.id.in_(manager_ids))
+    frame = pd.DataFrame(
+        session.execute(people.order_by(User.display_name)).all(), columns=["manager_id", "manager", "team"]
+    )
+    ids = frame["manager_id"].tolist()
+
+    done_in_period = and_(Activity.done_at >= start, Activity.done_at < end)
+    activity_rows = session.execute(
+        select(
+            Activity.owner_id,
+            func.count().filter(done_in_period, Activity.kind == ActivityKind.CALL),
+            func.count().filter(done_in_period, Activity.kind == ActivityKind.MEETING),
+            func.count().filter(Activity.due_at >= start, Activity.due_at < end),
+            func.count().filter(Activity.done_at.is_(None), Activity.due_at < now),
+            func.count().filter(done_in_period, Activity.due_at.is_not(None)),
+            func.count().filter(done_in_period, Activity.due_at.is_not(None), Activity.done_at <= Activity.due_at),
+        )
+        .where(Activity.owner_id.in_(ids))
+        .group_by(Activity.owner_id)
+    ).all()
+    closed_in_period = and_(Deal.closed_at >= start, Deal.closed_at < end)
+    deal_rows = session.execute(
+        select(
+            Deal.owner_id,
+            func.count().filter(Deal.status == StageKind.OPEN),
+            func.coalesce(func.sum(Deal.amount).filter(Deal.status == StageKind.OPEN), 0),
+            func.count().filter(Deal.status == StageKind.WON, closed_in_period),
+            func.coalesce(func.sum(Deal.amount).filter(Deal.status == StageKind.WON, closed_in_period), 0),
+            func.count().filter(Deal.status == StageKind.LOST, closed_in_period),
+        )
+        .where(Deal.owner_id.in_(ids))
+        .group_by(Deal.owner_id)
+    ).all()
+    stages = session.scalars(select(Stage).where(Stage.deleted_at.is_(None))).all()
+    rotting_rows = session.execute(
+        select(Deal.owner_id, func.count())
+        .where(Deal.owner_id.in_(ids), rotting_condition(stages, now))
+        .group_by(Deal.owner_id)
+    ).all()
+
+    by_owner = {manager_id: dict.fromkeys(COUNTS, 0) for manager_id in ids}
+    for owner, calls, meetings, planned, overdue, with_due, on_time in activity_rows:
+        by_owner[owner].update(
+            calls=calls,
+            meetings=meetings,
+            planned=planned,
+            overdue=overdue,
+            done_with_due=with_due,
+            done_on_time=on_time,
+        )
+    for owner, open_deals, open_amount, won, won_amount, lost in deal_rows:
+        by_owner[owner].update(
+            open_deals=open_deals, open_amount=float(open_amount), won=won, won_amount=float(won_amount), lost=lost
+        )
+    for owner, rotting in rotting_rows:
+        by_owner[owner]["rotting"] = rotting
+    for name in COUNTS:
+        frame[name] = [by_owner[manager_id][name] for manager_id in ids]
+    return with_rates(frame)
+
+
+def with_rates(frame: pd.DataFrame) -> pd.DataFrame:
+    """Add the ratios, each from its own numerator and denominator (None where there is nothing to divide)."""
+    frame = frame.copy()
+    frame["done_on_time_share"] = [
+        _share(a, b) for a, b in zip(frame["done_on_time"], frame["done_with_due"], strict=True)
+    ]
+    frame["win_rate_closed"] = [_share(w, w + lost) for w, lost in zip(frame["won"], frame["lost"], strict=True)]
+    frame["average_deal"] = [_share(a, w) for a, w in zip(frame["won_amount"], frame["won"], strict=True)]
+    return frame
+
+
+def totals(frame: pd.DataFrame, label: str) -> pd.DataFrame:
+    """One row summing the managers' counts, with its ratios recomputed from the sums."""
+    row = {name: frame[name].sum() for name in COUNTS}
+    return with_rates(pd.DataFrame([{"manager_id": None, "manager": label, "team": None, **row}]))
+
+
+def _share(part: float, whole: float) -> float | None:
+    return None if not whole else float(part) / float(whole)

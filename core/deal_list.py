@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from core.analytics.funnel import current_pipeline
 from core.analytics.rotting import rotting_condition
-from core.filters import DealFilter, deal_conditions, overdue_condition
+from core.filters import DealFilter, deal_conditions, overdue_condition, visible_owner_ids
 from core.permissions import Actor
 from db.models import Activity, Company, Deal, Stage, StageKind, User
 
@@ -195,3 +195,55 @@ def deal_flags(session: Session, deal_id: int, *, now: datetime) -> dict[str, bo
         ).where(Deal.id == deal_id)
     ).one_or_none()
     return {"overdue": bool(row and row[0]), "rotting": bool(row and row[1])}
+
+
+def rotting_deals(
+    session: Session, actor: Actor, *, owner_ids: tuple[int, ...], now: datetime, limit: int = 50
+) -> pd.DataFrame:
+    """The rotting deals of the owners (a manager: their own), longest idle first, across pipelines."""
+    owners = visible_owner_ids(actor, owner_ids)
+    stages = list(session.scalars(select(Stage).where(Stage.deleted_at.is_(None))))
+    query = (
+        select(Deal.id, Deal.title, Stage.name, Deal.amount, Deal.stage_entered_at, User.display_name)
+        .join(Stage, Stage.id == Deal.stage_id)
+        .join(User, User.id == Deal.owner_id)
+        .where(rotting_condition(stages, now))
+        .order_by(Deal.stage_entered_at, Deal.id)
+        .limit(limit)
+    )
+    if owners:
+        query = query.where(Deal.owner_id.in_(owners))
+    frame = pd.DataFrame(
+        session.execute(query).all(), columns=["id", "title", "stage", "amount", "entered_at", "owner"]
+    )
+    frame["amount"] = frame["amount"].astype(float)
+    frame["days_in_stage"] = [(now - entered).days for entered in frame["entered_at"]]
+    return frame
+
+
+def overdue_activities(
+    session: Session, actor: Actor, *, owner_ids: tuple[int, ...], now: datetime, limit: int = 50
+) -> pd.DataFrame:
+    """Activities not done and due before `now` of the owners (a manager: their own), oldest first."""
+    owners = visible_owner_ids(actor, owner_ids)
+    query = (
+        select(
+            Activity.id,
+            Activity.kind,
+            Activity.subject,
+            Activity.due_at,
+            Activity.deal_id,
+            Deal.title,
+            User.display_name,
+        )
+        .outerjoin(Deal, Deal.id == Activity.deal_id)
+        .join(User, User.id == Activity.owner_id)
+        .where(Activity.done_at.is_(None), Activity.due_at < now)
+        .order_by(Activity.due_at, Activity.id)
+        .limit(limit)
+    )
+    if owners:
+        query = query.where(Activity.owner_id.in_(owners))
+    return pd.DataFrame(
+        session.execute(query).all(), columns=["id", "kind", "subject", "due_at", "deal_id", "deal", "owner"]
+    )

@@ -1,5 +1,3 @@
-from datetime import date, timedelta
-
 import pandas as pd
 import streamlit as st
 
@@ -13,30 +11,14 @@ from db.models import Role
 from ui import format, resources, session
 from ui.charts import funnel_chart, monthly_trend_chart, stage_bars
 from ui.i18n import language, t
+from ui.periods import PRESETS, period
 
 LIVE_SECONDS = 5  # an open page shows a change made anywhere within this (plus one query time)
-PRESETS = ("this_month", "last_month", "this_quarter", "last_quarter", "this_year", "custom")
 
 actor = session.actor()
 settings = resources.settings()
 lang = language()
 st.title(t("funnel.title"))
-
-
-def period(preset: str, today: date) -> tuple[date, date]:
-    quarter_start = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
-    month_start = today.replace(day=1)
-    if preset == "this_month":
-        return month_start, today
-    if preset == "last_month":
-        last = month_start - timedelta(days=1)
-        return last.replace(day=1), last
-    if preset == "this_quarter":
-        return quarter_start, today
-    if preset == "last_quarter":
-        end = quarter_start - timedelta(days=1)
-        return date(end.year, end.month - 2, 1), end
-    return date(today.year, 1, 1), today
 
 
 @st.cache_data(ttl=3600, max_entries=64, show_spinner=False)

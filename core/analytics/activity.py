@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pandas as pd
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from core.analytics.rotting import rotting_condition
@@ -144,3 +144,52 @@ def totals(frame: pd.DataFrame, label: str) -> pd.DataFrame:
 
 def _share(part: float, whole: float) -> float | None:
     return None if not whole else float(part) / float(whole)
+
+
+def weekly_activity(
+    session: Session,
+    actor: Actor,
+    *,
+    date_from: date,
+    date_to: date,
+    zone: ZoneInfo = UTC_ZONE,
+    manager_ids: tuple[int, ...] = (),
+) -> pd.DataFrame:
+    """Calls and meetings done per week (weeks start on Monday) of the period, for the managers given
+    (a manager: their own; nobody given: everyone)."""
+    if actor.role == Role.MANAGER:
+        if manager_ids and set(manager_ids) != {actor.id}:
+            raise PermissionDenied("Managers see their own dashboard only.")
+        manager_ids = (actor.id,)
+    weeks = []
+    monday = date_from - timedelta(days=date_from.weekday())
+    while monday <= date_to:
+        weeks.append(monday)
+        monday += timedelta(days=7)
+    week_of = case(
+        *[
+            (Activity.done_at < _bounds(week, week, zone)[0] + timedelta(days=7), index)
+            for index, week in enumerate(weeks)
+        ],
+        else_=None,
+    )
+    start, end = _bounds(date_from, date_to, zone)
+    query = (
+        select(week_of, Activity.kind, func.count())
+        .where(
+            Activity.done_at >= start,
+            Activity.done_at < end,
+            Activity.kind.in_((ActivityKind.CALL, ActivityKind.MEETING)),
+        )
+        .group_by(week_of, Activity.kind)
+    )
+    if manager_ids:
+        query = query.where(Activity.owner_id.in_(manager_ids))
+    counts = {(int(index), str(kind)): n for index, kind, n in session.execute(query).all() if index is not None}
+    return pd.DataFrame(
+        {
+            "week": weeks,
+            "calls": [counts.get((i, "call"), 0) for i in range(len(weeks))],
+            "meetings": [counts.get((i, "meeting"), 0) for i in range(len(weeks))],
+        }
+    )

@@ -175,17 +175,13 @@ def live_dashboard() -> None:
             for b, w in zip(better, worse, strict=True)
         ]
 
-    styled = (
-        board.style.apply(colour)
-        .format({"won_amount": "{:,.0f}", "win_rate_closed": "{:.0%}"}, na_rep="—")
-        .hide(["manager_id"], axis="columns")
-    )
+    styled = board.style.apply(colour).format({"won_amount": "{:,.0f}", "win_rate_closed": "{:.0%}"}, na_rep="—")
     st.dataframe(
         styled,
         hide_index=True,
         width="stretch",
         key="dashboard_leaderboard",
-        column_config={name: t(f"dashboard.{name}") for name in ["manager", *BOARD]},
+        column_config={"manager_id": None} | {name: t(f"dashboard.{name}") for name in ["manager", *BOARD]},
     )
 
 

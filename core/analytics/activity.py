@@ -9,7 +9,7 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from core.analytics.rotting import rotting_condition
-from core.errors import PermissionDenied
+from core.filters import visible_owner_ids
 from core.permissions import Actor
 from db.models import Activity, ActivityKind, Deal, Role, Stage, StageKind, Team, User
 
@@ -51,10 +51,7 @@ def manager_activity(
     overdue now, done-on-time share; open deals and amount, rotting deals; won (count, amount),
     closed win rate and average deal of the deals closed in the period. `now` is passed in, never
     read from the clock here. A manager sees only their own row."""
-    if actor.role == Role.MANAGER:
-        if manager_ids and set(manager_ids) != {actor.id}:
-            raise PermissionDenied("Managers see their own dashboard only.")
-        manager_ids = (actor.id,)
+    manager_ids = visible_owner_ids(actor, manager_ids)
     start, end = _bounds(date_from, date_to, zone)
     people = (
         select(User.id, User.display_name, Team.name)
@@ -157,10 +154,7 @@ def weekly_activity(
 ) -> pd.DataFrame:
     """Calls and meetings done per week (weeks start on Monday) of the period, for the managers given
     (a manager: their own; nobody given: everyone)."""
-    if actor.role == Role.MANAGER:
-        if manager_ids and set(manager_ids) != {actor.id}:
-            raise PermissionDenied("Managers see their own dashboard only.")
-        manager_ids = (actor.id,)
+    manager_ids = visible_owner_ids(actor, manager_ids)
     weeks = []
     monday = date_from - timedelta(days=date_from.weekday())
     while monday <= date_to:

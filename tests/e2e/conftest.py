@@ -113,17 +113,19 @@ def app_url(demo_database_url, app_log) -> Iterator[str]:
     process.wait(10)
 
 
+def open_address(page, url: str):
+    """Open `url`, wait until its script has finished running, and start counting runs."""
+    page.goto(url)
+    page.wait_for_selector(READY, timeout=60_000)
+    page.evaluate(COUNT_RUNS)
+    return page
+
+
 @pytest.fixture
 def open_app(page, app_url):
     """Open a path of the app and wait until its script has finished running."""
 
-    def _open(path: str = "/"):
-        page.goto(f"{app_url}{path}")
-        page.wait_for_selector(READY, timeout=60_000)
-        page.evaluate(COUNT_RUNS)
-        return page
-
-    return _open
+    return lambda path="/": open_address(page, f"{app_url}{path}")
 
 
 # The run a click started has finished; or, should the observer have missed that run, the app has

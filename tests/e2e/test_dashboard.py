@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 from core import activities, deals, pipelines, users
 from core.clock import utcnow
 from db.engine import make_engine, transaction
-from tests.e2e.conftest import COUNT_RUNS, READY, click_and_wait, sign_in
+from tests.e2e.conftest import COUNT_RUNS, READY, click_and_wait, open_address, sign_in
 
 
 def overdue_tile(page):
@@ -45,10 +45,7 @@ def test_completing_an_overdue_task_elsewhere_drops_the_count_without_a_reload(
     assert before > 0
 
     other = browser.new_context()
-    second = other.new_page()
-    second.goto(f"{app_url}/dashboard")
-    second.wait_for_selector(READY)
-    second.evaluate(COUNT_RUNS)
+    second = open_address(other.new_page(), f"{app_url}/dashboard")
     sign_in(second, "grace")
     second.locator("[class*='st-key-overdue_']").first.get_by_role("button", name="Open").click()
     expect(second.get_by_role("heading", name="Deals", exact=True)).to_be_visible()

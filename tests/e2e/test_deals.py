@@ -9,7 +9,7 @@ from core import deals, pipelines, users
 from core.analytics.funnel import current_pipeline
 from core.filters import DealFilter
 from db.engine import make_engine, transaction
-from tests.e2e.conftest import COUNT_RUNS, READY, click_and_wait, runs_finished, sign_in, wait_for_run_after
+from tests.e2e.conftest import click_and_wait, open_address, runs_finished, sign_in, wait_for_run_after
 from ui import format
 
 GRID = "iframe[title='st_aggrid.AgGrid.agGrid']"
@@ -84,10 +84,7 @@ def test_two_browsers_saving_the_same_deal_the_second_gets_a_conflict(open_app, 
     deal_id = new_deal(db, "emma", "Conflict target", amount=10)
     first = deals_page(open_app, "emma")
     second_context = browser.new_context()
-    second = second_context.new_page()
-    second.goto(first.url)
-    second.wait_for_selector(READY)
-    second.evaluate(COUNT_RUNS)
+    second = open_address(second_context.new_page(), first.url)
     sign_in(second, "emma")
     for page in (first, second):
         open_from_grid(page, "Conflict target")

@@ -6,7 +6,7 @@ import pandas as pd
 from playwright.sync_api import expect
 
 from core.cli import main
-from tests.e2e.conftest import COUNT_RUNS, READY, click_and_wait, sign_in
+from tests.e2e.conftest import READY, click_and_wait, open_address, sign_in
 
 
 def last_quarter(today: date) -> tuple[date, date]:
@@ -72,10 +72,7 @@ def test_a_deal_created_in_another_browser_shows_up_without_a_reload(open_app, b
     before = int(created.inner_text().replace(",", ""))
 
     other = browser.new_context()
-    manager = other.new_page()
-    manager.goto(f"{app_url}/deals")
-    manager.wait_for_selector(READY)
-    manager.evaluate(COUNT_RUNS)
+    manager = open_address(other.new_page(), f"{app_url}/deals")
     sign_in(manager, "anna")
     manager.get_by_role("tab", name="New deal").click()
     manager.locator(".st-key-new_deal_title input").fill("Live update")

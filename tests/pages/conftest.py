@@ -26,3 +26,11 @@ def app_as(demo_database_url, monkeypatch):
 @pytest.fixture
 def writable_app_as(writable_demo_url, monkeypatch):
     return lambda login=None: open_app(writable_demo_url, monkeypatch, login)
+
+
+def open_view(app: AppTest, script: str) -> AppTest:
+    """Run the app, then switch to the page `script` (as the menu would) and run it."""
+    app.run()
+    app.switch_page(script).run()
+    assert not app.exception
+    return app

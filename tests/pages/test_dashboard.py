@@ -1,18 +1,12 @@
 import pytest
 
 from tests.conftest import HOSTILE_LOGIN, user_id_of
-
-
-def open_dashboard(app):
-    app.run()
-    app.switch_page("views/dashboard.py").run()
-    assert not app.exception
-    return app
+from tests.pages.conftest import open_view
 
 
 @pytest.mark.parametrize("login", ["admin", "ceo", HOSTILE_LOGIN])
 def test_the_dashboard_renders_for_every_role(app_as, login):
-    app = open_dashboard(app_as(login))
+    app = open_view(app_as(login), "views/dashboard.py")
 
     assert app.title[0].value == "Manager dashboard"
     assert [m.label for m in app.metric] == ["Calls", "Meetings", "Overdue now", "Active deals", "Rotting deals",
@@ -21,14 +15,14 @@ def test_the_dashboard_renders_for_every_role(app_as, login):
 
 
 def test_a_manager_sees_only_themselves_and_picks_nobody(app_as):
-    app = open_dashboard(app_as(HOSTILE_LOGIN))
+    app = open_view(app_as(HOSTILE_LOGIN), "views/dashboard.py")
 
     assert not [s for s in app.selectbox if s.key in ("dashboard_team", "dashboard_manager")]
     assert app.dataframe[0].value["manager"].tolist() == ["<script>alert(1)</script> Mallory"]
 
 
 def test_an_executive_picks_a_manager(app_as, demo_database_url):
-    app = open_dashboard(app_as("ceo"))
+    app = open_view(app_as("ceo"), "views/dashboard.py")
     app.selectbox(key="dashboard_manager").set_value(user_id_of(demo_database_url, "anna")).run()
 
     assert not app.exception

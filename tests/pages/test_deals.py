@@ -5,6 +5,7 @@ from sqlalchemy import select
 from core import deals, pipelines, users
 from db.engine import make_engine, transaction
 from db.models import Deal, StageKind
+from tests.pages.conftest import open_view
 from ui.state import DEALS_SELECTED_ID
 
 
@@ -30,13 +31,6 @@ class Database:
             return session.scalar(select(Company.id).order_by(Company.id).limit(1))
 
 
-def open_deals_page(app):
-    app.run()
-    app.switch_page("views/deals.py").run()
-    assert not app.exception
-    return app
-
-
 def create_deal(app, title: str, amount: str):
     app.text_input(key="new_deal_title").input(title)
     app.text_input(key="new_deal_amount").input(amount)
@@ -44,7 +38,7 @@ def create_deal(app, title: str, amount: str):
 
 
 def test_the_page_shows_the_grid_board_and_tasks(app_as):
-    app = open_deals_page(app_as("anna"))
+    app = open_view(app_as("anna"), "views/deals.py")
 
     assert [tab.label for tab in app.tabs][:4] == ["Grid", "Board", "My tasks", "New deal"]
     assert any(element.type == "component_instance" for element in app.get("component_instance"))
@@ -52,7 +46,9 @@ def test_the_page_shows_the_grid_board_and_tasks(app_as):
 
 
 def test_a_manager_creates_a_deal_with_the_form(writable_app_as, writable_demo_url):
-    app = create_deal(open_deals_page(writable_app_as("anna")), "Fleet tracking for Volga Logistics", "1500")
+    app = create_deal(
+        open_view(writable_app_as("anna"), "views/deals.py"), "Fleet tracking for Volga Logistics", "1500"
+    )
 
     assert not app.exception
     stored = Database(writable_demo_url).deal("Fleet tracking for Volga Logistics")
@@ -68,7 +64,7 @@ def users_id(url: str, login: str) -> int:
 
 
 def test_an_invalid_amount_is_named_next_to_the_field_and_nothing_is_stored(writable_app_as, writable_demo_url):
-    app = create_deal(open_deals_page(writable_app_as("anna")), "Deal with a bad amount", "twelve")
+    app = create_deal(open_view(writable_app_as("anna"), "views/deals.py"), "Deal with a bad amount", "twelve")
 
     assert any("must be a number" in c.value for c in app.caption)
     assert Database(writable_demo_url).deal("Deal with a bad amount") is None
@@ -76,7 +72,7 @@ def test_an_invalid_amount_is_named_next_to_the_field_and_nothing_is_stored(writ
 
 def test_a_move_into_a_stage_with_required_fields_asks_for_them_then_stores_them(writable_app_as, writable_demo_url):
     db = Database(writable_demo_url)
-    app = create_deal(open_deals_page(writable_app_as("anna")), "Needs a close date", "900")
+    app = create_deal(open_view(writable_app_as("anna"), "views/deals.py"), "Needs a close date", "900")
     deal = db.deal("Needs a close date")
     contracting = db.stage_named(deal.pipeline_id, "Contracting")
 
@@ -101,7 +97,7 @@ def test_a_move_into_a_stage_with_required_fields_asks_for_them_then_stores_them
 
 def test_closing_lost_needs_a_reason_and_a_lost_deal_reopens(writable_app_as, writable_demo_url):
     db = Database(writable_demo_url)
-    app = create_deal(open_deals_page(writable_app_as("anna")), "Will be lost", "100")
+    app = create_deal(open_view(writable_app_as("anna"), "views/deals.py"), "Will be lost", "100")
     deal = db.deal("Will be lost")
     lost = db.stage_named(deal.pipeline_id, "Lost")
 
@@ -129,7 +125,7 @@ def test_an_executive_reads_a_deal_but_cannot_change_it(app_as, demo_database_ur
     deal = Database(demo_database_url).deal(HOSTILE_TITLE)
     app = app_as("ceo")
     app.session_state[DEALS_SELECTED_ID] = deal.id
-    app = open_deals_page(app)
+    app = open_view(app, "views/deals.py")
 
     assert app.subheader[0].value == HOSTILE_TITLE
     assert any(c.value == "You can read this deal but not change it." for c in app.caption)
@@ -139,12 +135,12 @@ def test_an_executive_reads_a_deal_but_cannot_change_it(app_as, demo_database_ur
 def test_an_executive_reassigns_a_deal_to_another_manager(writable_app_as, writable_demo_url):
     db = Database(writable_demo_url)
     writer = writable_app_as("anna")
-    create_deal(open_deals_page(writer), "Changes hands", "300")
+    create_deal(open_view(writer, "views/deals.py"), "Changes hands", "300")
     deal = db.deal("Changes hands")
     boris = users_id(writable_demo_url, "boris")
     app = writable_app_as("ceo")
     app.session_state[DEALS_SELECTED_ID] = deal.id
-    app = open_deals_page(app)
+    app = open_view(app, "views/deals.py")
 
     app.selectbox(key=f"reassign_{deal.id}_owner").set_value(boris)
     app.button(key=f"reassign_{deal.id}_go").click().run()
@@ -154,6 +150,6 @@ def test_an_executive_reassigns_a_deal_to_another_manager(writable_app_as, writa
 
 
 def test_a_deal_without_an_amount_is_created_with_zero(writable_app_as, writable_demo_url):
-    create_deal(open_deals_page(writable_app_as("anna")), "No amount yet", "")
+    create_deal(open_view(writable_app_as("anna"), "views/deals.py"), "No amount yet", "")
 
     assert float(Database(writable_demo_url).deal("No amount yet").amount) == 0.0

@@ -1,18 +1,12 @@
 import pytest
 
 from tests.conftest import HOSTILE_LOGIN, user_id_of
-
-
-def open_funnel(app):
-    app.run()
-    app.switch_page("views/funnel.py").run()
-    assert not app.exception
-    return app
+from tests.pages.conftest import open_view
 
 
 @pytest.mark.parametrize("login", ["admin", "ceo", HOSTILE_LOGIN])
 def test_the_funnel_page_renders_for_every_role(app_as, login):
-    app = open_funnel(app_as(login))
+    app = open_view(app_as(login), "views/funnel.py")
 
     assert app.title[0].value == "Funnel"
     assert [m.label for m in app.metric] == ["Deals created", "Win rate (closed)", "Funnel win rate", "Average deal",
@@ -22,13 +16,13 @@ def test_the_funnel_page_renders_for_every_role(app_as, login):
 
 
 def test_a_manager_cannot_compare_others(app_as):
-    app = open_funnel(app_as(HOSTILE_LOGIN))
+    app = open_view(app_as(HOSTILE_LOGIN), "views/funnel.py")
 
     assert app.multiselect(key="funnel_compare").options == []
 
 
 def test_an_executive_compares_a_manager_with_the_team(app_as, demo_database_url):
-    app = open_funnel(app_as("ceo"))
+    app = open_view(app_as("ceo"), "views/funnel.py")
     app.multiselect(key="funnel_compare").select(user_id_of(demo_database_url, "anna")).run()
 
     assert not app.exception
@@ -36,7 +30,7 @@ def test_an_executive_compares_a_manager_with_the_team(app_as, demo_database_url
 
 
 def test_this_year_and_the_bar_view(app_as):
-    app = open_funnel(app_as("admin"))
+    app = open_view(app_as("admin"), "views/funnel.py")
     app.selectbox(key="funnel_preset").set_value("this_year").run()
 
     assert not app.exception

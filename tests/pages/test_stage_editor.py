@@ -1,5 +1,6 @@
 from core import pipelines
 from db.engine import make_engine, transaction
+from tests.pages.conftest import open_view
 
 
 def stages_of(url: str, pipeline_name: str = "B2B classic", include_deleted: bool = False):
@@ -11,15 +12,8 @@ def stages_of(url: str, pipeline_name: str = "B2B classic", include_deleted: boo
     return result
 
 
-def open_editor(app):
-    app.run()
-    app.switch_page("views/stage_editor.py").run()
-    assert not app.exception
-    return app
-
-
 def test_an_admin_adds_a_stage_after_presentation(writable_app_as, writable_demo_url):
-    app = open_editor(writable_app_as("admin"))
+    app = open_view(writable_app_as("admin"), "views/stage_editor.py")
     presentation = next(s.id for s in stages_of(writable_demo_url) if s.name == "Presentation")
 
     app.text_input(key="add_stage_name").input("Demo")
@@ -34,7 +28,7 @@ def test_an_admin_adds_a_stage_after_presentation(writable_app_as, writable_demo
 
 
 def test_a_duplicate_stage_name_is_refused_with_the_field_named(writable_app_as, writable_demo_url):
-    app = open_editor(writable_app_as("admin"))
+    app = open_view(writable_app_as("admin"), "views/stage_editor.py")
 
     app.text_input(key="add_stage_name").input("presentation")
     app.button(key="FormSubmitter:add_stage-Add stage").click().run()
@@ -44,7 +38,7 @@ def test_a_duplicate_stage_name_is_refused_with_the_field_named(writable_app_as,
 
 
 def test_deleting_a_stage_with_deals_moves_them_to_the_chosen_stage(writable_app_as, writable_demo_url):
-    app = open_editor(writable_app_as("admin"))
+    app = open_view(writable_app_as("admin"), "views/stage_editor.py")
     by_name = {s.name: s.id for s in stages_of(writable_demo_url)}
 
     app.selectbox(key="stage_editor_stage").set_value(by_name["Presentation"]).run()

@@ -1,5 +1,6 @@
 from core import users
 from db.engine import make_engine, transaction
+from tests.pages.conftest import open_view
 
 
 def stored_user(url: str, login: str):
@@ -10,15 +11,8 @@ def stored_user(url: str, login: str):
     return found[0] if found else None
 
 
-def open_users_page(app):
-    app.run()
-    app.switch_page("views/users.py").run()
-    assert not app.exception
-    return app
-
-
 def test_the_user_list_has_no_password_hashes(app_as):
-    app = open_users_page(app_as("admin"))
+    app = open_view(app_as("admin"), "views/users.py")
 
     table = app.dataframe[0].value
     assert "admin" in table.iloc[:, 0].tolist()
@@ -26,7 +20,7 @@ def test_the_user_list_has_no_password_hashes(app_as):
 
 
 def test_an_admin_creates_a_user(writable_app_as, writable_demo_url):
-    app = open_users_page(writable_app_as("admin"))
+    app = open_view(writable_app_as("admin"), "views/users.py")
     app.text_input(key="add_login").input("Olga.K")
     app.text_input(key="add_display_name").input("Olga Kuznetsova")
     app.selectbox(key="add_role").set_value("executive")
@@ -41,7 +35,7 @@ def test_an_admin_creates_a_user(writable_app_as, writable_demo_url):
 
 
 def test_bad_input_names_the_fields_and_creates_nothing(writable_app_as, writable_demo_url):
-    app = open_users_page(writable_app_as("admin"))
+    app = open_view(writable_app_as("admin"), "views/users.py")
     app.text_input(key="add_login").input("anna")
     app.text_input(key="add_password").input("short")
     app.text_input(key="add_password_again").input("short")
@@ -54,7 +48,7 @@ def test_bad_input_names_the_fields_and_creates_nothing(writable_app_as, writabl
 
 
 def test_the_last_admin_cannot_be_demoted(writable_app_as, writable_demo_url):
-    app = open_users_page(writable_app_as("admin"))
+    app = open_view(writable_app_as("admin"), "views/users.py")
     app.selectbox(key="users_edited_id").set_value(stored_user(writable_demo_url, "admin").id).run()
     admin_id = stored_user(writable_demo_url, "admin").id
     app.selectbox(key=f"edit_role_{admin_id}").set_value("manager")

@@ -41,7 +41,8 @@ def deals_page(open_app, login: str):
 
 
 def grid_cell(page, title: str, column: str):
-    return page.frame_locator(GRID).locator(".ag-row", has_text=title).locator(f"[col-id='{column}']")
+    # After an edit the grid is drawn anew; while the old one is being removed, the newest is the last.
+    return page.frame_locator(GRID).last.locator(".ag-row", has_text=title).locator(f"[col-id='{column}']")
 
 
 def open_from_grid(page, title: str) -> None:

@@ -21,6 +21,7 @@ def test_each_role_sees_exactly_its_menu(open_app, login):
     expected_menu, signed_in_as = MENUS[login]
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
     expect(page.get_by_text(signed_in_as)).to_be_visible()
+    expect(page.locator("[data-testid='stSidebar'] [data-testid='stPageLink']")).to_have_count(len(expected_menu))
     assert menu(page) == expected_menu
 
 

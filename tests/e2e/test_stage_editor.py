@@ -51,8 +51,12 @@ def test_an_admin_reshapes_a_pipeline_and_the_database_agrees(open_app, demo_dat
     assert [s.name for s in stages(engine, pipeline_id)][:3] == ["First contact", "Demo", "Negotiation"]
 
     settings = page.locator("[data-testid='stForm']").filter(has_text="Stage settings")
-    settings.get_by_role("spinbutton", name="Probability, %").fill("45")
+    expect(settings.get_by_role("textbox", name="Name")).to_have_value("Demo")  # the form of the stage moved
+    probability = settings.get_by_role("spinbutton", name="Probability, %")
+    probability.fill("45")
+    expect(probability).to_have_value("45")
     click_and_wait(page, settings.get_by_role("button", name="Save stage"))
+    expect(page.locator("[data-testid='stDataFrame']").first).to_contain_text("45")
     assert next(s for s in stages(engine, pipeline_id) if s.name == "Demo").probability == 45
 
     choose(page, "stage_editor_stage", "First contact")

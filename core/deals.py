@@ -188,6 +188,7 @@ def move_deal(
     deal.status = target.kind
     deal.stage_entered_at = now
     deal.closed_at = None if target.kind == StageKind.OPEN else now
+    deal.closing_owner_id = None if target.kind == StageKind.OPEN else deal.owner_id
     deal.lost_reason_id = lost_reason_id if target.kind == StageKind.LOST else None
     deal.lost_comment = comment
     version = _save(session, deal)

@@ -82,10 +82,14 @@ class FunnelFilter:
     segment: str | None = None
 
     def bounds(self) -> tuple[datetime, datetime]:
-        """The period as UTC instants: [start of date_from, start of the day after date_to)."""
-        start = datetime.combine(self.date_from, time(0), self.zone).astimezone(UTC)
-        end = datetime.combine(self.date_to + timedelta(days=1), time(0), self.zone).astimezone(UTC)
-        return start, end
+        return day_bounds(self.date_from, self.date_to, self.zone)
+
+
+def day_bounds(date_from: date, date_to: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """Whole days in `zone` as UTC instants: [start of date_from, start of the day after date_to)."""
+    start = datetime.combine(date_from, time(0), zone).astimezone(UTC)
+    end = datetime.combine(date_to + timedelta(days=1), time(0), zone).astimezone(UTC)
+    return start, end
 
 
 def funnel_conditions(actor: Actor, funnel_filter: FunnelFilter) -> list:

@@ -1,15 +1,22 @@
-"""Monthly plans (targets) for a manager or a team, optionally for one pipeline."""
+"""Monthly plans (targets) for a manager or a team, optionally for one pipeline, with their history."""
 
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+import pandas as pd
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, aliased
 
+from core.clock import utcnow
 from core.errors import ValidationError
+from core.periods import Period
 from core.permissions import Actor, require_role
 from core.validation import clean_count, clean_money
-from db.models import Pipeline, Plan, Role, Team, User
+from db.models import Pipeline, Plan, PlanChange, Role, Team, User
+
+TARGETS = ("target_amount", "target_count", "target_calls", "target_meetings")
+MAX_UPLIFT_PERCENT = 1000
 
 
 def scope_key(*, user_id: int | None, team_id: int | None, pipeline_id: int | None) -> str:
@@ -32,6 +39,175 @@ def set_plan(
 ) -> int:
     """Create or replace the plan of one manager or team for one month. Returns the plan's id."""
     require_role(actor, Role.EXECUTIVE, Role.ADMIN, action="edit plans")
+    errors = _check_scope(session, month, user_id, team_id, pipeline_id)
+    values = _clean_targets(
+        errors,
+        {
+            "target_amount": target_amount,
+            "target_count": target_count,
+            "target_calls": target_calls,
+            "target_meetings": target_meetings,
+        },
+    )
+    if errors:
+        raise ValidationError(errors)
+    plan = _plan_for(session, month, user_id, team_id, pipeline_id)
+    _apply(session, actor, plan, values)
+    return plan.id
+
+
+def set_target(
+    session: Session,
+    actor: Actor,
+    *,
+    month: date,
+    field: str,
+    value: Any,
+    user_id: int | None = None,
+    team_id: int | None = None,
+    pipeline_id: int | None = None,
+) -> int:
+    """Change one target of one plan (a cell of the plans grid); a missing plan is created with the
+    other targets at zero (amount, count) or none (calls, meetings). Returns the plan's id."""
+    require_role(actor, Role.EXECUTIVE, Role.ADMIN, action="edit plans")
+    if field not in TARGETS:
+        raise ValidationError({"field": f"choose one of {', '.join(TARGETS)}"})
+    errors = _check_scope(session, month, user_id, team_id, pipeline_id)
+    values = _clean_targets(errors, {field: value})
+    if errors:
+        raise ValidationError(errors)
+    plan = _plan_for(session, month, user_id, team_id, pipeline_id)
+    _apply(session, actor, plan, values)
+    return plan.id
+
+
+def copy_plans(
+    session: Session,
+    actor: Actor,
+    *,
+    source: Period,
+    target: Period,
+    uplift_percent: Any,
+    team_id: int | None = None,
+    pipeline_id: int | None = None,
+) -> int:
+    """Copy the plans of `source` to `target` (a period of the same length), month by month, every
+    target raised by `uplift_percent` (negative lowers): the managers' plans (of one team, or all)
+    and the teams' own plans, for one pipeline or the plans for all pipelines. Plans of deactivated
+    managers are not copied; existing plans of the target months are replaced. Returns how many
+    plans were written."""
+    require_role(actor, Role.EXECUTIVE, Role.ADMIN, action="edit plans")
+    errors: dict[str, str] = {}
+    uplift = _clean_percent(errors, "uplift_percent", uplift_percent)
+    if source.kind != target.kind:
+        errors["target"] = "copy a month to a month, a quarter to a quarter, a year to a year"
+    elif source == target:
+        errors["target"] = "choose a period other than the one copied"
+    if team_id is not None and session.get(Team, team_id) is None:
+        errors["team_id"] = f"no such team ({team_id})"
+    if errors:
+        raise ValidationError(errors)
+    factor = 1 + uplift / 100
+    owner = aliased(User)
+    query = (
+        select(Plan)
+        .outerjoin(owner, owner.id == Plan.user_id)
+        .where(
+            Plan.month.in_(source.months),
+            Plan.pipeline_id.is_(None) if pipeline_id is None else Plan.pipeline_id == pipeline_id,
+            or_(Plan.user_id.is_(None), owner.is_active.is_(True)),
+        )
+        .order_by(Plan.month, Plan.id)
+    )
+    if team_id is not None:
+        query = query.where(or_(Plan.team_id == team_id, owner.team_id == team_id))
+    month_of = dict(zip(source.months, target.months, strict=True))
+    written = 0
+    for plan in session.scalars(query).all():
+        values = {
+            "target_amount": (plan.target_amount * factor).quantize(Decimal("0.01"), ROUND_HALF_UP),
+            "target_count": _scaled(plan.target_count, factor),
+            "target_calls": _scaled(plan.target_calls, factor),
+            "target_meetings": _scaled(plan.target_meetings, factor),
+        }
+        copy = _plan_for(session, month_of[plan.month], plan.user_id, plan.team_id, plan.pipeline_id)
+        _apply(session, actor, copy, values)
+        written += 1
+    return written
+
+
+def list_plans(
+    session: Session,
+    actor: Actor,
+    *,
+    period: Period,
+    pipeline_id: int | None = None,
+    team_id: int | None = None,
+) -> pd.DataFrame:
+    """The plans of the period's months for one pipeline (None: the plans for all pipelines): one row
+    per plan. A manager reads their own plans only."""
+    owner = aliased(User)
+    query = (
+        select(Plan.id, Plan.month, Plan.user_id, Plan.team_id, *[getattr(Plan, name) for name in TARGETS])
+        .outerjoin(owner, owner.id == Plan.user_id)
+        .where(
+            Plan.month.in_(period.months),
+            Plan.pipeline_id.is_(None) if pipeline_id is None else Plan.pipeline_id == pipeline_id,
+        )
+        .order_by(Plan.month, Plan.id)
+    )
+    if actor.role == Role.MANAGER:
+        query = query.where(Plan.user_id == actor.id)
+    elif team_id is not None:
+        query = query.where(or_(Plan.team_id == team_id, owner.team_id == team_id))
+    frame = pd.DataFrame(session.execute(query).all(), columns=["plan_id", "month", "user_id", "team_id", *TARGETS])
+    frame["target_amount"] = frame["target_amount"].astype(float)
+    return frame
+
+
+def plan_history(session: Session, actor: Actor, *, limit: int = 50) -> pd.DataFrame:
+    """The latest plan edits, newest first: when, by whom, whose plan, month, target, was, now."""
+    require_role(actor, Role.EXECUTIVE, Role.ADMIN, action="read the plan history")
+    editor, owner = aliased(User), aliased(User)
+    rows = session.execute(
+        select(
+            PlanChange.at,
+            editor.display_name,
+            func.coalesce(owner.display_name, Team.name),
+            Plan.month,
+            PlanChange.field,
+            PlanChange.old_value,
+            PlanChange.new_value,
+        )
+        .join(Plan, Plan.id == PlanChange.plan_id)
+        .outerjoin(editor, editor.id == PlanChange.by_user_id)
+        .outerjoin(owner, owner.id == Plan.user_id)
+        .outerjoin(Team, Team.id == Plan.team_id)
+        .order_by(PlanChange.at.desc(), PlanChange.id.desc())
+        .limit(limit)
+    ).all()
+    return pd.DataFrame(rows, columns=["at", "by", "plan_of", "month", "target", "was", "now"])
+
+
+def _clean_percent(errors: dict[str, str], field: str, value: Any) -> Decimal:
+    try:
+        percent = Decimal(str(value if value not in (None, "") else 0).strip().replace(",", "."))
+    except InvalidOperation:
+        errors[field] = f"must be a number, not {str(value)[:40]!r}"
+        return Decimal(0)
+    if not percent.is_finite() or not -100 <= percent <= MAX_UPLIFT_PERCENT:
+        errors[field] = f"must be between -100 and {MAX_UPLIFT_PERCENT}"
+        return Decimal(0)
+    return percent
+
+
+def _scaled(value: int | None, factor: Decimal) -> int | None:
+    return None if value is None else int((value * factor).quantize(Decimal(1), ROUND_HALF_UP))
+
+
+def _check_scope(
+    session: Session, month: Any, user_id: int | None, team_id: int | None, pipeline_id: int | None
+) -> dict[str, str]:
     errors: dict[str, str] = {}
     if not isinstance(month, date):
         errors["month"] = "must be a date"
@@ -43,21 +219,60 @@ def set_plan(
         errors["team_id"] = f"no such team ({team_id})"
     if pipeline_id is not None and session.get(Pipeline, pipeline_id) is None:
         errors["pipeline_id"] = f"no such pipeline ({pipeline_id})"
-    values = {
-        "target_amount": clean_money(errors, "target_amount", target_amount),
-        "target_count": clean_count(errors, "target_count", target_count),
-        "target_calls": clean_count(errors, "target_calls", target_calls, required=False),
-        "target_meetings": clean_count(errors, "target_meetings", target_meetings, required=False),
+    return errors
+
+
+def _clean_targets(errors: dict[str, str], raw: dict[str, Any]) -> dict[str, Any]:
+    """Amount and count must be given; calls and meetings may be blank (no target)."""
+    cleaners = {
+        "target_amount": lambda v: clean_money(errors, "target_amount", v),
+        "target_count": lambda v: clean_count(errors, "target_count", v),
+        "target_calls": lambda v: clean_count(errors, "target_calls", v, required=False),
+        "target_meetings": lambda v: clean_count(errors, "target_meetings", v, required=False),
     }
-    if errors:
-        raise ValidationError(errors)
+    return {name: cleaners[name](value) for name, value in raw.items()}
+
+
+def _plan_for(session: Session, month: date, user_id: int | None, team_id: int | None, pipeline_id: int | None) -> Plan:
+    """The plan of this scope and month, or a new one (not yet flushed) with zero targets."""
     first_day = month.replace(day=1)
     key = scope_key(user_id=user_id, team_id=team_id, pipeline_id=pipeline_id)
     plan = session.scalar(select(Plan).where(Plan.month == first_day, Plan.scope_key == key))
     if plan is None:
-        plan = Plan(month=first_day, user_id=user_id, team_id=team_id, pipeline_id=pipeline_id, scope_key=key)
+        plan = Plan(
+            month=first_day,
+            user_id=user_id,
+            team_id=team_id,
+            pipeline_id=pipeline_id,
+            scope_key=key,
+            target_amount=Decimal(0),
+            target_count=0,
+        )
         session.add(plan)
+    return plan
+
+
+def _apply(session: Session, actor: Actor, plan: Plan, values: dict[str, Any]) -> None:
+    """Set the targets, recording each one that changed (a new plan had none before)."""
+    is_new = plan.id is None
+    changed = {
+        name: (None if is_new else getattr(plan, name), value)
+        for name, value in values.items()
+        if (value is not None if is_new else getattr(plan, name) != value)
+    }
     for name, value in values.items():
         setattr(plan, name, value)
     session.flush()
-    return plan.id
+    now = utcnow()
+    for name, (old, new) in changed.items():
+        session.add(
+            PlanChange(
+                plan_id=plan.id,
+                at=now,
+                by_user_id=actor.id,
+                field=name,
+                old_value=None if old is None else str(old),
+                new_value=None if new is None else str(new),
+            )
+        )
+    session.flush()

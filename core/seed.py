@@ -18,6 +18,7 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from core import lost_reasons, pipelines, users
+from core.periods import add_months
 from core.permissions import Actor
 from core.plans import scope_key
 from core.templates import DEFAULT_LOST_REASONS, TEMPLATES
@@ -352,6 +353,7 @@ class _DealGenerator:
                 "expected_close_date": (closed_at or created + timedelta(days=rng.randint(20, 120))).date(),
                 "created_at": created,
                 "closed_at": closed_at,
+                "closing_owner_id": manager.id if closed_at else None,
                 "stage_entered_at": entered,
                 "version": 1,
             }
@@ -415,7 +417,7 @@ def _create_plans(
 ) -> int:
     """Monthly plans for the last 12 months and the next 3, a little above each manager's pace."""
     this_month = now.date().replace(day=1)
-    months = [_add_months(this_month, offset) for offset in range(-12, 4)]
+    months = [add_months(this_month, offset) for offset in range(-12, 4)]
     rows = []
     for manager in managers:
         history = [won_by_manager_month.get((manager.id, month), Decimal(0)) for month in months[:12]]
@@ -437,11 +439,6 @@ def _create_plans(
             )
     session.execute(insert(Plan.__table__), rows)
     return len(rows)
-
-
-def _add_months(first_day: date, months: int) -> date:
-    index = first_day.year * 12 + first_day.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
 
 
 def _advance_sequences(session: Session) -> None:

@@ -219,6 +219,9 @@ class Deal(Base):
         # A manager's own deals: by status, and a page of one pipeline's newest (counted from the index).
         Index(None, "owner_id", "status"),
         Index(None, "owner_id", "pipeline_id", "created_at"),
+        # Plan vs fact: deals won in a period, and open deals expected to close in one.
+        Index(None, "status", "closed_at"),
+        Index(None, "status", "expected_close_date"),
     )
 
     id: Mapped[intpk]
@@ -238,12 +241,14 @@ class Deal(Base):
     expected_close_date: Mapped[date | None]
     created_at: Mapped[created_ts]
     closed_at: Mapped[datetime | None]
+    # The owner when the deal was closed: the plan's fact counts for them, even if it is reassigned later.
+    closing_owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # When the deal entered its current stage: the age in stage and rotting start from here.
     stage_entered_at: Mapped[datetime]
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     stage: Mapped[Stage] = relationship()
-    owner: Mapped[User] = relationship()
+    owner: Mapped[User] = relationship(foreign_keys=[owner_id])
 
     # Every UPDATE carries "WHERE version = <loaded>", so a concurrent save cannot slip through.
     __mapper_args__ = {"version_id_col": version}
@@ -313,3 +318,18 @@ class Plan(Base):
     target_count: Mapped[int] = mapped_column(default=0)
     target_calls: Mapped[int | None]
     target_meetings: Mapped[int | None]
+
+
+class PlanChange(Base):
+    """The history of plan edits: who changed which target of which plan, from what to what."""
+
+    __tablename__ = "plan_changes"
+    __table_args__ = (Index(None, "at"),)
+
+    id: Mapped[intpk]
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"))
+    at: Mapped[datetime]
+    by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    field: Mapped[str] = mapped_column(String(40))
+    old_value: Mapped[str | None] = mapped_column(String(40))
+    new_value: Mapped[str | None] = mapped_column(String(40))

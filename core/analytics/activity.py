@@ -1,7 +1,7 @@
 """Manager activity and results (SPEC §3 "Activities", "Rotting deal"), one row per manager,
 aggregated in the database; team and company rows are sums of the numerators, not means of rates."""
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -9,7 +9,7 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from core.analytics.rotting import rotting_condition
-from core.filters import visible_owner_ids
+from core.filters import day_bounds, visible_owner_ids
 from core.permissions import Actor
 from db.models import Activity, ActivityKind, Deal, Role, Stage, StageKind, Team, User
 
@@ -30,12 +30,6 @@ COUNTS = [
 ]
 
 
-def _bounds(date_from: date, date_to: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
-    start = datetime.combine(date_from, time(0), zone).astimezone(UTC)
-    end = datetime.combine(date_to + timedelta(days=1), time(0), zone).astimezone(UTC)
-    return start, end
-
-
 def manager_activity(
     session: Session,
     actor: Actor,
@@ -52,7 +46,7 @@ def manager_activity(
     closed win rate and average deal of the deals closed in the period. `now` is passed in, never
     read from the clock here. A manager sees only their own row."""
     manager_ids = visible_owner_ids(actor, manager_ids)
-    start, end = _bounds(date_from, date_to, zone)
+    start, end = day_bounds(date_from, date_to, zone)
     people = (
         select(User.id, User.display_name, Team.name)
         .outerjoin(Team, Team.id == User.team_id)
@@ -162,12 +156,12 @@ def weekly_activity(
         monday += timedelta(days=7)
     week_of = case(
         *[
-            (Activity.done_at < _bounds(week, week, zone)[0] + timedelta(days=7), index)
+            (Activity.done_at < day_bounds(week, week, zone)[0] + timedelta(days=7), index)
             for index, week in enumerate(weeks)
         ],
         else_=None,
     )
-    start, end = _bounds(date_from, date_to, zone)
+    start, end = day_bounds(date_from, date_to, zone)
     query = (
         select(week_of, Activity.kind, func.count())
         .where(

@@ -1,0 +1,548 @@
+"""Plan vs fact, run-rate and weighted forecasts, and deals needed (SPEC §3), for managers, teams and
+the company, for a month, a quarter or a year; aggregated in the database.
+
+Scope of a view: "all pipelines" compares the plans made for all pipelines with every won deal;
+a pipeline's view compares that pipeline's plans with its deals. A team's plan for a month is the
+team's own plan when one is set, otherwise the sum of its managers' plans; the company's is the sum
+of the teams' and of the plans of managers in no team. Facts follow the owner at close; teams are
+the managers' current teams.
+"""
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+from sqlalchemy import case, func, literal, select
+from sqlalchemy.orm import Session
+
+from core.errors import NotFound, PermissionDenied
+from core.filters import day_bounds
+from core.periods import Period, PeriodKind, add_months
+from core.permissions import Actor
+from db.models import Deal, Plan, Role, Stage, StageKind, Team, User
+
+UTC_ZONE = ZoneInfo("UTC")
+# Below this many deals closed in the last 12 months a manager's own rates are too noisy: the team's are used.
+MIN_CLOSED_FOR_OWN_RATES = 10
+RATE_WINDOW_MONTHS = 12
+
+PLAN_FACT_COLUMNS = [
+    "level",  # manager, team or company
+    "manager_id",
+    "team_id",
+    "name",
+    "team",
+    "plan_amount",
+    "plan_count",
+    "fact_amount",
+    "fact_count",
+    "completion_amount",
+    "completion_count",
+    "run_rate_amount",
+    "run_rate_count",
+    "weighted_forecast",
+    "gap",
+    "deals_needed",
+    "basis",
+    "win_rate",
+    "average_deal",
+]
+
+
+@dataclass
+class _Rates:
+    """The counts behind the deals-needed assumptions, summable over managers."""
+
+    won: int = 0
+    lost: int = 0
+    won_amount: Decimal = Decimal(0)
+    created: int = 0
+    created_and_won: int = 0
+
+    def __iadd__(self, other: "_Rates") -> "_Rates":
+        self.won += other.won
+        self.lost += other.lost
+        self.won_amount += other.won_amount
+        self.created += other.created
+        self.created_and_won += other.created_and_won
+        return self
+
+    @property
+    def win_rate(self) -> float | None:
+        return self.created_and_won / self.created if self.created else None
+
+    @property
+    def average_deal(self) -> float | None:
+        return float(self.won_amount) / self.won if self.won else None
+
+
+@dataclass(frozen=True)
+class Assumptions:
+    """What "deals needed" rests on, and whose figures they are."""
+
+    basis: str  # "manager", "team" or "company"
+    closed: int  # deals the basis closed in the window (won + lost)
+    win_rate: float | None  # funnel win rate: won / created over the deals created in the window
+    average_deal: float | None
+    cycle_median_days: float | None
+    window_from: date
+    window_to: date
+
+
+def deals_needed(gap: float, average_deal: float | None, win_rate: float | None) -> int | None:
+    """ceil(gap / (average deal × funnel win rate)): new deals that must enter the first stage.
+    No gap needs no deals; without an average deal or a win rate it cannot be estimated (None)."""
+    if gap <= 0:
+        return 0
+    if not average_deal or not win_rate:
+        return None
+    # Rounded first, so that float noise in an exact quotient (2.0000000001) does not add a deal.
+    return math.ceil(round(gap / (average_deal * win_rate), 9))
+
+
+def run_rate(fact: float, period: Period, today: date) -> float | None:
+    """fact × days in period / days elapsed (today included, capped at the period's length);
+    None before the period starts."""
+    elapsed = period.days_elapsed(today)
+    return None if elapsed == 0 else fact * period.days / elapsed
+
+
+def rate_window(today: date) -> tuple[date, date]:
+    """The previous 12 months, up to and including today (from the day after the same day a year ago)."""
+    first = add_months(today.replace(day=1), -RATE_WINDOW_MONTHS)
+    last_day_of_that_month = (add_months(first, 1) - timedelta(days=1)).day
+    return first.replace(day=min(today.day, last_day_of_that_month)) + timedelta(days=1), today
+
+
+def plan_fact(
+    session: Session,
+    actor: Actor,
+    *,
+    period: Period,
+    today: date,
+    zone: ZoneInfo = UTC_ZONE,
+    pipeline_id: int | None = None,
+    team_id: int | None = None,
+) -> pd.DataFrame:
+    """One row per manager, then per team, then the company (columns PLAN_FACT_COLUMNS). A manager
+    gets their own row only. Completion is None where there is no plan ("no plan")."""
+    everyone = _all_people(session)
+    members_of = defaultdict(list)
+    for person in everyone:
+        members_of[person.team_id].append(person.id)
+    people = _people(session, actor, everyone, period, zone, pipeline_id, team_id)
+    plans = _plans(session, period, pipeline_id)
+    facts = _facts(session, period, zone, pipeline_id)
+    weighted = _weighted(session, period, today, pipeline_id)
+    rates = _rates(session, today, zone, pipeline_id)
+
+    rows = []
+    for person in people:
+        plan_amount, plan_count = _sum_months(plans, [("user", person.id)], period)
+        rows.append(
+            _row(
+                level="manager",
+                manager_id=person.id,
+                team_id=person.team_id,
+                name=person.name,
+                team=person.team,
+                plan=(plan_amount, plan_count),
+                fact=_fact_of(facts, [person.id], period),
+                weighted=weighted.get(person.id, Decimal(0)),
+                assumptions=_pick_rates(rates, person, team_members=members_of[person.team_id]),
+                period=period,
+                today=today,
+            )
+        )
+    if actor.role == Role.MANAGER:
+        return pd.DataFrame(rows, columns=PLAN_FACT_COLUMNS)
+
+    teams = session.execute(select(Team.id, Team.name).order_by(Team.name)).all()
+    for team in teams:
+        if team_id is not None and team.id != team_id:
+            continue
+        members = [p for p in everyone if p.team_id == team.id]
+        rows.append(
+            _row(
+                level="team",
+                manager_id=None,
+                team_id=team.id,
+                name=team.name,
+                team=team.name,
+                plan=_team_plan(plans, team.id, members, period),
+                fact=_fact_of(facts, [p.id for p in members], period),
+                weighted=sum((weighted.get(p.id, Decimal(0)) for p in members), Decimal(0)),
+                assumptions=_summed(rates, [p.id for p in members], "team"),
+                period=period,
+                today=today,
+            )
+        )
+    if team_id is None:
+        company_plan = [Decimal(0), 0]
+        for team in teams:
+            amount, count = _team_plan(plans, team.id, [p for p in everyone if p.team_id == team.id], period)
+            company_plan[0] += amount
+            company_plan[1] += count
+        loose_amount, loose_count = _sum_months(plans, [("user", p.id) for p in everyone if p.team_id is None], period)
+        rows.append(
+            _row(
+                level="company",
+                manager_id=None,
+                team_id=None,
+                name=None,
+                team=None,
+                plan=(company_plan[0] + loose_amount, company_plan[1] + loose_count),
+                fact=_fact_of(facts, [p.id for p in everyone], period),
+                weighted=sum(weighted.values(), Decimal(0)),
+                assumptions=_summed(rates, [p.id for p in everyone], "company"),
+                period=period,
+                today=today,
+            )
+        )
+    return pd.DataFrame(rows, columns=PLAN_FACT_COLUMNS)
+
+
+def monthly_plan_fact(
+    session: Session,
+    actor: Actor,
+    *,
+    year: int,
+    zone: ZoneInfo = UTC_ZONE,
+    pipeline_id: int | None = None,
+    team_id: int | None = None,
+    manager_id: int | None = None,
+) -> pd.DataFrame:
+    """Per month of the year: plan and fact (won amount and count), and both running totals, for the
+    company, one team or one manager (a manager: their own)."""
+    if actor.role == Role.MANAGER:
+        if manager_id not in (None, actor.id):
+            raise PermissionDenied("Managers see their own plans only.")
+        manager_id = actor.id
+    period = Period(date(year, 1, 1), PeriodKind.YEAR)
+    plans = _plans(session, period, pipeline_id)
+    facts = _facts(session, period, zone, pipeline_id)
+    everyone = _all_people(session)
+    if manager_id is not None:
+        members, teams = [p for p in everyone if p.id == manager_id], []
+    elif team_id is not None:
+        members, teams = [p for p in everyone if p.team_id == team_id], [team_id]
+    else:
+        members, teams = everyone, sorted({p.team_id for p in everyone if p.team_id is not None})
+    rows = []
+    for month in period.months:
+        one = Period(month, PeriodKind.MONTH)
+        plan_amount, plan_count = _sum_months(plans, [("user", p.id) for p in members if p.team_id not in teams], one)
+        for team in teams:
+            amount, count = _team_plan(plans, team, [p for p in members if p.team_id == team], one)
+            plan_amount += amount
+            plan_count += count
+        fact_amount, fact_count = _fact_of(facts, [p.id for p in members], one)
+        rows.append(
+            {
+                "month": month,
+                "plan_amount": float(plan_amount),
+                "plan_count": plan_count,
+                "fact_amount": float(fact_amount),
+                "fact_count": fact_count,
+            }
+        )
+    frame = pd.DataFrame(rows)
+    frame["cumulative_plan"] = frame["plan_amount"].cumsum()
+    frame["cumulative_fact"] = frame["fact_amount"].cumsum()
+    return frame
+
+
+def assumptions(
+    session: Session,
+    actor: Actor,
+    *,
+    manager_id: int,
+    today: date,
+    zone: ZoneInfo = UTC_ZONE,
+    pipeline_id: int | None = None,
+) -> Assumptions:
+    """The win rate, average deal and median sales cycle behind one manager's "deals needed": the
+    manager's over the previous 12 months, or their team's (the company's, for a manager in no team)
+    when they closed fewer than MIN_CLOSED_FOR_OWN_RATES deals in that time."""
+    if actor.role == Role.MANAGER and manager_id != actor.id:
+        raise PermissionDenied("Managers see their own plans only.")
+    everyone = _all_people(session)
+    person = next((p for p in everyone if p.id == manager_id), None)
+    if person is None:
+        raise NotFound(f"No such manager ({manager_id}).")
+    team_members = [p.id for p in everyone if person.team_id is not None and p.team_id == person.team_id]
+    rates = _rates(session, today, zone, pipeline_id)
+    chosen = _pick_rates(rates, person, team_members=team_members)
+    window_from, window_to = rate_window(today)
+    start, end = day_bounds(window_from, window_to, zone)
+    basis_owners = {
+        "manager": [manager_id],
+        "team": team_members,
+        "company": list(rates),
+    }[chosen.basis]
+    won = select(Deal.created_at, Deal.closed_at).where(
+        Deal.status == StageKind.WON,
+        Deal.closed_at >= start,
+        Deal.closed_at < end,
+        Deal.closing_owner_id.in_(basis_owners),
+    )
+    if pipeline_id is not None:
+        won = won.where(Deal.pipeline_id == pipeline_id)
+    cycles = pd.Series(
+        [(closed - created).total_seconds() / 86400 for created, closed in session.execute(won)], dtype=float
+    )
+    return Assumptions(
+        basis=chosen.basis,
+        closed=chosen.closed,
+        win_rate=chosen.win_rate,
+        average_deal=chosen.average_deal,
+        cycle_median_days=float(cycles.median()) if len(cycles) else None,
+        window_from=window_from,
+        window_to=window_to,
+    )
+
+
+@dataclass(frozen=True)
+class _Person:
+    id: int
+    name: str
+    team_id: int | None
+    team: str | None
+
+
+def _all_people(session: Session) -> list[_Person]:
+    """Everyone a plan or a fact can belong to: the managers, and anyone else who owns deals."""
+    rows = session.execute(
+        select(User.id, User.display_name, User.team_id, Team.name)
+        .outerjoin(Team, Team.id == User.team_id)
+        .order_by(User.display_name, User.id)
+    ).all()
+    return [_Person(r.id, r.display_name, r.team_id, r.name) for r in rows]
+
+
+def _people(
+    session: Session,
+    actor: Actor,
+    everyone: list[_Person],
+    period: Period,
+    zone: ZoneInfo,
+    pipeline_id: int | None,
+    team_id: int | None,
+) -> list[_Person]:
+    """The rows to show: active managers, and anyone with a plan or a fact in the period."""
+    if actor.role == Role.MANAGER:
+        return [p for p in everyone if p.id == actor.id]
+    start, end = day_bounds(period.first, period.last, zone)
+    closers = select(Deal.closing_owner_id).where(
+        Deal.status == StageKind.WON, Deal.closed_at >= start, Deal.closed_at < end
+    )
+    planned = select(Plan.user_id).where(Plan.month.in_(period.months), Plan.user_id.is_not(None))
+    if pipeline_id is not None:
+        closers = closers.where(Deal.pipeline_id == pipeline_id)
+    shown = (
+        set(session.scalars(select(User.id).where(User.role == Role.MANAGER, User.is_active.is_(True))).all())
+        | set(session.scalars(closers.distinct()).all())
+        | set(session.scalars(planned.distinct()).all())
+    )
+    return [p for p in everyone if p.id in shown and (team_id is None or p.team_id == team_id)]
+
+
+def _month_bucket(column, period: Period, zone: ZoneInfo):
+    """The index of the period's month a timestamp falls in (months in the installation's zone)."""
+    ends = [day_bounds(month, month, zone)[0] for month in period.months[1:]]
+    if not ends:
+        return literal(0)
+    return case(*[(column < end, index) for index, end in enumerate(ends)], else_=len(ends))
+
+
+def _plans(session: Session, period: Period, pipeline_id: int | None) -> dict[tuple[str, int, date], tuple]:
+    """(who kind, who id, month) → (target amount, target count) for the period's months."""
+    rows = session.execute(
+        select(Plan.user_id, Plan.team_id, Plan.month, Plan.target_amount, Plan.target_count).where(
+            Plan.month.in_(period.months),
+            Plan.pipeline_id.is_(None) if pipeline_id is None else Plan.pipeline_id == pipeline_id,
+        )
+    ).all()
+    return {
+        (("user", user_id) if user_id is not None else ("team", team_id)) + (month,): (amount, count)
+        for user_id, team_id, month, amount, count in rows
+    }
+
+
+def _sum_months(plans: dict, whos: list[tuple[str, int]], period: Period) -> tuple[Decimal, int]:
+    amount, count = Decimal(0), 0
+    for who in whos:
+        for month in period.months:
+            month_amount, month_count = plans.get((*who, month), (Decimal(0), 0))
+            amount += month_amount
+            count += month_count
+    return amount, count
+
+
+def _team_plan(plans: dict, team_id: int, members: list[_Person], period: Period) -> tuple[Decimal, int]:
+    """Month by month: the team's own plan when set, otherwise the sum of its members' plans."""
+    amount, count = Decimal(0), 0
+    for month in period.months:
+        one = Period(month, PeriodKind.MONTH)
+        if ("team", team_id, month) in plans:
+            month_amount, month_count = plans[("team", team_id, month)]
+        else:
+            month_amount, month_count = _sum_months(plans, [("user", p.id) for p in members], one)
+        amount += month_amount
+        count += month_count
+    return amount, count
+
+
+def _facts(session: Session, period: Period, zone: ZoneInfo, pipeline_id: int | None) -> dict[tuple[int, date], tuple]:
+    """(owner at close, month) → (won amount, won count) of the deals won in the period."""
+    start, end = day_bounds(period.first, period.last, zone)
+    bucket = _month_bucket(Deal.closed_at, period, zone)
+    query = (
+        select(Deal.closing_owner_id, bucket, func.coalesce(func.sum(Deal.amount), 0), func.count())
+        .where(Deal.status == StageKind.WON, Deal.closed_at >= start, Deal.closed_at < end)
+        .group_by(Deal.closing_owner_id, bucket)
+    )
+    if pipeline_id is not None:
+        query = query.where(Deal.pipeline_id == pipeline_id)
+    months = period.months
+    return {
+        (owner, months[int(index)]): (Decimal(amount), count) for owner, index, amount, count in session.execute(query)
+    }
+
+
+def _fact_of(facts: dict, owner_ids: list[int], period: Period) -> tuple[Decimal, int]:
+    amount, count = Decimal(0), 0
+    owners, months = set(owner_ids), set(period.months)
+    for (owner, month), (month_amount, month_count) in facts.items():
+        if owner in owners and month in months:
+            amount += month_amount
+            count += month_count
+    return amount, count
+
+
+def _weighted(session: Session, period: Period, today: date, pipeline_id: int | None) -> dict[int, Decimal]:
+    """Per owner: Σ amount × stage probability of the open deals expected to close in the rest of the
+    period (today included)."""
+    rest_from = max(today, period.first)
+    if rest_from > period.last:
+        return {}
+    query = (
+        select(Deal.owner_id, Stage.probability, func.sum(Deal.amount))
+        .join(Stage, Stage.id == Deal.stage_id)
+        .where(
+            Deal.status == StageKind.OPEN,
+            Deal.expected_close_date >= rest_from,
+            Deal.expected_close_date <= period.last,
+        )
+        .group_by(Deal.owner_id, Stage.probability)
+    )
+    if pipeline_id is not None:
+        query = query.where(Deal.pipeline_id == pipeline_id)
+    weighted: dict[int, Decimal] = defaultdict(Decimal)
+    for owner, probability, amount in session.execute(query):
+        weighted[owner] += Decimal(amount) * probability / 100
+    return dict(weighted)
+
+
+def _rates(session: Session, today: date, zone: ZoneInfo, pipeline_id: int | None) -> dict[int, _Rates]:
+    """Per owner, over the previous 12 months: deals closed (won, lost, won amount) by the owner at
+    close, and deals created (and of them won by now) by the owner."""
+    window_from, window_to = rate_window(today)
+    start, end = day_bounds(window_from, window_to, zone)
+    closed = (
+        select(
+            Deal.closing_owner_id,
+            func.count().filter(Deal.status == StageKind.WON),
+            func.count().filter(Deal.status == StageKind.LOST),
+            func.coalesce(func.sum(Deal.amount).filter(Deal.status == StageKind.WON), 0),
+        )
+        .where(Deal.status != StageKind.OPEN, Deal.closed_at >= start, Deal.closed_at < end)
+        .group_by(Deal.closing_owner_id)
+    )
+    created = (
+        select(Deal.owner_id, func.count(), func.count().filter(Deal.status == StageKind.WON))
+        .where(Deal.created_at >= start, Deal.created_at < end)
+        .group_by(Deal.owner_id)
+    )
+    if pipeline_id is not None:
+        closed = closed.where(Deal.pipeline_id == pipeline_id)
+        created = created.where(Deal.pipeline_id == pipeline_id)
+    rates: dict[int, _Rates] = defaultdict(_Rates)
+    for owner, won, lost, won_amount in session.execute(closed):
+        rates[owner] += _Rates(won=won, lost=lost, won_amount=Decimal(won_amount))
+    for owner, count, count_won in session.execute(created):
+        rates[owner] += _Rates(created=count, created_and_won=count_won)
+    return dict(rates)
+
+
+@dataclass(frozen=True)
+class _Chosen:
+    basis: str
+    closed: int
+    win_rate: float | None
+    average_deal: float | None
+
+
+def _summed(rates: dict[int, _Rates], owner_ids: list[int], basis: str) -> _Chosen:
+    total = _Rates()
+    for owner in owner_ids:
+        total += rates.get(owner, _Rates())
+    return _Chosen(basis, total.won + total.lost, total.win_rate, total.average_deal)
+
+
+def _pick_rates(rates: dict[int, _Rates], person: _Person, *, team_members: list[int]) -> _Chosen:
+    own = _summed(rates, [person.id], "manager")
+    if own.closed >= MIN_CLOSED_FOR_OWN_RATES:
+        return own
+    if person.team_id is not None:
+        return _summed(rates, team_members, "team")
+    return _summed(rates, list(rates), "company")
+
+
+def _row(
+    *,
+    level: str,
+    manager_id: int | None,
+    team_id: int | None,
+    name: str | None,
+    team: str | None,
+    plan: tuple[Decimal, int],
+    fact: tuple[Decimal, int],
+    weighted: Decimal,
+    assumptions: _Chosen,
+    period: Period,
+    today: date,
+) -> dict:
+    plan_amount, plan_count = plan
+    fact_amount, fact_count = fact
+    forecast = fact_amount + weighted
+    gap = max(Decimal(0), plan_amount - forecast)
+    return {
+        "level": level,
+        "manager_id": manager_id,
+        "team_id": team_id,
+        "name": name,
+        "team": team,
+        "plan_amount": float(plan_amount),
+        "plan_count": plan_count,
+        "fact_amount": float(fact_amount),
+        "fact_count": fact_count,
+        "completion_amount": float(fact_amount / plan_amount) if plan_amount else None,
+        "completion_count": fact_count / plan_count if plan_count else None,
+        "run_rate_amount": _rounded(run_rate(float(fact_amount), period, today)),
+        "run_rate_count": _rounded(run_rate(fact_count, period, today)),
+        "weighted_forecast": float(forecast.quantize(Decimal("0.01"))),
+        "gap": float(gap.quantize(Decimal("0.01"))),
+        "deals_needed": deals_needed(float(gap), assumptions.average_deal, assumptions.win_rate),
+        "basis": assumptions.basis,
+        "win_rate": assumptions.win_rate,
+        "average_deal": assumptions.average_deal,
+    }
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)

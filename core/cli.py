@@ -11,10 +11,11 @@ from datetime import date
 import pandas as pd
 
 from core import pipelines, users
-from core.analytics import activity, funnel
+from core.analytics import activity, funnel, plan_fact
 from core.clock import utcnow
 from core.errors import DomainError, NotFound, ValidationError
 from core.filters import FunnelFilter
+from core.periods import Period
 from core.permissions import Actor
 from core.seed import database_is_empty, seed_demo
 from core.settings import LANGUAGES, load_settings
@@ -39,11 +40,12 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     report = commands.add_parser("report", help="print a report: the same figures as the pages")
-    report.add_argument("name", choices=["funnel", "winrate", "managers"])
-    report.add_argument("--pipeline", help="pipeline name (funnel, winrate)")
-    report.add_argument("--team", help="team name (managers)")
-    report.add_argument("--from", dest="date_from", required=True, type=date.fromisoformat, help="first day")
-    report.add_argument("--to", dest="date_to", required=True, type=date.fromisoformat, help="last day (inclusive)")
+    report.add_argument("name", choices=["funnel", "winrate", "managers", "plan-fact"])
+    report.add_argument("--pipeline", help="pipeline name (funnel, winrate; plan-fact: default all pipelines)")
+    report.add_argument("--team", help="team name (managers, plan-fact)")
+    report.add_argument("--from", dest="date_from", type=date.fromisoformat, help="first day (not plan-fact)")
+    report.add_argument("--to", dest="date_to", type=date.fromisoformat, help="last day, inclusive (not plan-fact)")
+    report.add_argument("--period", help="plan-fact: a month (2026-07), a quarter (2026-Q3) or a year (2026)")
     report.add_argument("--manager", action="append", default=[], help="a manager's login (repeatable)")
     report.add_argument("--format", choices=["table", "csv"], default="table")
 
@@ -96,6 +98,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _report(session, args: argparse.Namespace, zone) -> str:
     """One of the analytics functions behind the pages, printed as a table or CSV."""
+    if args.name == "plan-fact":
+        return _shown(_plan_fact_report(session, args, zone), args.format)
+    if args.date_from is None or args.date_to is None:
+        raise ValidationError({"from": "--from and --to are required for this report"})
     if args.name == "managers":
         team_id = users.find_team(session, args.team) if args.team else None
         if args.team and team_id is None:
@@ -110,14 +116,10 @@ def _report(session, args: argparse.Namespace, zone) -> str:
             team_id=team_id,
         )
         frame = pd.concat([frame, activity.totals(frame, "Total")]).drop(columns=["manager_id"])
-        return frame.to_csv(index=False).rstrip("\n") if args.format == "csv" else frame.to_string(index=False)
+        return _shown(frame, args.format)
     if not args.pipeline:
         raise ValidationError({"pipeline": "is required for this report"})
-    pipeline = next(
-        (p for p in pipelines.list_pipelines(session, include_archived=True) if p.name == args.pipeline), None
-    )
-    if pipeline is None:
-        raise NotFound(f"No pipeline named {args.pipeline!r}.")
+    pipeline = _pipeline_named(session, args.pipeline)
     owners = tuple(users.find_user(session, login).id for login in args.manager)
     funnel_filter = FunnelFilter(pipeline.id, args.date_from, args.date_to, zone, owner_ids=owners)
     system = Actor.system()
@@ -125,7 +127,41 @@ def _report(session, args: argparse.Namespace, zone) -> str:
         frame = funnel.cohort_funnel(session, system, funnel_filter).drop(columns=["stage_id"])
     else:
         frame = pd.DataFrame([funnel.win_rates(session, system, funnel_filter)])
-    return frame.to_csv(index=False).rstrip("\n") if args.format == "csv" else frame.to_string(index=False)
+    return _shown(frame, args.format)
+
+
+def _shown(frame: pd.DataFrame, output: str) -> str:
+    return frame.to_csv(index=False).rstrip("\n") if output == "csv" else frame.to_string(index=False)
+
+
+def _plan_fact_report(session, args: argparse.Namespace, zone) -> pd.DataFrame:
+    if not args.period:
+        raise ValidationError({"period": "is required for this report, e.g. --period 2026-Q3"})
+    period = Period.parse(args.period)
+    pipeline_id = _pipeline_named(session, args.pipeline).id if args.pipeline else None
+    team_id = users.find_team(session, args.team) if args.team else None
+    if args.team and team_id is None:
+        raise NotFound(f"No team named {args.team!r}.")
+    frame = plan_fact.plan_fact(
+        session,
+        Actor.system(),
+        period=period,
+        today=utcnow().astimezone(zone).date(),
+        zone=zone,
+        pipeline_id=pipeline_id,
+        team_id=team_id,
+    )
+    if args.manager:
+        ids = {users.find_user(session, login).id for login in args.manager}
+        frame = frame[frame["manager_id"].isin(ids)]
+    return plan_fact.report_table(frame)
+
+
+def _pipeline_named(session, name: str):
+    pipeline = next((p for p in pipelines.list_pipelines(session, include_archived=True) if p.name == name), None)
+    if pipeline is None:
+        raise NotFound(f"No pipeline named {name!r}.")
+    return pipeline
 
 
 def _run(args: argparse.Namespace, engine, language: str, demo_mode: bool, zone) -> int:

@@ -6,8 +6,11 @@ import pandas as pd
 
 from core import pipelines, users
 from core.analytics.funnel import cohort_funnel
+from core.analytics.plan_fact import plan_fact
 from core.cli import main
+from core.clock import utcnow
 from core.filters import FunnelFilter
+from core.periods import Period
 from core.permissions import Actor
 from db.engine import make_engine, transaction
 
@@ -121,3 +124,45 @@ def test_report_managers_prints_one_row_per_manager_and_the_total(monkeypatch, d
     assert printed["manager"].tolist() == ["Anna Ivanova", "Boris Petrov", "Dmitry Sokolov", "Irina Volkova", "Total"]
     assert printed["calls"].iloc[-1] == printed["calls"].iloc[:-1].sum()
     assert printed["won"].iloc[-1] == printed["won"].iloc[:-1].sum() > 0
+
+
+def test_report_plan_fact_prints_the_figures_of_the_service(monkeypatch, demo_database_url):
+    code, out = run_cli(
+        monkeypatch, demo_database_url, "report", "plan-fact", "--period", "2026-Q3", "--team", "London office"
+    )
+    _, csv_out = run_cli(
+        monkeypatch,
+        demo_database_url,
+        "report",
+        "plan-fact",
+        "--period",
+        "2026-Q3",
+        "--manager",
+        "clara",
+        "--format",
+        "csv",
+    )
+
+    engine = make_engine(demo_database_url)
+    with transaction(engine) as session:
+        expected = plan_fact(session, Actor.system(), period=Period.parse("2026-Q3"), today=utcnow().date())
+    engine.dispose()
+    clara = expected[expected["name"] == "Clara Smith"].iloc[0]
+    printed = pd.read_csv(io.StringIO(csv_out))
+    assert code == 0 and "London office" in out and "Moscow office" not in out
+    assert printed["name"].tolist() == ["Clara Smith"]
+    assert printed[["plan_amount", "fact_amount", "fact_count"]].iloc[0].tolist() == [
+        clara["plan_amount"],
+        clara["fact_amount"],
+        clara["fact_count"],
+    ]
+    assert clara["plan_amount"] > 0 and clara["fact_count"] > 0
+
+
+def test_report_plan_fact_needs_a_period_it_understands(monkeypatch, demo_database_url, capsys):
+    assert run_cli(monkeypatch, demo_database_url, "report", "plan-fact")[0] == 1
+    assert "period: is required" in capsys.readouterr().err
+    assert run_cli(monkeypatch, demo_database_url, "report", "plan-fact", "--period", "Q3 2026")[0] == 1
+    assert "write a month (2026-07)" in capsys.readouterr().err
+    assert run_cli(monkeypatch, demo_database_url, "report", "funnel", "--pipeline", "B2B classic")[0] == 1
+    assert "--from and --to are required" in capsys.readouterr().err

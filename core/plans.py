@@ -92,10 +92,10 @@ def copy_plans(
     pipeline_id: int | None = None,
 ) -> int:
     """Copy the plans of `source` to `target` (a period of the same length), month by month, every
-    target raised by `uplift_percent` (negative lowers): the managers' plans (of one team, or all)
-    and the teams' own plans, for one pipeline or the plans for all pipelines. Plans of deactivated
-    managers are not copied; existing plans of the target months are replaced. Returns how many
-    plans were written."""
+    target raised by `uplift_percent` (negative lowers) and rounded to whole units: the managers'
+    plans (of one team, or all) and the teams' own plans, for one pipeline or the plans for all
+    pipelines. Plans of deactivated managers are not copied; existing plans of the target months are
+    replaced. Returns how many plans were written."""
     require_role(actor, Role.EXECUTIVE, Role.ADMIN, action="edit plans")
     errors: dict[str, str] = {}
     uplift = _clean_percent(errors, "uplift_percent", uplift_percent)
@@ -125,7 +125,7 @@ def copy_plans(
     written = 0
     for plan in session.scalars(query).all():
         values = {
-            "target_amount": (plan.target_amount * factor).quantize(Decimal("0.01"), ROUND_HALF_UP),
+            "target_amount": (plan.target_amount * factor).quantize(Decimal(1), ROUND_HALF_UP),
             "target_count": _scaled(plan.target_count, factor),
             "target_calls": _scaled(plan.target_calls, factor),
             "target_meetings": _scaled(plan.target_meetings, factor),

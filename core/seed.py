@@ -415,15 +415,20 @@ def _create_plans(
     managers: list[_Manager],
     won_by_manager_month: dict[tuple[int, date], Decimal],
 ) -> int:
-    """Monthly plans for the last 12 months and the next 3, a little above each manager's pace."""
+    """Monthly plans for the last 12 months and the next 3, each a little above the manager's pace of
+    the three months before it (of the last three finished months, for this month and later)."""
     this_month = now.date().replace(day=1)
     months = [add_months(this_month, offset) for offset in range(-12, 4)]
     rows = []
     for manager in managers:
-        history = [won_by_manager_month.get((manager.id, month), Decimal(0)) for month in months[:12]]
-        typical = max(sum(history) / 12, Decimal(1000))
         for month in months:
-            target = (typical * Decimal(rng.uniform(0.95, 1.3))).quantize(Decimal("1000"))
+            before = add_months(min(month, this_month), -3)
+            pace = sum(
+                (won_by_manager_month.get((manager.id, add_months(before, step)), Decimal(0)) for step in range(3)),
+                Decimal(0),
+            )
+            typical = max(pace / 3, Decimal(1000))
+            target = (typical * Decimal(rng.uniform(0.9, 1.25))).quantize(Decimal("1000"))
             rows.append(
                 {
                     "month": month,

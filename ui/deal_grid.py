@@ -10,7 +10,9 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pandas as pd
-from st_aggrid import AgGrid, DataReturnMode, JsCode
+from st_aggrid import JsCode
+
+from ui.grid import event_grid
 
 EDITABLE_FIELDS = ("title", "amount", "expected_close_date")
 
@@ -102,20 +104,15 @@ def deal_grid(frame: pd.DataFrame, headers: dict[str, str], *, key: str, height:
         "getRowId": _ROW_ID,
         "stopEditingWhenCellsLoseFocus": True,
     }
-    response = AgGrid(
+    raw = event_grid(
         frame,
-        gridOptions=options,
-        height=height,
+        options,
         key=key,
+        height=height,
         update_on=["cellValueChanged", "selectionChanged"],
-        data_return_mode=DataReturnMode.CUSTOM,
-        custom_jscode_for_grid_return=_GRID_EVENT,
-        allow_unsafe_jscode=True,
-        show_toolbar=False,
-        theme="streamlit",
+        collector=_GRID_EVENT,
     )
-    raw = getattr(response, "raw_data", None)
-    if not isinstance(raw, dict) or raw.get("kind") not in ("edit", "select"):
+    if raw is None or raw.get("kind") not in ("edit", "select"):
         return None
     return GridEvent(
         kind=raw["kind"],

@@ -26,6 +26,7 @@ PAGES = (
     PageSpec("views/overview.py", "overview", "nav.overview", ":material/dashboard:", EVERYONE, default=True),
     PageSpec("views/funnel.py", "funnel", "nav.funnel", ":material/filter_alt:", EVERYONE),
     PageSpec("views/dashboard.py", "dashboard", "nav.dashboard", ":material/monitoring:", EVERYONE),
+    PageSpec("views/plan_fact.py", "plan-fact", "nav.plan_fact", ":material/flag:", EVERYONE),
     PageSpec("views/deals.py", "deals", "nav.deals", ":material/handshake:", EVERYONE),
     PageSpec("views/stage_editor.py", "stage-editor", "nav.stage_editor", ":material/tune:", frozenset({Role.ADMIN})),
     PageSpec("views/users.py", "users", "nav.users", ":material/group:", frozenset({Role.ADMIN})),

@@ -24,6 +24,11 @@ DEALS_GRID_NONCE = "deals_grid_nonce"  # a new grid after each edit, redrawn fro
 DEALS_LAST_GRID_EVENT = "deals_last_grid_event"
 DEALS_GRID_MESSAGE = "deals_grid_message"  # why the last grid edit was refused, shown after the redraw
 
+PLAN_GRID_NONCE = "plan_grid_nonce"  # a new plans grid after each edit or copy, redrawn from the database
+PLAN_LAST_GRID_EVENT = "plan_last_grid_event"
+PLAN_GRID_MESSAGE = "plan_grid_message"  # why the last cell edit was refused
+PLAN_COPY_MESSAGE = "plan_copy_message"  # what the last copy wrote, shown after the redraw
+
 
 def init_state(settings: Settings) -> None:
     st.session_state.setdefault(LANGUAGE, settings.language)
@@ -33,6 +38,8 @@ def init_state(settings: Settings) -> None:
     st.session_state.setdefault(DEALS_SELECTED_ID, None)
     st.session_state.setdefault(DEALS_GRID_NONCE, 0)
     st.session_state.setdefault(DEALS_LAST_GRID_EVENT, 0)
+    st.session_state.setdefault(PLAN_GRID_NONCE, 0)
+    st.session_state.setdefault(PLAN_LAST_GRID_EVENT, 0)
 
 
 def clear_for_sign_out() -> None:

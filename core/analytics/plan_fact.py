@@ -159,7 +159,7 @@ def plan_fact(
             )
         )
     if actor.role == Role.MANAGER:
-        return pd.DataFrame(rows, columns=PLAN_FACT_COLUMNS)
+        return _frame(rows)
 
     teams = session.execute(select(Team.id, Team.name).order_by(Team.name)).all()
     for team in teams:
@@ -203,7 +203,13 @@ def plan_fact(
                 today=today,
             )
         )
-    return pd.DataFrame(rows, columns=PLAN_FACT_COLUMNS)
+    return _frame(rows)
+
+
+def _frame(rows: list[dict]) -> pd.DataFrame:
+    """Figures as floats (NaN where a figure does not exist: no plan, not started, cannot estimate)."""
+    numbers = [name for name in PLAN_FACT_COLUMNS if name not in ("level", "name", "team", "basis")]
+    return pd.DataFrame(rows, columns=PLAN_FACT_COLUMNS).astype(dict.fromkeys(numbers, float))
 
 
 def monthly_plan_fact(
@@ -211,13 +217,15 @@ def monthly_plan_fact(
     actor: Actor,
     *,
     year: int,
+    today: date,
     zone: ZoneInfo = UTC_ZONE,
     pipeline_id: int | None = None,
     team_id: int | None = None,
     manager_id: int | None = None,
 ) -> pd.DataFrame:
     """Per month of the year: plan and fact (won amount and count), and both running totals, for the
-    company, one team or one manager (a manager: their own)."""
+    company, one team or one manager (a manager: their own). A month without any plan in the scope has
+    no plan (NaN), a month after today's no fact (NaN)."""
     if actor.role == Role.MANAGER:
         if manager_id not in (None, actor.id):
             raise PermissionDenied("Managers see their own plans only.")
@@ -233,26 +241,29 @@ def monthly_plan_fact(
     else:
         members, teams = everyone, sorted({p.team_id for p in everyone if p.team_id is not None})
     rows = []
+    scope = {("user", p.id) for p in members} | {("team", team) for team in teams}
     for month in period.months:
         one = Period(month, PeriodKind.MONTH)
+        planned = any((*who, month) in plans for who in scope)
         plan_amount, plan_count = _sum_months(plans, [("user", p.id) for p in members if p.team_id not in teams], one)
         for team in teams:
             amount, count = _team_plan(plans, team, [p for p in members if p.team_id == team], one)
             plan_amount += amount
             plan_count += count
         fact_amount, fact_count = _fact_of(facts, [p.id for p in members], one)
+        future = month > today
         rows.append(
             {
                 "month": month,
-                "plan_amount": float(plan_amount),
-                "plan_count": plan_count,
-                "fact_amount": float(fact_amount),
-                "fact_count": fact_count,
+                "plan_amount": float(plan_amount) if planned else None,
+                "plan_count": plan_count if planned else None,
+                "fact_amount": None if future else float(fact_amount),
+                "fact_count": None if future else fact_count,
             }
         )
-    frame = pd.DataFrame(rows)
-    frame["cumulative_plan"] = frame["plan_amount"].cumsum()
-    frame["cumulative_fact"] = frame["fact_amount"].cumsum()
+    frame = pd.DataFrame(rows).astype(dict.fromkeys(["plan_amount", "plan_count", "fact_amount", "fact_count"], float))
+    frame["cumulative_plan"] = frame["plan_amount"].fillna(0).cumsum()
+    frame["cumulative_fact"] = frame["fact_amount"].cumsum(skipna=False)
     return frame
 
 

@@ -158,12 +158,16 @@ def test_quarter_is_the_sum_of_its_months(session, world, summer):
 
     assert summed.equals(quarter[["plan_amount", "plan_count", "fact_amount", "fact_count"]])
 
-    monthly = monthly_plan_fact(session, world.executive, year=2026)
+    monthly = monthly_plan_fact(session, world.executive, year=2026, today=date(2026, 12, 31))
     summer_months = monthly[monthly["month"].isin(Q3.months)]
     assert summer_months["plan_amount"].tolist() == [15000, 20000, 15000]
     assert summer_months["fact_amount"].tolist() == [4000, 9000, 0]
     assert monthly["cumulative_fact"].iloc[-1] == 8000 + 13000  # E in June, then the summer
     assert monthly["cumulative_plan"].iloc[-1] == 50000
+    assert monthly["plan_amount"].iloc[:6].isna().all()  # no plans before July: "no plan", not a zero target
+
+    in_august = monthly_plan_fact(session, world.executive, year=2026, today=TODAY)
+    assert in_august["fact_amount"].iloc[7] == 9000 and in_august["fact_amount"].iloc[8:].isna().all()
 
 
 def test_finished_and_future_periods(session, world, summer):
@@ -188,9 +192,9 @@ def test_a_manager_sees_only_their_own_row(session, world, summer):
     frame = plan_fact(session, world.anna, period=Q3, today=TODAY)
 
     assert frame["name"].tolist() == ["Anna"]
-    assert monthly_plan_fact(session, world.anna, year=2026)["fact_amount"].sum() == 18000
+    assert monthly_plan_fact(session, world.anna, year=2026, today=TODAY)["fact_amount"].sum() == 18000
     with pytest.raises(PermissionDenied):
-        monthly_plan_fact(session, world.anna, year=2026, manager_id=world.boris.id)
+        monthly_plan_fact(session, world.anna, year=2026, today=TODAY, manager_id=world.boris.id)
     with pytest.raises(PermissionDenied):
         assumptions(session, world.anna, manager_id=world.boris.id, today=TODAY)
 

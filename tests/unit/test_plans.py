@@ -143,13 +143,13 @@ def test_copy_a_quarter_with_an_uplift(session, world):
     assert written == 5
     october = {(p.user_id, p.team_id): p for p in session.scalars(select(Plan).where(Plan.month == date(2026, 10, 1)))}
     anna_october = october[(anna.id, None)]
-    # 1000.05 × 1.1 = 1100.055 → 1100.06 (half up); 3 × 1.1 = 3.3 → 3; 50 × 1.1 = 55; no meetings target stays none.
+    # 1000.05 × 1.1 = 1100.055 → 1100 (whole units); 3 × 1.1 = 3.3 → 3; 50 × 1.1 = 55; no meetings target stays none.
     assert (
         anna_october.target_amount,
         anna_october.target_count,
         anna_october.target_calls,
         anna_october.target_meetings,
-    ) == (Decimal("1100.06"), 3, 55, None)
+    ) == (Decimal(1100), 3, 55, None)
     assert october[(None, anna.team_id)].target_amount == Decimal(5500)
     assert october[(boris.id, None)].target_amount == Decimal(770)
     assert session.scalar(select(func.count()).select_from(Plan).where(Plan.month == date(2026, 12, 1))) == 1

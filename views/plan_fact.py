@@ -1,3 +1,4 @@
+from collections.abc import Callable
 from datetime import timedelta
 
 import altair as alt
@@ -81,6 +82,10 @@ def money(value: float | None) -> str:
     return "—" if value is None or pd.isna(value) else format.money(value, settings.currency, lang)
 
 
+def or_dash(shown: Callable[[float], str]) -> Callable[[float | None], str]:
+    return lambda value: "—" if value is None or pd.isna(value) else shown(value)
+
+
 def share(value: float | None) -> str:
     return t("plan.no_plan") if value is None or pd.isna(value) else f"{value:.0%}"
 
@@ -124,17 +129,19 @@ def live_figures() -> None:
     table = plan_fact.report_table(rows, company_label=t("dashboard.company"))
     table["level"] = table["level"].map(lambda v: t(f"plan.level_{v}"))
     table["basis"] = table["basis"].map(lambda v: t(f"plan.level_{v}"))
-    shown = table.style.format(
-        {
-            **dict.fromkeys(["plan_amount", "fact_amount", "run_rate_amount", "weighted_forecast", "gap"], "{:,.0f}"),
-            "average_deal": "{:,.0f}",
-            "run_rate_count": "{:,.1f}",
-            "deals_needed": "{:,.0f}",
-            "win_rate": "{:.0%}",
-            "completion_amount": share,
-            "completion_count": share,
-        },
-        na_rep="—",
+    # Figures that may not exist are shown as text ("no plan", "—"); the downloads keep the numbers.
+    whole = "{:,.0f}".format
+    text_of = {
+        "completion_amount": share,
+        "completion_count": share,
+        "run_rate_amount": or_dash(whole),
+        "run_rate_count": or_dash("{:,.1f}".format),
+        "deals_needed": or_dash(whole),
+        "win_rate": or_dash("{:.0%}".format),
+        "average_deal": or_dash(whole),
+    }
+    shown = table.assign(**{name: table[name].map(text) for name, text in text_of.items()}).style.format(
+        dict.fromkeys(["plan_amount", "fact_amount", "weighted_forecast", "gap", "plan_count", "fact_count"], whole)
     )
     st.dataframe(
         shown,
@@ -366,7 +373,7 @@ def copy_form(shown: Period) -> None:
             key=f"plan_copy_target_{shown}",
         )
         uplift = columns[2].number_input(
-            t("plan.uplift"), min_value=-100.0, max_value=1000.0, value=10.0, step=1.0, key="plan_copy_uplift"
+            t("plan.uplift"), min_value=-100.0, max_value=1000.0, value=10.0, step=1.0, key=f"plan_copy_uplift_{shown}"
         )
         submitted = columns[3].form_submit_button(t("plan.copy"), type="primary")
         st.caption(t("plan.copy_caption"))

@@ -59,7 +59,8 @@ def plan_grid(
                 "editable": editable,
                 "type": "numericColumn",
                 "cellEditor": "agNumberCellEditor",
-                "cellEditorParams": {"min": 0, "precision": 2 if decimals else 0},
+                # No "min": a negative number reaches the service, which says what is wrong with it.
+                "cellEditorParams": {"precision": 2 if decimals else 0},
                 "valueFormatter": _NUMBER,
                 "minWidth": 100,
             }

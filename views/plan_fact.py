@@ -154,7 +154,7 @@ def live_figures() -> None:
     name = f"plan-fact-{period}"
     buttons = st.columns([1, 1, 4])
     buttons[0].download_button(
-        t("funnel.download"), downloads.csv_bytes(headed), file_name=f"{name}.csv", mime="text/csv", key="plan_csv"
+        t("funnel.download"), downloads.csv_bytes(table), file_name=f"{name}.csv", mime="text/csv", key="plan_csv"
     )
     buttons[1].download_button(
         t("plan.download_excel"),
@@ -225,7 +225,7 @@ def calculator(rows: pd.DataFrame) -> None:
     if actor.role == Role.MANAGER:
         manager_id = actor.id
     else:
-        weakest = int(people.sort_values("completion_amount", na_position="first").iloc[0]["manager_id"])
+        weakest = int(people.sort_values("completion_amount", na_position="last").iloc[0]["manager_id"])
         manager_id = st.selectbox(
             t("dashboard.manager"),
             list(names),

@@ -559,7 +559,7 @@ def _rounded(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
 
 
-def report_table(frame: pd.DataFrame, company_label: str = "Company") -> pd.DataFrame:
+def report_table(frame: pd.DataFrame, company_label: str = "Whole company") -> pd.DataFrame:
     """The plan-fact rows as a report shows them (page table, downloads, CLI): no ids, the company named."""
     table = frame.drop(columns=["manager_id", "team_id"]).copy()
     table.loc[table["level"] == "company", "name"] = company_label

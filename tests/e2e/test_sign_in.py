@@ -8,9 +8,12 @@ from tests.conftest import HOSTILE_LOGIN, HOSTILE_NAME, HOSTILE_TITLE
 from tests.e2e.conftest import menu, sign_in
 
 MENUS = {
-    "admin": (["Overview", "Funnel", "Manager dashboard", "Deals", "Stage editor", "Users"], "Alice Admin · admin"),
-    "ceo": (["Overview", "Funnel", "Manager dashboard", "Deals"], "Victor Chief · executive"),
-    "anna": (["Overview", "Funnel", "Manager dashboard", "Deals"], "Anna Ivanova · manager"),
+    "admin": (
+        ["Overview", "Funnel", "Manager dashboard", "Plan vs fact", "Deals", "Stage editor", "Users"],
+        "Alice Admin · admin",
+    ),
+    "ceo": (["Overview", "Funnel", "Manager dashboard", "Plan vs fact", "Deals"], "Victor Chief · executive"),
+    "anna": (["Overview", "Funnel", "Manager dashboard", "Plan vs fact", "Deals"], "Anna Ivanova · manager"),
 }
 
 

@@ -153,7 +153,7 @@ def plan_fact(
                 plan=(plan_amount, plan_count),
                 fact=_fact_of(facts, [person.id], period),
                 weighted=weighted.get(person.id, Decimal(0)),
-                assumptions=_pick_rates(rates, person, team_members=members_of[person.team_id]),
+                rates=_pick_rates(rates, person, team_members=members_of[person.team_id]),
                 period=period,
                 today=today,
             )
@@ -176,7 +176,7 @@ def plan_fact(
                 plan=_team_plan(plans, team.id, members, period),
                 fact=_fact_of(facts, [p.id for p in members], period),
                 weighted=sum((weighted.get(p.id, Decimal(0)) for p in members), Decimal(0)),
-                assumptions=_summed(rates, [p.id for p in members], "team"),
+                rates=_summed(rates, [p.id for p in members], "team"),
                 period=period,
                 today=today,
             )
@@ -198,7 +198,7 @@ def plan_fact(
                 plan=(company_plan[0] + loose_amount, company_plan[1] + loose_count),
                 fact=_fact_of(facts, [p.id for p in everyone], period),
                 weighted=sum(weighted.values(), Decimal(0)),
-                assumptions=_summed(rates, [p.id for p in everyone], "company"),
+                rates=_summed(rates, [p.id for p in everyone], "company"),
                 period=period,
                 today=today,
             )
@@ -524,7 +524,7 @@ def _row(
     plan: tuple[Decimal, int],
     fact: tuple[Decimal, int],
     weighted: Decimal,
-    assumptions: _Chosen,
+    rates: _Chosen,
     period: Period,
     today: date,
 ) -> dict:
@@ -548,10 +548,10 @@ def _row(
         "run_rate_count": _rounded(run_rate(fact_count, period, today)),
         "weighted_forecast": float(forecast.quantize(Decimal("0.01"))),
         "gap": float(gap.quantize(Decimal("0.01"))),
-        "deals_needed": deals_needed(float(gap), assumptions.average_deal, assumptions.win_rate),
-        "basis": assumptions.basis,
-        "win_rate": assumptions.win_rate,
-        "average_deal": assumptions.average_deal,
+        "deals_needed": deals_needed(float(gap), rates.average_deal, rates.win_rate),
+        "basis": rates.basis,
+        "win_rate": rates.win_rate,
+        "average_deal": rates.average_deal,
     }
 
 

@@ -132,3 +132,14 @@ def test_an_executive_copies_a_teams_quarter_with_an_uplift(writable_app_as, wri
             name: (amount * Decimal("1.1")).quantize(Decimal(1), ROUND_HALF_UP) for name, amount in before.items()
         }
     assert changes_after == changes_before  # the other teams' plans were not touched
+
+
+def test_the_page_in_russian(app_as):
+    app = app_as("ceo")
+    app.run()
+    app.sidebar.selectbox[0].set_value("ru").run()
+    app.switch_page(PAGE).run()
+
+    assert not app.exception
+    assert app.title[0].value == "План-факт"
+    assert "Планы" in [h.value for h in app.subheader]

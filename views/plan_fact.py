@@ -192,6 +192,7 @@ def completion_chart(people: pd.DataFrame) -> alt.LayerChart:
 
 def dynamics_chart(monthly: pd.DataFrame, cumulative: bool) -> alt.Chart:
     plan_column, fact_column = ("cumulative_plan", "cumulative_fact") if cumulative else ("plan_amount", "fact_amount")
+    series = [t("plan.plan"), t("plan.fact")]  # the plan dashed and red, the fact solid and blue
     long = monthly.rename(columns={plan_column: t("plan.plan"), fact_column: t("plan.fact")}).melt(
         "month", [t("plan.plan"), t("plan.fact")], var_name="series", value_name="amount"
     )
@@ -205,10 +206,10 @@ def dynamics_chart(monthly: pd.DataFrame, cumulative: bool) -> alt.Chart:
             color=alt.Color(
                 "series:N",
                 title=None,
-                scale=alt.Scale(range=["#d62728", "#4c78a8"]),
-                sort=[t("plan.plan"), t("plan.fact")],
+                scale=alt.Scale(domain=series, range=["#d62728", "#4c78a8"]),
+                legend=alt.Legend(orient="bottom"),
             ),
-            strokeDash=alt.StrokeDash("series:N", legend=None, scale=alt.Scale(range=[[4, 2], [1, 0]])),
+            strokeDash=alt.StrokeDash("series:N", legend=None, scale=alt.Scale(domain=series, range=[[4, 2], [1, 0]])),
             tooltip=[alt.Tooltip("month:T", format="%B %Y"), "series:N", alt.Tooltip("amount:Q", format=",.0f")],
         )
     )

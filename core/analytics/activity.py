@@ -75,18 +75,26 @@ def manager_activity(
         .where(Activity.owner_id.in_(ids))
         .group_by(Activity.owner_id)
     ).all()
-    closed_in_period = and_(Deal.closed_at >= start, Deal.closed_at < end)
-    deal_rows = session.execute(
-        select(
-            Deal.owner_id,
-            func.count().filter(Deal.status == StageKind.OPEN),
-            func.coalesce(func.sum(Deal.amount).filter(Deal.status == StageKind.OPEN), 0),
-            func.count().filter(Deal.status == StageKind.WON, closed_in_period),
-            func.coalesce(func.sum(Deal.amount).filter(Deal.status == StageKind.WON, closed_in_period), 0),
-            func.count().filter(Deal.status == StageKind.LOST, closed_in_period),
-        )
-        .where(Deal.owner_id.in_(ids))
+    open_rows = session.execute(
+        select(Deal.owner_id, func.count(), func.coalesce(func.sum(Deal.amount), 0))
+        .where(Deal.owner_id.in_(ids), Deal.status == StageKind.OPEN)
         .group_by(Deal.owner_id)
+    ).all()
+    # Closed deals count for their owner at close, as the plan's fact does.
+    closed_rows = session.execute(
+        select(
+            Deal.closing_owner_id,
+            func.count().filter(Deal.status == StageKind.WON),
+            func.coalesce(func.sum(Deal.amount).filter(Deal.status == StageKind.WON), 0),
+            func.count().filter(Deal.status == StageKind.LOST),
+        )
+        .where(
+            Deal.closing_owner_id.in_(ids),
+            Deal.status.in_((StageKind.WON, StageKind.LOST)),
+            Deal.closed_at >= start,
+            Deal.closed_at < end,
+        )
+        .group_by(Deal.closing_owner_id)
     ).all()
     stages = session.scalars(select(Stage).where(Stage.deleted_at.is_(None))).all()
     rotting_rows = session.execute(
@@ -105,10 +113,10 @@ def manager_activity(
             done_with_due=with_due,
             done_on_time=on_time,
         )
-    for owner, open_deals, open_amount, won, won_amount, lost in deal_rows:
-        by_owner[owner].update(
-            open_deals=open_deals, open_amount=float(open_amount), won=won, won_amount=float(won_amount), lost=lost
-        )
+    for owner, open_deals, open_amount in open_rows:
+        by_owner[owner].update(open_deals=open_deals, open_amount=float(open_amount))
+    for owner, won, won_amount, lost in closed_rows:
+        by_owner[owner].update(won=won, won_amount=float(won_amount), lost=lost)
     for owner, rotting in rotting_rows:
         by_owner[owner]["rotting"] = rotting
     for name in COUNTS:

@@ -26,6 +26,7 @@ def month(session, world):
         kind = {s["Won"]: StageKind.WON, s["Lost"]: StageKind.LOST}.get(stage, StageKind.OPEN)
         row = Deal(title="d", amount=Decimal(amount), owner_id=owner.id, pipeline_id=world.pipeline_id,
                    stage_id=stage, status=kind, created_at=at(10, 1), stage_entered_at=entered, closed_at=closed,
+                   closing_owner_id=owner.id if closed else None,
                    lost_reason_id=world.reason_id if kind == StageKind.LOST else None)  # fmt: skip
         session.add(row)
         session.flush()
@@ -92,3 +93,14 @@ def test_a_manager_sees_only_their_own_row(session, world, month):
 
 def test_an_executive_sees_every_manager(session, world, month):
     assert manager_activity(session, world.executive, **NOVEMBER)["manager"].tolist() == ["Anna", "Boris"]
+
+
+def test_a_deal_reassigned_after_it_was_won_stays_with_the_manager_who_won_it(session, world, month):
+    session.add(Deal(title="handed over", amount=Decimal(700), owner_id=world.anna.id, closing_owner_id=world.boris.id,
+                     pipeline_id=world.pipeline_id, stage_id=world.stages["Won"], status=StageKind.WON,
+                     created_at=at(10, 1), stage_entered_at=at(11, 16), closed_at=at(11, 16)))  # fmt: skip
+    session.flush()
+    frame = manager_activity(session, world.executive, **NOVEMBER)
+
+    assert (row_of(frame, "Boris")["won"], row_of(frame, "Boris")["won_amount"]) == (2, 3700.0)
+    assert (row_of(frame, "Anna")["won"], row_of(frame, "Anna")["won_amount"]) == (1, 1000.0)

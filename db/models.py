@@ -218,9 +218,11 @@ class Deal(Base):
         Index(None, "pipeline_id", "closed_at"),
         # A manager's own deals: by status, and a page of one pipeline's newest (counted from the index).
         Index(None, "owner_id", "status"),
-        Index(None, "owner_id", "pipeline_id", "created_at"),
-        # Plan vs fact: deals won in a period, and open deals expected to close in one.
-        Index(None, "status", "closed_at"),
+        # Also covers the deals each owner created in a period, by status (deals-needed win rates).
+        Index(None, "owner_id", "pipeline_id", "created_at", "status"),
+        # Plan vs fact: deals closed in a period by their owner at close (read from the index alone),
+        # and open deals expected to close in one.
+        Index(None, "closed_at", "status", "closing_owner_id", "amount"),
         Index(None, "status", "expected_close_date"),
     )
 

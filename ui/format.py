@@ -12,6 +12,20 @@ def money(value: float | Decimal, currency: str, language: str) -> str:
     return f"{text} {currency}"
 
 
+_LARGE = ((1e9, {"en": "B", "ru": "млрд"}), (1e6, {"en": "M", "ru": "млн"}))
+
+
+def money_short(value: float | Decimal, currency: str, language: str) -> str:
+    """A tile's amount: whole units below a million, then millions or billions with one decimal."""
+    for size, words in _LARGE:
+        if abs(float(value)) >= size:
+            text = f"{float(value) / size:,.1f}"
+            if language == "ru":
+                text = text.replace(",", NARROW_NBSP).replace(".", ",")
+            return f"{text} {words[language]} {currency}"
+    return money(value, currency, language)
+
+
 def count(value: int, language: str) -> str:
     text = f"{int(value):,}"
     return text.replace(",", NARROW_NBSP) if language == "ru" else text

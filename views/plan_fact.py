@@ -78,8 +78,16 @@ def figures(version: int, who: Actor, period: Period, pipeline: int | None, team
         }
 
 
+@st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
+def assumptions(version: int, who: Actor, manager_id: int, pipeline: int | None, day) -> plan_fact.Assumptions:
+    with transaction(resources.engine()) as db:
+        return plan_fact.assumptions(
+            db, who, manager_id=manager_id, today=day, zone=settings.zone, pipeline_id=pipeline
+        )
+
+
 def money(value: float | None) -> str:
-    return "—" if value is None or pd.isna(value) else format.money(value, settings.currency, lang)
+    return "—" if value is None or pd.isna(value) else format.money_short(value, settings.currency, lang)
 
 
 def or_dash(shown: Callable[[float], str]) -> Callable[[float | None], str]:
@@ -215,7 +223,7 @@ def dynamics_chart(monthly: pd.DataFrame, cumulative: bool) -> alt.Chart:
     )
 
 
-def calculator(rows: pd.DataFrame) -> None:
+def calculator(rows: pd.DataFrame, version: int) -> None:
     """Deals needed for one manager, with its assumptions shown and open to what-if values."""
     st.subheader(t("plan.calculator"))
     people = rows[rows["level"] == "manager"]
@@ -236,10 +244,7 @@ def calculator(rows: pd.DataFrame) -> None:
             help=t("plan.weakest_first"),
         )
     mine = people[people["manager_id"] == manager_id].iloc[0]
-    with transaction(resources.engine()) as db:
-        basis = plan_fact.assumptions(
-            db, actor, manager_id=manager_id, today=today, zone=settings.zone, pipeline_id=pipeline_id
-        )
+    basis = assumptions(version, actor, manager_id, pipeline_id, today)
     st.caption(
         t(
             f"plan.basis_{basis.basis}",
@@ -283,7 +288,7 @@ def calculator(rows: pd.DataFrame) -> None:
 live_figures()
 with transaction(resources.engine()) as db:
     page_version = live.data_version(db)
-calculator(figures(page_version, actor, period, pipeline_id, team_id, today)["rows"])
+calculator(figures(page_version, actor, period, pipeline_id, team_id, today)["rows"], page_version)
 
 
 def plans_editor() -> None:

@@ -34,7 +34,17 @@ def upgrade() -> None:
 
     with op.batch_alter_table("deals", schema=None) as batch_op:
         batch_op.add_column(sa.Column("closing_owner_id", sa.Integer(), nullable=True))
-        batch_op.create_index(batch_op.f("ix_deals_status_closed_at"), ["status", "closed_at"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_deals_closed_at_status_closing_owner_id_amount"),
+            ["closed_at", "status", "closing_owner_id", "amount"],
+            unique=False,
+        )
+        batch_op.drop_index(batch_op.f("ix_deals_owner_id_pipeline_id_created_at"))
+        batch_op.create_index(
+            batch_op.f("ix_deals_owner_id_pipeline_id_created_at_status"),
+            ["owner_id", "pipeline_id", "created_at", "status"],
+            unique=False,
+        )
         batch_op.create_index(
             batch_op.f("ix_deals_status_expected_close_date"), ["status", "expected_close_date"], unique=False
         )
@@ -50,7 +60,11 @@ def downgrade() -> None:
     with op.batch_alter_table("deals", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("fk_deals_closing_owner_id_users"), type_="foreignkey")
         batch_op.drop_index(batch_op.f("ix_deals_status_expected_close_date"))
-        batch_op.drop_index(batch_op.f("ix_deals_status_closed_at"))
+        batch_op.drop_index(batch_op.f("ix_deals_owner_id_pipeline_id_created_at_status"))
+        batch_op.create_index(
+            batch_op.f("ix_deals_owner_id_pipeline_id_created_at"), ["owner_id", "pipeline_id", "created_at"], unique=False
+        )
+        batch_op.drop_index(batch_op.f("ix_deals_closed_at_status_closing_owner_id_amount"))
         batch_op.drop_column("closing_owner_id")
 
     with op.batch_alter_table("plan_changes", schema=None) as batch_op:

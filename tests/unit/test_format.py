@@ -1,0 +1,18 @@
+import pytest
+
+from ui.format import money_short
+
+
+@pytest.mark.parametrize(
+    ("value", "language", "shown"),
+    [
+        (999_999, "en", "999,999 USD"),
+        (741_630_546, "en", "741.6 M USD"),
+        (-2_500_000, "en", "-2.5 M USD"),
+        (1_234_567_890, "en", "1.2 B USD"),
+        (741_630_546, "ru", "741,6 млн USD"),
+        (12_345_600_000, "ru", "12,3 млрд USD"),
+    ],
+)
+def test_tile_amounts_stay_short(value, language, shown):
+    assert money_short(value, "USD", language) == shown

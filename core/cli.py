@@ -1,4 +1,4 @@
-"""The admin CLI: `python -m core migrate|seed|report|user add|user passwd`."""
+"""The admin CLI: `python -m core migrate|seed|report|export|import|user add|user passwd`."""
 
 import argparse
 import getpass
@@ -7,6 +7,7 @@ import sys
 import time
 from collections.abc import Sequence
 from datetime import date
+from pathlib import Path
 
 import pandas as pd
 
@@ -14,6 +15,7 @@ from core import pipelines, users
 from core.analytics import activity, funnel, plan_fact
 from core.clock import utcnow
 from core.errors import DomainError, NotFound, ValidationError
+from core.exchange import native
 from core.filters import FunnelFilter
 from core.periods import Period
 from core.permissions import Actor
@@ -49,6 +51,12 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--manager", action="append", default=[], help="a manager's login (repeatable)")
     report.add_argument("--format", choices=["table", "csv"], default="table")
 
+    export = commands.add_parser("export", help="write every table in the native format")
+    export.add_argument("--to", dest="target", required=True, type=Path, help="a folder (CSV) or a .xlsx file")
+    imports = commands.add_parser("import", help="load data").add_subparsers(dest="import_command", required=True)
+    native = imports.add_parser("native", help="load a native export into an empty database")
+    native.add_argument("source", type=Path, help="the export's folder or .xlsx file")
+
     user = commands.add_parser("user", help="manage users").add_subparsers(dest="user_command", required=True)
     add = user.add_parser("add", help=f"create a user; the password is read from ${PASSWORD_ENV} or a prompt")
     add.add_argument("--login", required=True)
@@ -80,6 +88,10 @@ def _progress(done: int, total: int) -> None:
     )
     if done >= total:
         print(file=sys.stderr)
+
+
+def _table_progress(table: str, rows: int) -> None:
+    print(f"  {table}: {rows:,} rows", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -195,6 +207,18 @@ def _run(args: argparse.Namespace, engine, language: str, demo_mode: bool, zone)
             f"{summary.activities:,} activities, {summary.companies:,} companies, {summary.users} users, "
             f"{summary.plans} plans in {time.perf_counter() - started:.1f} s"
         )
+    elif args.command == "export":
+        with transaction(engine) as session:
+            if args.target.suffix.lower() == ".xlsx":
+                args.target.write_bytes(native.export_excel(session, system))
+                print(f"exported every table to {args.target}")
+            else:
+                written = native.export_csv(session, system, args.target, progress=_table_progress)
+                print(f"exported {sum(written.values()):,} rows of {len(written)} tables to {args.target}")
+    elif args.command == "import" and args.import_command == "native":
+        with transaction(engine, write=True) as session:
+            loaded = native.import_native(session, system, args.source, progress=_table_progress)
+        print(f"imported {sum(loaded.values()):,} rows of {len(loaded)} tables")
     elif args.command == "report":
         with transaction(engine) as session:
             print(_report(session, args, zone))

@@ -22,6 +22,7 @@ from core.periods import add_months
 from core.permissions import Actor
 from core.plans import scope_key
 from core.templates import DEFAULT_LOST_REASONS, TEMPLATES
+from db.engine import advance_sequences
 from db.models import (
     Activity,
     ActivityKind,
@@ -166,7 +167,7 @@ def seed_demo(
         if progress:
             progress(min(start + CHUNK_DEALS, deals), deals)
     plan_count = _create_plans(session, rng, now, managers, generator.won_by_manager_month)
-    _advance_sequences(session)
+    advance_sequences(session)
     # Fresh statistics, so the query planner knows how the tables look after a bulk load.
     session.execute(text("ANALYZE"))
     return SeedSummary(
@@ -444,12 +445,3 @@ def _create_plans(
             )
     session.execute(insert(Plan.__table__), rows)
     return len(rows)
-
-
-def _advance_sequences(session: Session) -> None:
-    """Rows inserted with explicit ids leave PostgreSQL's sequences behind; move them forward."""
-    if session.get_bind().dialect.name != "postgresql":
-        return
-    for table in ("companies", "contacts", "deals"):
-        latest = f"COALESCE((SELECT max(id) FROM {table}), 1)"
-        session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), {latest})"))

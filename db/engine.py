@@ -4,11 +4,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, Integer, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 import db.changes  # noqa: F401  (registers the data-version bump on every session's flush)
+from db.models import Base
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'data' / 'funnel.db'}"
@@ -52,3 +53,14 @@ def transaction(engine: Engine, *, write: bool = False) -> Iterator[Session]:
     bind = engine.execution_options(sqlite_begin="IMMEDIATE") if write else engine
     with Session(bind) as session, session.begin():
         yield session
+
+
+def advance_sequences(session: Session) -> None:
+    """Rows inserted with explicit ids leave PostgreSQL's sequences behind; move each forward."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for table in Base.metadata.sorted_tables:
+        id_column = table.columns.get("id")
+        if id_column is not None and id_column.primary_key and isinstance(id_column.type, Integer):
+            latest = f"COALESCE((SELECT max(id) FROM {table.name}), 1)"
+            session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), {latest})"))

@@ -247,6 +247,8 @@ class Deal(Base):
     closing_owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # When the deal entered its current stage: the age in stage and rotting start from here.
     stage_entered_at: Mapped[datetime]
+    # The deal's id in the CRM it was imported from: importing the same file again skips it.
+    external_id: Mapped[str | None] = mapped_column(String(100), unique=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     stage: Mapped[Stage] = relationship()

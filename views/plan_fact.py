@@ -8,11 +8,12 @@ import streamlit as st
 from core import live, pipelines, plans, users
 from core.analytics import plan_fact
 from core.clock import utcnow
+from core.exchange import files
 from core.periods import Period, PeriodKind
 from core.permissions import Actor
 from db.engine import transaction
 from db.models import Role
-from ui import downloads, format, resources, session
+from ui import format, resources, session
 from ui.actions import perform
 from ui.i18n import language, t
 from ui.plan_grid import plan_grid, plans_frame
@@ -162,11 +163,11 @@ def live_figures() -> None:
     name = f"plan-fact-{period}"
     buttons = st.columns([1, 1, 4])
     buttons[0].download_button(
-        t("funnel.download"), downloads.csv_bytes(table), file_name=f"{name}.csv", mime="text/csv", key="plan_csv"
+        t("funnel.download"), files.csv_bytes(table), file_name=f"{name}.csv", mime="text/csv", key="plan_csv"
     )
     buttons[1].download_button(
         t("plan.download_excel"),
-        downloads.excel_bytes(headed, str(period)),
+        files.excel_bytes([(str(period), headed)]),
         file_name=f"{name}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key="plan_excel",

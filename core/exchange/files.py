@@ -1,0 +1,103 @@
+"""Reading tables people send (CSV in any common encoding and delimiter, or Excel) and writing
+tables that spreadsheets open safely."""
+
+import csv
+import io
+from collections.abc import Iterable
+
+import pandas as pd
+
+from core.errors import ValidationError
+
+MAX_FILE_BYTES = 25 * 1024 * 1024
+# A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+ENCODINGS = ("utf-8-sig", "cp1251")  # UTF-8 with or without BOM, then the Windows Cyrillic code page
+DELIMITERS = ",;\t|"
+
+
+def looks_like_formula(text: str) -> bool:
+    return text.startswith(FORMULA_STARTS)
+
+
+def neutralised(value: object) -> object:
+    """A text a spreadsheet would run as a formula, made inert by a leading apostrophe."""
+    return f"'{value}" if isinstance(value, str) and looks_like_formula(value) else value
+
+
+def restored(value: str) -> str:
+    """The text `neutralised` was given (the native import reads back what the export wrote)."""
+    return value[1:] if value.startswith("'") and looks_like_formula(value[1:]) else value
+
+
+def neutralised_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    safe = frame.copy()
+    for name in safe.columns:
+        if safe[name].dtype == object or pd.api.types.is_string_dtype(safe[name]):
+            safe[name] = [neutralised(value) for value in safe[name]]
+    return safe
+
+
+def read_table(data: bytes, filename: str) -> pd.DataFrame:
+    """The first sheet of an .xlsx, or a CSV (UTF-8 with or without BOM, or cp1251; comma, semicolon,
+    tab or bar), as text cells ("" where empty; Excel dates and numbers kept as they are). Refuses an
+    empty file, one over MAX_FILE_BYTES and one without a header row."""
+    if not data:
+        raise ValidationError({"file": "the file is empty"})
+    if len(data) > MAX_FILE_BYTES:
+        raise ValidationError(
+            {"file": f"the file is {len(data) / 1024 / 1024:.1f} MB; the limit is {MAX_FILE_BYTES // 1024 // 1024} MB "
+             "— split it into smaller files"}
+        )  # fmt: skip
+    frame = _read_excel(data) if filename.lower().endswith((".xlsx", ".xlsm")) else _read_csv(data)
+    frame.columns = [str(name).strip() for name in frame.columns]
+    if frame.columns.empty or all(not name or name.startswith("Unnamed:") for name in frame.columns):
+        raise ValidationError({"file": "the first row must name the columns"})
+    duplicates = sorted({name for name in frame.columns if list(frame.columns).count(name) > 1})
+    if duplicates:
+        raise ValidationError({"file": f"columns named twice: {', '.join(duplicates)}"})
+    return frame
+
+
+def _read_excel(data: bytes) -> pd.DataFrame:
+    try:
+        frame = pd.read_excel(io.BytesIO(data), dtype=object, engine="openpyxl")
+    except (ValueError, KeyError, OSError) as error:
+        raise ValidationError({"file": f"not a readable Excel workbook ({error})"}) from error
+    return frame.map(lambda value: "" if value is None or (isinstance(value, float) and pd.isna(value)) else value)
+
+
+def _read_csv(data: bytes) -> pd.DataFrame:
+    text = _decoded(data)
+    if not text.strip():
+        raise ValidationError({"file": "the file is empty"})
+    sample = "\n".join(text.splitlines()[:20])
+    try:
+        delimiter = csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
+    except csv.Error:
+        delimiter = ","
+    try:
+        return pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False, skip_blank_lines=True)
+    except pd.errors.ParserError as error:
+        raise ValidationError({"file": f"not a readable CSV table ({error})"}) from error
+
+
+def _decoded(data: bytes) -> str:
+    for encoding in ENCODINGS:
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ValidationError({"file": "the text is neither UTF-8 nor Windows-1251; save it as UTF-8"})
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    return neutralised_frame(frame).to_csv(index=False).encode("utf-8")
+
+
+def excel_bytes(sheets: Iterable[tuple[str, pd.DataFrame]]) -> bytes:
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        for name, frame in sheets:
+            neutralised_frame(frame).to_excel(writer, sheet_name=name[:31], index=False)
+    return buffer.getvalue()

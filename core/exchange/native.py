@@ -1,0 +1,195 @@
+"""The native format: every table of the database as a CSV file (or a sheet of one workbook) with its
+own column names and ids, so an export imported into an empty database gives back the same data,
+and therefore the same figures.
+
+Values: empty = none; amounts in currency units with two decimals ("1500.00"); timestamps in UTC,
+ISO 8601 ("2026-07-01T09:30:00+00:00"); dates ISO ("2026-07-01"); flags "true"/"false"; lists (a
+stage's required fields and entry tasks) as JSON. Text a spreadsheet would run as a formula is
+written with a leading apostrophe, and read back without it.
+"""
+
+import csv
+import io
+import json
+from collections.abc import Callable, Iterator
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+from sqlalchemy import JSON, Boolean, Date, Enum, Integer, Table, func, insert, select
+from sqlalchemy.orm import Session
+
+from core.errors import ValidationError
+from core.exchange.files import neutralised, restored
+from core.permissions import Actor, require_role
+from db import changes
+from db.engine import advance_sequences
+from db.models import Base, Role
+from db.types import Money, UTCDateTime
+
+# Bookkeeping of this installation, not data: not exported.
+SKIPPED = {"data_version", "login_attempts"}
+BATCH = 5_000
+EXCEL_MAX_ROWS = 1_048_575  # a sheet holds 1,048,576 rows, the header included
+
+
+def tables() -> list[Table]:
+    """The exported tables, each after the tables it refers to."""
+    return [table for table in Base.metadata.sorted_tables if table.name not in SKIPPED]
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    return str(neutralised(str(value)) if isinstance(value, str) else value)
+
+
+def _rows(session: Session, table: Table) -> Iterator[list[str]]:
+    query = select(table).order_by(*table.primary_key.columns)
+    for row in session.execute(query.execution_options(yield_per=BATCH)):
+        yield [_cell(value) for value in row]
+
+
+def export_csv(
+    session: Session, actor: Actor, folder: Path, progress: Callable[[str, int], None] | None = None
+) -> dict:
+    """Write every table to `folder`/<table>.csv (UTF-8). Returns the rows written per table."""
+    require_role(actor, Role.ADMIN, action="export the database")
+    folder.mkdir(parents=True, exist_ok=True)
+    written = {}
+    for table in tables():
+        with (folder / f"{table.name}.csv").open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow([column.name for column in table.columns])
+            count = 0
+            for row in _rows(session, table):
+                writer.writerow(row)
+                count += 1
+        written[table.name] = count
+        if progress:
+            progress(table.name, count)
+    return written
+
+
+def export_excel(session: Session, actor: Actor) -> bytes:
+    """Every table as a sheet of one workbook (refused when a table is too long for a sheet)."""
+    require_role(actor, Role.ADMIN, action="export the database")
+    for table in tables():
+        rows = session.scalar(select(func.count()).select_from(table))
+        if rows > EXCEL_MAX_ROWS:
+            raise ValidationError(
+                {"format": f"{table.name} has {rows:,} rows, more than an Excel sheet holds; export CSV instead"}
+            )
+    workbook = openpyxl.Workbook(write_only=True)
+    for table in tables():
+        sheet = workbook.create_sheet(table.name)
+        sheet.append([column.name for column in table.columns])
+        for row in _rows(session, table):
+            sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _parser(column) -> Callable[[str], Any]:
+    kind = column.type
+    if isinstance(kind, Money):
+        return lambda raw: Decimal(raw)
+    if isinstance(kind, UTCDateTime):
+        return lambda raw: datetime.fromisoformat(raw)
+    if isinstance(kind, Boolean):
+        return lambda raw: {"true": True, "false": False}[raw.lower()]
+    if isinstance(kind, Date):
+        return lambda raw: date.fromisoformat(raw)
+    if isinstance(kind, JSON):
+        return json.loads
+    if isinstance(kind, Integer):
+        return int
+    if isinstance(kind, Enum):
+        return str
+    return restored
+
+
+def _sheets_of(source: Path) -> Callable[[str], Iterator[list[str]] | None]:
+    """Rows (header first) of one table from a folder of CSV files or a workbook; None where missing."""
+    if source.is_dir():
+
+        def from_folder(name: str) -> Iterator[list[str]] | None:
+            path = source / f"{name}.csv"
+            if not path.exists():
+                return None
+            return csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig")))
+
+        return from_folder
+    workbook = openpyxl.load_workbook(source, read_only=True, data_only=True)
+
+    def from_workbook(name: str) -> Iterator[list[str]] | None:
+        if name not in workbook.sheetnames:
+            return None
+        return ([_cell(value) if not isinstance(value, str) else value for value in row]
+                for row in workbook[name].iter_rows(values_only=True))  # fmt: skip
+
+    return from_workbook
+
+
+def import_native(
+    session: Session, actor: Actor, source: Path, progress: Callable[[str, int], None] | None = None
+) -> dict:
+    """Load an export (a folder of CSV files or a workbook) into an empty database, all of it or
+    nothing: a bad value stops the import with the table, row and column. Returns rows per table."""
+    require_role(actor, Role.ADMIN, action="import a database")
+    occupied = [t.name for t in tables() if session.scalar(select(func.count()).select_from(t))]
+    if occupied:
+        raise ValidationError({"database": f"the native import needs an empty database; it has {', '.join(occupied)}"})
+    if not source.exists():
+        raise ValidationError({"source": f"{source} does not exist"})
+    read = _sheets_of(source)
+    loaded = {}
+    for table in tables():
+        rows = read(table.name)
+        if rows is None:
+            raise ValidationError({"source": f"{table.name} is missing (expected {table.name}.csv or a sheet of it)"})
+        loaded[table.name] = _load(session, table, rows)
+        if progress:
+            progress(table.name, loaded[table.name])
+    advance_sequences(session)
+    changes.bump(session)
+    return loaded
+
+
+def _load(session: Session, table: Table, rows: Iterator[list[str]]) -> int:
+    header = next(rows, None)
+    names = [column.name for column in table.columns]
+    if header is None or [name.strip() for name in header] != names:
+        raise ValidationError({table.name: f"the columns must be {', '.join(names)}"})
+    parsers = [_parser(column) for column in table.columns]
+    batch, count = [], 0
+    for line, row in enumerate(rows, start=2):
+        if not any(row):
+            continue
+        record = {}
+        for name, parse, raw in zip(names, parsers, row, strict=False):
+            try:
+                record[name] = None if raw == "" else parse(raw)
+            except (ValueError, KeyError, InvalidOperation, json.JSONDecodeError) as error:
+                raise ValidationError(
+                    {table.name: f"row {line}, {name}: cannot read {raw[:40]!r} ({error})"}
+                ) from error
+        batch.append(record)
+        count += 1
+        if len(batch) == BATCH:
+            session.execute(insert(table), batch)
+            batch = []
+    if batch:
+        session.execute(insert(table), batch)
+    return count

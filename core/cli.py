@@ -2,10 +2,12 @@
 
 import argparse
 import getpass
+import json
 import os
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -15,7 +17,7 @@ from core import pipelines, users
 from core.analytics import activity, funnel, plan_fact
 from core.clock import utcnow
 from core.errors import DomainError, NotFound, ValidationError
-from core.exchange import native
+from core.exchange import files, foreign, native
 from core.filters import FunnelFilter
 from core.periods import Period
 from core.permissions import Actor
@@ -26,6 +28,7 @@ from db.migrate import upgrade
 from db.models import Role
 
 PASSWORD_ENV = "FUNNEL_PASSWORD"
+PROBLEMS_SHOWN = 200
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -56,6 +59,11 @@ def _parser() -> argparse.ArgumentParser:
     imports = commands.add_parser("import", help="load data").add_subparsers(dest="import_command", required=True)
     native = imports.add_parser("native", help="load a native export into an empty database")
     native.add_argument("source", type=Path, help="the export's folder or .xlsx file")
+    foreign_import = imports.add_parser("foreign", help="import deals from another CRM's CSV/Excel export")
+    foreign_import.add_argument("file", type=Path, help="the export (.csv or .xlsx)")
+    foreign_import.add_argument("--mapping", required=True, type=Path, help="the column and stage mapping (JSON)")
+    foreign_import.add_argument("--teams", type=Path, help="a second file with each owner's team (see the mapping)")
+    foreign_import.add_argument("--check", action="store_true", help="only report what would be imported")
 
     user = commands.add_parser("user", help="manage users").add_subparsers(dest="user_command", required=True)
     add = user.add_parser("add", help=f"create a user; the password is read from ${PASSWORD_ENV} or a prompt")
@@ -81,13 +89,64 @@ def _read_password() -> str:
 
 def _progress(done: int, total: int) -> None:
     print(
-        f"\rseeding: {done:,}/{total:,} deals ({done * 100 // max(total, 1)}%)",
+        f"\r{done:,}/{total:,} deals ({done * 100 // max(total, 1)}%)",
         end="",
         file=sys.stderr,
         flush=True,
     )
     if done >= total:
         print(file=sys.stderr)
+
+
+def _import_foreign(args: argparse.Namespace, engine, zone) -> int:
+    """Check the whole file, print every problem by row, and import only when none blocks."""
+    try:
+        raw_mapping = json.loads(args.mapping.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as error:
+        raise ValidationError({"mapping": f"cannot read {args.mapping}: {error}"}) from error
+    mapping = foreign.Mapping.from_dict(raw_mapping)
+    if args.teams:
+        columns = raw_mapping.get("teams_file") or {}
+        teams = files.read_table(_read_bytes(args.teams), args.teams.name)
+        mapping = replace(
+            mapping, owner_teams=foreign.owner_teams(teams, columns.get("owner", ""), columns.get("team", ""))
+        )
+    frame = files.read_table(_read_bytes(args.file), args.file.name)
+    system = Actor.system()
+    with transaction(engine, write=True) as session:
+        prepared = foreign.prepare(session, system, frame, mapping, zone=zone)
+        problems = prepared.problem_table()
+        for problem in problems.head(PROBLEMS_SHOWN).itertuples():
+            print(f"{problem.kind}: row {problem.row}, {problem.column}: {problem.problem}", file=sys.stderr)
+        if len(problems) > PROBLEMS_SHOWN:
+            print(f"... and {len(problems) - PROBLEMS_SHOWN} more", file=sys.stderr)
+        summary = (
+            f"{len(prepared.deals):,} deals to import into {prepared.pipeline}, {prepared.already_imported:,} "
+            f"imported before (skipped), {len(prepared.new_owners)} new users, "
+            f"{len(prepared.new_companies)} new companies"
+        )
+        if prepared.errors:
+            print(
+                f"error: {len(prepared.errors)} problems block the import; nothing was written ({summary})",
+                file=sys.stderr,
+            )
+            return 1
+        if args.check:
+            print(f"check only: {summary}")
+            return 0
+        result = foreign.apply(session, system, prepared, mapping, progress=_progress)
+    print(
+        f"imported {result.deals:,} deals ({result.already_imported:,} imported before, skipped), "
+        f"{result.new_owners} new users, {result.new_companies} new companies"
+    )
+    return 0
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise ValidationError({"file": f"cannot read {path}: {error.strerror}"}) from error
 
 
 def _table_progress(table: str, rows: int) -> None:
@@ -219,6 +278,8 @@ def _run(args: argparse.Namespace, engine, language: str, demo_mode: bool, zone)
         with transaction(engine, write=True) as session:
             loaded = native.import_native(session, system, args.source, progress=_table_progress)
         print(f"imported {sum(loaded.values()):,} rows of {len(loaded)} tables")
+    elif args.command == "import" and args.import_command == "foreign":
+        return _import_foreign(args, engine, zone)
     elif args.command == "report":
         with transaction(engine) as session:
             print(_report(session, args, zone))

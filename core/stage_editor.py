@@ -116,27 +116,46 @@ def _clean_settings(
 
 def create_empty_pipeline(session: Session, actor: Actor, name: str, language: str = "en") -> int:
     """A pipeline with one open stage and the won and lost stages every pipeline needs."""
+    won, lost = TEMPLATES["b2b_classic"].stages[-2:]
+    ru = language == "ru"
+    return create_pipeline(
+        session,
+        actor,
+        name,
+        open_stages=[_FIRST_STAGE["ru" if ru else "en"]],
+        won=won.ru if ru else won.en,
+        lost=[lost.ru if ru else lost.en],
+    )
+
+
+def create_pipeline(
+    session: Session, actor: Actor, name: str, *, open_stages: Sequence[str], won: str, lost: Sequence[str]
+) -> int:
+    """A pipeline with these open stages in order, then its won stage and its lost stages."""
     require_role(actor, Role.ADMIN, action="create pipelines")
     errors: dict[str, str] = {}
     clean_name = clean_text(errors, "name", name, required=True)
     if clean_name and session.scalar(select(Pipeline.id).where(func.lower(Pipeline.name) == clean_name.lower())):
         errors["name"] = f"a pipeline named {clean_name!r} already exists"
+    names = [clean_text(errors, "stages", stage, required=True) for stage in (*open_stages, won, *lost)]
+    if not open_stages or not lost:
+        errors["stages"] = "a pipeline needs at least one open stage, a won stage and a lost stage"
+    elif len({n.lower() for n in names if n}) != len(names):
+        errors["stages"] = "stage names must differ"
     if errors:
         raise ValidationError(errors)
     pipeline = Pipeline(name=clean_name, created_at=utcnow())
     session.add(pipeline)
-    won, lost = TEMPLATES["b2b_classic"].stages[-2:]
-    ru = language == "ru"
-    pipeline.stages.extend(
-        [
-            Stage(name=_FIRST_STAGE["ru" if ru else "en"], position=0, kind=StageKind.OPEN, probability=10,
-                  color=STAGE_COLORS[0], rot_days=0, required_fields=[], entry_tasks=[]),
-            Stage(name=won.ru if ru else won.en, position=1, kind=StageKind.WON, probability=100, color=WON_COLOR,
-                  rot_days=0, required_fields=[], entry_tasks=[]),
-            Stage(name=lost.ru if ru else lost.en, position=2, kind=StageKind.LOST, probability=0, color=LOST_COLOR,
-                  rot_days=0, required_fields=[], entry_tasks=[]),
-        ]
-    )  # fmt: skip
+    kinds = [StageKind.OPEN] * len(open_stages) + [StageKind.WON] + [StageKind.LOST] * len(lost)
+    for position, (stage_name, kind) in enumerate(zip(names, kinds, strict=True)):
+        colour = {StageKind.WON: WON_COLOR, StageKind.LOST: LOST_COLOR}.get(
+            kind, STAGE_COLORS[position % len(STAGE_COLORS)]
+        )
+        probability = {StageKind.WON: 100, StageKind.LOST: 0}.get(kind, 10)
+        pipeline.stages.append(
+            Stage(name=stage_name, position=position, kind=kind, probability=probability, color=colour, rot_days=0,
+                  required_fields=[], entry_tasks=[])
+        )  # fmt: skip
     session.flush()
     record_change(session, actor, pipeline, "pipeline created", None, clean_name)
     return pipeline.id

@@ -15,6 +15,8 @@ from db.models import Role, Team, User
 
 MIN_PASSWORD_LENGTH = 8
 _hasher = PasswordHasher()
+# Matches no password: a user created by an import signs in once an admin has set their password.
+NO_PASSWORD_HASH = "!no password set"
 # Verified against when the login is unknown, so a wrong login takes as long as a wrong password.
 _DUMMY_HASH = _hasher.hash("not a real password")
 

@@ -3,6 +3,7 @@ tables that spreadsheets open safely."""
 
 import csv
 import io
+import zipfile
 from collections.abc import Iterable
 
 import pandas as pd
@@ -40,8 +41,8 @@ def neutralised_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 def read_table(data: bytes, filename: str) -> pd.DataFrame:
     """The first sheet of an .xlsx, or a CSV (UTF-8 with or without BOM, or cp1251; comma, semicolon,
-    tab or bar), as text cells ("" where empty; Excel dates and numbers kept as they are). Refuses an
-    empty file, one over MAX_FILE_BYTES and one without a header row."""
+    tab or bar), as text cells ("" where empty; Excel dates and numbers kept as they are), named by the
+    first row. Refuses an empty file, one over MAX_FILE_BYTES, and a header naming no or the same column."""
     if not data:
         raise ValidationError({"file": "the file is empty"})
     if len(data) > MAX_FILE_BYTES:
@@ -50,21 +51,29 @@ def read_table(data: bytes, filename: str) -> pd.DataFrame:
              "— split it into smaller files"}
         )  # fmt: skip
     frame = _read_excel(data) if filename.lower().endswith((".xlsx", ".xlsm")) else _read_csv(data)
-    frame.columns = [str(name).strip() for name in frame.columns]
-    if frame.columns.empty or all(not name or name.startswith("Unnamed:") for name in frame.columns):
+    if frame.empty:
+        raise ValidationError({"file": "the file is empty"})
+    header = ["" if _blank_cell(name) else str(name).strip() for name in frame.iloc[0]]
+    if not any(header):
         raise ValidationError({"file": "the first row must name the columns"})
-    duplicates = sorted({name for name in frame.columns if list(frame.columns).count(name) > 1})
+    duplicates = sorted({name for name in header if name and header.count(name) > 1})
     if duplicates:
         raise ValidationError({"file": f"columns named twice: {', '.join(duplicates)}"})
+    frame = frame.iloc[1:].reset_index(drop=True)
+    frame.columns = [name or f"column {index + 1}" for index, name in enumerate(header)]
     return frame
+
+
+def _blank_cell(value: object) -> bool:
+    return value is None or (isinstance(value, float) and pd.isna(value)) or str(value).strip() == ""
 
 
 def _read_excel(data: bytes) -> pd.DataFrame:
     try:
-        frame = pd.read_excel(io.BytesIO(data), dtype=object, engine="openpyxl")
-    except (ValueError, KeyError, OSError) as error:
+        frame = pd.read_excel(io.BytesIO(data), dtype=object, engine="openpyxl", header=None)
+    except (ValueError, KeyError, OSError, zipfile.BadZipFile) as error:
         raise ValidationError({"file": f"not a readable Excel workbook ({error})"}) from error
-    return frame.map(lambda value: "" if value is None or (isinstance(value, float) and pd.isna(value)) else value)
+    return frame.map(lambda value: "" if _blank_cell(value) else value)
 
 
 def _read_csv(data: bytes) -> pd.DataFrame:
@@ -77,7 +86,9 @@ def _read_csv(data: bytes) -> pd.DataFrame:
     except csv.Error:
         delimiter = ","
     try:
-        return pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False, skip_blank_lines=True)
+        return pd.read_csv(
+            io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False, skip_blank_lines=True, header=None
+        )
     except pd.errors.ParserError as error:
         raise ValidationError({"file": f"not a readable CSV table ({error})"}) from error
 

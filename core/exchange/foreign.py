@@ -1,0 +1,591 @@
+"""Importing deals from another CRM's export: a table whose columns the user maps to deal fields and
+whose stage values the user maps to stages. `prepare` reads and checks every row and writes
+nothing; `apply` writes the prepared deals in the caller's transaction, all of them or none.
+
+Where the export has only the current stage, each deal gets the minimal honest history: it entered
+its pipeline's first open stage (or, when open, its current stage) when it was created, and its won
+or lost stage when it was closed.
+"""
+
+import hashlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from core import stage_editor, users
+from core.clock import utcnow
+from core.errors import ValidationError
+from core.exchange.files import looks_like_formula
+from core.permissions import Actor, require_role
+from core.validation import MAX_AMOUNT
+from db import changes
+from db.models import Company, Deal, LostReason, Pipeline, Role, Stage, StageKind, StageTransition, User
+
+TEXT, MONEY, TIMESTAMP, DATE = "text", "money", "timestamp", "date"
+# Deal field → (kind, required, column names it is guessed from: English, Russian, other CRMs' exports).
+FIELDS: dict[str, tuple[str, bool, tuple[str, ...]]] = {
+    "external_id": (TEXT, False, ("external_id", "id", "opportunity_id", "deal_id", "ид", "id сделки", "номер")),
+    "title": (TEXT, False, ("title", "name", "deal", "deal_name", "opportunity", "название", "сделка")),
+    "owner": (TEXT, True, ("owner", "sales_agent", "agent", "responsible", "salesperson", "ответственный", "менеджер")),
+    "stage": (TEXT, True, ("stage", "deal_stage", "status", "этап", "стадия", "статус")),
+    "amount": (MONEY, False, ("amount", "close_value", "value", "deal_value", "sum", "budget", "сумма", "бюджет")),
+    "created_at": (TIMESTAMP, False, ("created_at", "created", "create_date", "engage_date", "дата создания")),
+    "closed_at": (TIMESTAMP, False, ("closed_at", "close_date", "closed", "дата закрытия")),
+    "expected_close_date": (DATE, False, ("expected_close_date", "expected_close", "ожидаемая дата закрытия")),
+    "company": (TEXT, False, ("company", "account", "organization", "client", "компания", "контрагент", "клиент")),
+    "source": (TEXT, False, ("source", "lead_source", "channel", "источник")),
+    "region": (TEXT, False, ("region", "город", "регион")),
+    "segment": (TEXT, False, ("segment", "product", "сегмент", "продукт")),
+    "lost_reason": (TEXT, False, ("lost_reason", "loss_reason", "причина отказа", "причина проигрыша")),
+    "lost_comment": (TEXT, False, ("lost_comment", "комментарий к отказу")),
+}
+MAX_TEXT = {"external_id": 100, "title": 200, "company": 200, "source": 100, "region": 100, "segment": 100,
+            "lost_reason": 200, "lost_comment": 2000, "owner": 200, "stage": 200}  # fmt: skip
+NOT_RECORDED = "Not recorded (imported)"
+UTC_ZONE = ZoneInfo("UTC")
+PREVIEW_ROWS = 20
+BATCH = 1_000
+_DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%d.%m.%Y", "%d.%m.%Y %H:%M",
+                 "%d.%m.%Y %H:%M:%S")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class NewPipeline:
+    """A pipeline made from the file's stage values: these open ones in order, one won, the lost ones."""
+
+    name: str
+    open_stages: tuple[str, ...]
+    won: str
+    lost: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """How a foreign table becomes deals. `columns`: deal field → column (the title may join several);
+    `stages`: foreign stage value → stage name of `pipeline` (or of `new_pipeline`, where each value
+    names its own stage); `owner_teams`: owner as written → team name (from a second file)."""
+
+    columns: dict[str, str | tuple[str, ...]]
+    pipeline: str | None = None
+    new_pipeline: NewPipeline | None = None
+    stages: dict[str, str] = field(default_factory=dict)
+    create_owners: bool = True
+    create_companies: bool = True
+    owner_teams: dict[str, str] = field(default_factory=dict)
+    values: dict[str, dict[str, str]] = field(default_factory=dict)  # field → {value as written: value stored}
+    day_first: bool = True  # 03/04/2017 is 3 April
+    default_created_at: date | None = None  # for rows without a created date; None: the import day
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> "Mapping":
+        """The mapping as written in a JSON file (README, "Importing from another CRM")."""
+        errors: dict[str, str] = {}
+        columns = raw.get("columns")
+        if not isinstance(columns, dict) or not columns:
+            errors["columns"] = 'map at least the owner and stage columns, e.g. {"owner": "sales_agent", ...}'
+            columns = {}
+        unknown = sorted(set(columns) - set(FIELDS))
+        if unknown:
+            errors["columns"] = f"unknown deal fields {', '.join(unknown)}; the fields are {', '.join(FIELDS)}"
+        new = raw.get("new_pipeline")
+        new_pipeline = None
+        if new is not None:
+            try:
+                new_pipeline = NewPipeline(
+                    str(new["name"]), tuple(map(str, new["open"])), str(new["won"]), tuple(map(str, new["lost"]))
+                )
+            except (KeyError, TypeError) as error:
+                errors["new_pipeline"] = f"needs name, open (a list), won and lost (a list): {error}"
+        elif not raw.get("pipeline"):
+            errors["pipeline"] = "name an existing pipeline, or describe a new_pipeline"
+        choices = {}
+        for name in ("unknown_owners", "unknown_companies"):
+            value = raw.get(name, "create")
+            if value not in ("create", "reject"):
+                errors[name] = "must be create or reject"
+            choices[name] = value == "create"
+        default_created = raw.get("default_created_at")
+        try:
+            default_created = date.fromisoformat(default_created) if default_created else None
+        except (TypeError, ValueError):
+            errors["default_created_at"] = "must be a date like 2026-01-31"
+        if errors:
+            raise ValidationError(errors)
+        return cls(
+            columns={k: tuple(v) if isinstance(v, list) else v for k, v in columns.items()},
+            pipeline=raw.get("pipeline"),
+            new_pipeline=new_pipeline,
+            stages={str(k): str(v) for k, v in (raw.get("stages") or {}).items()},
+            create_owners=choices["unknown_owners"],
+            create_companies=choices["unknown_companies"],
+            owner_teams={str(k): str(v) for k, v in (raw.get("owner_teams") or {}).items()},
+            values={
+                str(f): {str(k): str(v) for k, v in aliases.items()} for f, aliases in (raw.get("values") or {}).items()
+            },
+            day_first=bool(raw.get("day_first", True)),
+            default_created_at=default_created,
+        )
+
+
+@dataclass(frozen=True)
+class Problem:
+    row: int  # as the spreadsheet numbers it: the header is row 1
+    column: str
+    message: str
+    blocking: bool = True
+
+
+@dataclass
+class _Row:
+    number: int
+    problems: list[Problem] = field(default_factory=list)
+
+    def report(self, column: str, message: str, blocking: bool = True) -> None:
+        self.problems.append(Problem(self.number, column, message, blocking))
+
+
+@dataclass
+class Prepared:
+    """Everything the import would write, checked; nothing written yet."""
+
+    deals: list[dict] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    already_imported: int = 0
+    new_owners: dict[str, str] = field(default_factory=dict)  # owner as written → team name or ""
+    new_companies: set[str] = field(default_factory=set)
+    new_reasons: set[str] = field(default_factory=set)
+    pipeline: str = ""
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.blocking]
+
+    def preview(self, rows: int = PREVIEW_ROWS) -> pd.DataFrame:
+        """The first deals as they will be stored."""
+        shown = ["row", "external_id", "title", "owner", "stage", "status", "amount", "created_at", "closed_at",
+                 "company", "source", "region", "segment", "lost_reason"]  # fmt: skip
+        return pd.DataFrame([{name: deal.get(name) for name in shown} for deal in self.deals[:rows]], columns=shown)
+
+    def problem_table(self) -> pd.DataFrame:
+        """Every error by row; the notes (defaults used) once per kind, with how many rows and which."""
+        errors = [(str(p.row), p.column, p.message, "error") for p in self.errors]
+        grouped: dict[tuple[str, str], list[int]] = {}
+        for p in self.problems:
+            if not p.blocking:
+                grouped.setdefault((p.column, p.message), []).append(p.row)
+        notes = [(_rows_text(rows), column, message, "note") for (column, message), rows in grouped.items()]
+        return pd.DataFrame(errors + notes, columns=["row", "column", "problem", "kind"])
+
+
+def _rows_text(rows: list[int]) -> str:
+    shown = ", ".join(map(str, rows[:5]))
+    return shown if len(rows) <= 5 else f"{shown} … ({len(rows)} rows)"
+
+
+@dataclass(frozen=True)
+class Imported:
+    deals: int
+    already_imported: int
+    new_owners: int
+    new_companies: int
+    pipeline_id: int
+
+
+def guess_columns(columns: list[str]) -> dict[str, str]:
+    """A first mapping of deal fields to the file's columns, by their names; each column used once."""
+    normalised = {re.sub(r"[\s\-]+", "_", c.strip().lower()): c for c in columns}
+    guessed, used = {}, set()
+    for name, (_, _, synonyms) in FIELDS.items():
+        for synonym in synonyms:
+            column = normalised.get(re.sub(r"[\s\-]+", "_", synonym))
+            if column is not None and column not in used:
+                guessed[name] = column
+                used.add(column)
+                break
+    return guessed
+
+
+def stage_values(frame: pd.DataFrame, stage_column: str) -> list[str]:
+    """The distinct stage values of the file, in the order they first appear."""
+    return list(dict.fromkeys(str(v).strip() for v in frame[stage_column] if str(v).strip()))
+
+
+def owner_teams(frame: pd.DataFrame, owner_column: str, team_column: str) -> dict[str, str]:
+    """Owner → team from a second file (e.g. a list of sales agents and their offices)."""
+    missing = [c for c in (owner_column, team_column) if c not in frame.columns]
+    if missing:
+        raise ValidationError({"teams_file": f"no column {', '.join(missing)}; it has {', '.join(frame.columns)}"})
+    return {str(o).strip(): str(t).strip() for o, t in zip(frame[owner_column], frame[team_column], strict=True)
+            if str(o).strip() and str(t).strip()}  # fmt: skip
+
+
+def prepare(
+    session: Session,
+    actor: Actor,
+    frame: pd.DataFrame,
+    mapping: Mapping,
+    *,
+    zone: ZoneInfo = UTC_ZONE,
+    today: date | None = None,
+) -> Prepared:
+    """Read and check every row against the mapping and the database; write nothing."""
+    require_role(actor, Role.ADMIN, action="import deals")
+    missing = sorted({c for cols in mapping.columns.values() for c in _as_tuple(cols)} - set(frame.columns))
+    required = [name for name, (_, needed, _) in FIELDS.items() if needed and name not in mapping.columns]
+    if missing or required:
+        errors = {}
+        if missing:
+            errors["columns"] = f"the file has no column {', '.join(missing)}; it has {', '.join(frame.columns)}"
+        if required:
+            errors["mapping"] = f"map a column to {', '.join(required)}"
+        raise ValidationError(errors)
+    stages = _target_stages(session, mapping)
+    result = Prepared(pipeline=mapping.new_pipeline.name if mapping.new_pipeline else str(mapping.pipeline))
+    today = today or utcnow().astimezone(zone).date()
+    default_created = datetime.combine(mapping.default_created_at or today, time(0), zone).astimezone(UTC)
+    people = _people(session)
+    companies = {name.lower(): company_id for company_id, name in session.execute(select(Company.id, Company.name))}
+    reasons = {name.lower(): reason_id for reason_id, name in session.execute(select(LostReason.id, LostReason.name))}
+    seen: dict[str, int] = {}
+    records = frame.to_dict("records")
+    external_ids = [_external_id(record, mapping) for record in records]
+    stored = _stored_external_ids(session, [e for e in external_ids if e])
+
+    for index, (record, external_id) in enumerate(zip(records, external_ids, strict=True)):
+        row = _Row(index + 2)
+        report = row.report
+        values = {name: _text(record, mapping, name, report) for name, (kind, _, _) in FIELDS.items() if kind == TEXT}
+        if external_id in stored:
+            result.already_imported += 1
+            continue
+        if external_id in seen:
+            report(_column(mapping, "external_id"), f"the same id {external_id!r} is on row {seen[external_id]}")
+        seen.setdefault(external_id, row.number)
+        owner_name, stage_value = values["owner"], values["stage"]
+        if not owner_name:
+            report(_column(mapping, "owner"), "no owner")
+        elif owner_name.lower() not in people and not mapping.create_owners:
+            report(_column(mapping, "owner"), f"no user named {owner_name!r} (creating users is off)")
+        stage = stages.get(stage_value) if stage_value else None
+        if not stage_value:
+            report(_column(mapping, "stage"), "no stage")
+        elif stage is None:
+            report(_column(mapping, "stage"), f"the stage {stage_value!r} is not mapped to a stage of the pipeline")
+        amount = _money(record, mapping, report)
+        created = _timestamp(record, mapping, "created_at", zone, report)
+        closed = _timestamp(record, mapping, "closed_at", zone, report)
+        expected = _timestamp(record, mapping, "expected_close_date", zone, report)
+        if created is None and _blank(record, mapping, "created_at"):
+            created = default_created
+            if "created_at" in mapping.columns:
+                report(_column(mapping, "created_at"), f"no created date: {default_created.date()} is used", False)
+        kind = stage.kind if stage is not None else None
+        if kind in (StageKind.WON, StageKind.LOST):
+            if closed is None and _blank(record, mapping, "closed_at"):
+                report(_column(mapping, "closed_at") or "closed_at", "a won or lost deal needs its closed date")
+            elif closed is not None and created is not None and closed < created:
+                report(_column(mapping, "closed_at"), "closed before it was created")
+        company = values["company"]
+        if company and company.lower() not in companies and not mapping.create_companies:
+            report(_column(mapping, "company"), f"no company named {company!r} (creating companies is off)")
+        result.problems.extend(row.problems)
+        if any(p.blocking for p in row.problems):
+            continue
+        if owner_name.lower() not in people:
+            result.new_owners.setdefault(owner_name, mapping.owner_teams.get(owner_name, ""))
+        if company and company.lower() not in companies:
+            result.new_companies.add(company)
+        reason = (values["lost_reason"] or NOT_RECORDED) if kind == StageKind.LOST else None
+        if reason and reason.lower() not in reasons:
+            result.new_reasons.add(reason)
+        result.deals.append(
+            {
+                "row": row.number,
+                "external_id": external_id,
+                "title": values["title"] or f"{company or owner_name} — {external_id}"[:200],
+                "owner": owner_name,
+                "stage": stage.name,
+                "status": kind.value,
+                "amount": amount,
+                "created_at": created,
+                "closed_at": closed if kind != StageKind.OPEN else None,
+                "expected_close_date": _expected_close(expected, closed, kind),
+                "company": company,
+                "source": values["source"],
+                "region": values["region"],
+                "segment": values["segment"],
+                "lost_reason": reason,
+                "lost_comment": values["lost_comment"] if kind == StageKind.LOST else None,
+            }
+        )
+    return result
+
+
+def apply(
+    session: Session,
+    actor: Actor,
+    prepared: Prepared,
+    mapping: Mapping,
+    progress: Callable[[int, int], None] | None = None,
+) -> Imported:
+    """Write the prepared deals, their history, and the owners, companies, teams and lost reasons they
+    need, in the caller's transaction. Refused while any row has an error."""
+    require_role(actor, Role.ADMIN, action="import deals")
+    if prepared.errors:
+        raise ValidationError({"file": f"{len(prepared.errors)} rows have problems; nothing was imported"})
+    pipeline_id = _pipeline_id(session, actor, mapping)
+    stage_of = {
+        s.name: s
+        for s in session.scalars(select(Stage).where(Stage.pipeline_id == pipeline_id, Stage.deleted_at.is_(None)))
+    }
+    first_open = min((s for s in stage_of.values() if s.kind == StageKind.OPEN), key=lambda s: s.position)
+    people = _people(session)
+    for name, team in prepared.new_owners.items():
+        team_id = (users.find_team(session, team) or users.create_team(session, actor, team)) if team else None
+        people[name.lower()] = users.create_user(
+            session, actor, login=_free_login(session, name), display_name=name, role=Role.MANAGER, password="",
+            team_id=team_id, password_hash=users.NO_PASSWORD_HASH,
+        )  # fmt: skip
+    now = utcnow()
+    companies = {name.lower(): company_id for company_id, name in session.execute(select(Company.id, Company.name))}
+    for name in sorted(prepared.new_companies):
+        companies[name.lower()] = session.execute(
+            insert(Company).values(name=name, created_at=now).returning(Company.id)
+        ).scalar_one()
+    reasons = {name.lower(): reason_id for reason_id, name in session.execute(select(LostReason.id, LostReason.name))}
+    for name in sorted(prepared.new_reasons):
+        reasons[name.lower()] = session.execute(
+            insert(LostReason).values(name=name, is_active=True).returning(LostReason.id)
+        ).scalar_one()
+
+    total = len(prepared.deals)
+    for start in range(0, total, BATCH):
+        batch = prepared.deals[start : start + BATCH]
+        rows = [_deal_row(deal, stage_of[deal["stage"]], people, companies, reasons) for deal in batch]
+        ids = session.scalars(insert(Deal).returning(Deal.id, sort_by_parameter_order=True), rows).all()
+        history = []
+        for deal_id, deal in zip(ids, batch, strict=True):
+            stage = stage_of[deal["stage"]]
+            steps = [(None, stage, deal["created_at"])]
+            if stage.kind != StageKind.OPEN:
+                steps = [(None, first_open, deal["created_at"]), (first_open, stage, deal["closed_at"])]
+            history.extend(
+                {"deal_id": deal_id, "from_stage_id": before.id if before else None, "to_stage_id": after.id,
+                 "at": at, "by_user_id": actor.id}
+                for before, after, at in steps
+            )  # fmt: skip
+        session.execute(insert(StageTransition), history)
+        if progress:
+            progress(min(start + BATCH, total), total)
+    changes.bump(session)
+    return Imported(
+        total, prepared.already_imported, len(prepared.new_owners), len(prepared.new_companies), pipeline_id
+    )
+
+
+def _expected_close(expected: datetime | None, closed: datetime | None, kind: StageKind) -> date | None:
+    if expected is not None:
+        return expected.date()
+    return closed.date() if closed is not None and kind != StageKind.OPEN else None
+
+
+def _deal_row(deal: dict, stage: Stage, people: dict, companies: dict, reasons: dict) -> dict:
+    closed = deal["closed_at"]
+    owner_id = people[deal["owner"].lower()]
+    return {
+        "title": deal["title"],
+        "company_id": companies.get((deal["company"] or "").lower()),
+        "amount": deal["amount"],
+        "owner_id": owner_id,
+        "pipeline_id": stage.pipeline_id,
+        "stage_id": stage.id,
+        "status": deal["status"],
+        "lost_reason_id": reasons[deal["lost_reason"].lower()] if deal["lost_reason"] else None,
+        "lost_comment": deal["lost_comment"],
+        "source": deal["source"],
+        "region": deal["region"],
+        "segment": deal["segment"],
+        "expected_close_date": deal["expected_close_date"],
+        "created_at": deal["created_at"],
+        "closed_at": closed,
+        "closing_owner_id": owner_id if closed else None,
+        "stage_entered_at": closed or deal["created_at"],
+        "external_id": deal["external_id"],
+        "version": 1,
+    }
+
+
+def _as_tuple(columns: str | tuple[str, ...]) -> tuple[str, ...]:
+    return (columns,) if isinstance(columns, str) else tuple(columns)
+
+
+def _column(mapping: Mapping, name: str) -> str:
+    return " + ".join(_as_tuple(mapping.columns[name])) if name in mapping.columns else ""
+
+
+def _raw(record: dict, mapping: Mapping, name: str) -> list[Any]:
+    return [record[c] for c in _as_tuple(mapping.columns[name])] if name in mapping.columns else []
+
+
+def _blank(record: dict, mapping: Mapping, name: str) -> bool:
+    return all(_is_blank(v) for v in _raw(record, mapping, name))
+
+
+def _is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and pd.isna(value)) or str(value).strip() == ""
+
+
+def _text(record: dict, mapping: Mapping, name: str, report) -> str | None:
+    parts = [str(v).strip() for v in _raw(record, mapping, name) if not _is_blank(v)]
+    if not parts:
+        return None
+    text = " — ".join(mapping.values.get(name, {}).get(part, part) for part in parts)
+    if looks_like_formula(text):
+        report(_column(mapping, name), f"{text[:40]!r} looks like a spreadsheet formula; remove it or start it with '")
+        return None
+    if len(text) > MAX_TEXT[name]:
+        report(_column(mapping, name), f"longer than {MAX_TEXT[name]} characters")
+        return None
+    return text
+
+
+def _money(record: dict, mapping: Mapping, report) -> Decimal:
+    raw = _raw(record, mapping, "amount")
+    if not raw or _is_blank(raw[0]):
+        return Decimal(0)
+    value = raw[0]
+    try:
+        amount = Decimal(str(value)) if isinstance(value, int | float) else _parse_money(str(value))
+    except (InvalidOperation, ValueError):
+        report(_column(mapping, "amount"), f"{str(value)[:40]!r} is not an amount")
+        return Decimal(0)
+    if not amount.is_finite() or amount < 0 or amount > MAX_AMOUNT:
+        report(_column(mapping, "amount"), f"{str(value)[:40]!r} must be an amount from 0 to {MAX_AMOUNT:,}")
+        return Decimal(0)
+    return amount.quantize(Decimal("0.01"))
+
+
+def _parse_money(text: str) -> Decimal:
+    """'1 234,56', '1,234.56', '$1,234', '1234' → Decimal. The last of ',' and '.' is the decimal
+    separator when two or fewer digits follow it; otherwise both are thousands separators."""
+    cleaned = re.sub(r"[^\d,.\-]", "", text.replace("\u00a0", "").replace("\u202f", ""))
+    if not re.search(r"\d", cleaned):
+        raise ValueError(text)
+    last = max(cleaned.rfind(","), cleaned.rfind("."))
+    if last >= 0 and 0 < len(cleaned) - last - 1 <= 2:
+        whole, fraction = cleaned[:last], cleaned[last + 1 :]
+        return Decimal(re.sub(r"[,.]", "", whole) + "." + fraction)
+    return Decimal(re.sub(r"[,.]", "", cleaned))
+
+
+def _timestamp(record: dict, mapping: Mapping, name: str, zone: ZoneInfo, report) -> datetime | None:
+    raw = _raw(record, mapping, name)
+    if not raw or _is_blank(raw[0]):
+        return None
+    value = raw[0]
+    if isinstance(value, datetime | pd.Timestamp):
+        moment = value.to_pydatetime() if isinstance(value, pd.Timestamp) else value
+    elif isinstance(value, date):
+        moment = datetime.combine(value, time(0))
+    else:
+        moment = _parse_date(str(value).strip(), mapping.day_first)
+        if moment is None:
+            report(_column(mapping, name), f"{str(value)[:40]!r} is not a date (write 2026-07-31 or 31.07.2026)")
+            return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    return moment.astimezone(UTC)
+
+
+def _parse_date(text: str, day_first: bool) -> datetime | None:
+    formats = (
+        *_DATE_FORMATS,
+        "%d/%m/%Y" if day_first else "%m/%d/%Y",
+        "%d/%m/%Y %H:%M" if day_first else "%m/%d/%Y %H:%M",
+    )
+    for pattern in formats:
+        try:
+            return datetime.strptime(text, pattern)
+        except ValueError:
+            continue
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _external_id(record: dict, mapping: Mapping) -> str:
+    """The file's id of the deal, or, without an id column, a fingerprint of the whole row (so the
+    same file imported twice is still recognised)."""
+    if "external_id" in mapping.columns:
+        text = " ".join(str(v).strip() for v in _raw(record, mapping, "external_id") if not _is_blank(v))
+        if text:
+            return text[:100]
+    fingerprint = hashlib.sha1("\x1f".join(str(v) for v in record.values()).encode()).hexdigest()
+    return f"row:{fingerprint}"
+
+
+def _stored_external_ids(session: Session, external_ids: list[str]) -> set[str]:
+    stored = set()
+    for start in range(0, len(external_ids), 500):
+        chunk = external_ids[start : start + 500]
+        stored |= set(session.scalars(select(Deal.external_id).where(Deal.external_id.in_(chunk))))
+    return stored
+
+
+def _people(session: Session) -> dict[str, int]:
+    """Users by lower-cased login and display name."""
+    people = {}
+    for user_id, login, name in session.execute(select(User.id, User.login, User.display_name).order_by(User.id)):
+        people.setdefault(name.lower(), user_id)
+        people.setdefault(login.lower(), user_id)
+    return people
+
+
+def _free_login(session: Session, name: str) -> str:
+    base = re.sub(r"[^\w.]+", ".", name.strip().lower()).strip(".")[:90] or "user"
+    login, number = base, 1
+    while session.scalar(select(func.count()).where(User.login == login)):
+        number += 1
+        login = f"{base}{number}"
+    return login
+
+
+def _target_stages(session: Session, mapping: Mapping) -> dict[str, Stage]:
+    """Foreign stage value → stage. A new pipeline not made yet gets stand-ins named after the values;
+    one made by an earlier import of the same mapping is used as it is."""
+    new = mapping.new_pipeline
+    name = new.name if new is not None else str(mapping.pipeline)
+    pipeline = session.scalar(select(Pipeline).where(func.lower(Pipeline.name) == name.lower()))
+    if pipeline is None and new is not None:
+        kinds = {**dict.fromkeys(new.open_stages, StageKind.OPEN), new.won: StageKind.WON,
+                 **dict.fromkeys(new.lost, StageKind.LOST)}  # fmt: skip
+        return {value: Stage(name=value, kind=kind) for value, kind in kinds.items()}
+    if pipeline is None:
+        raise ValidationError({"pipeline": f"no pipeline named {name!r}"})
+    stages = {s.name: s for s in session.scalars(
+        select(Stage).where(Stage.pipeline_id == pipeline.id, Stage.deleted_at.is_(None)))}  # fmt: skip
+    wanted = mapping.stages if new is None else {v: v for v in (*new.open_stages, new.won, *new.lost)}
+    unknown = sorted({stage for stage in wanted.values() if stage not in stages})
+    if unknown:
+        raise ValidationError({"stages": f"{pipeline.name} has no stage {', '.join(map(repr, unknown))}"})
+    return {value: stages[stage] for value, stage in wanted.items()}
+
+
+def _pipeline_id(session: Session, actor: Actor, mapping: Mapping) -> int:
+    new = mapping.new_pipeline
+    name = new.name if new is not None else str(mapping.pipeline)
+    existing = session.scalar(select(Pipeline.id).where(func.lower(Pipeline.name) == name.lower()))
+    if existing is not None or new is None:
+        return existing
+    return stage_editor.create_pipeline(
+        session, actor, new.name, open_stages=new.open_stages, won=new.won, lost=new.lost
+    )

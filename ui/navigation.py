@@ -30,6 +30,7 @@ PAGES = (
     PageSpec("views/deals.py", "deals", "nav.deals", ":material/handshake:", EVERYONE),
     PageSpec("views/stage_editor.py", "stage-editor", "nav.stage_editor", ":material/tune:", frozenset({Role.ADMIN})),
     PageSpec("views/users.py", "users", "nav.users", ":material/group:", frozenset({Role.ADMIN})),
+    PageSpec("views/data.py", "data", "nav.data", ":material/swap_vert:", frozenset({Role.ADMIN})),
 )
 
 

@@ -29,6 +29,8 @@ PLAN_LAST_GRID_EVENT = "plan_last_grid_event"
 PLAN_GRID_MESSAGE = "plan_grid_message"  # why the last cell edit was refused
 PLAN_COPY_MESSAGE = "plan_copy_message"  # what the last copy wrote, shown after the redraw
 
+DATA_IMPORT_RESULT = "data_import_result"  # what the last import wrote, shown after the rerun
+
 
 def init_state(settings: Settings) -> None:
     st.session_state.setdefault(LANGUAGE, settings.language)

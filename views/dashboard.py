@@ -10,6 +10,7 @@ from core.permissions import Actor
 from db.engine import transaction
 from db.models import Role
 from ui import format, resources, session
+from ui.downloads import download_buttons
 from ui.i18n import language, t
 from ui.periods import PRESETS, period, previous
 from ui.state import DEALS_SELECTED_ID
@@ -183,6 +184,7 @@ def live_dashboard() -> None:
         key="dashboard_leaderboard",
         column_config={"manager_id": None} | {name: t(f"dashboard.{name}") for name in ["manager", *BOARD]},
     )
+    download_buttons(board.drop(columns=["manager_id"]), "leaderboard", key="dashboard_download")
 
 
 live_dashboard()

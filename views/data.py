@@ -50,19 +50,32 @@ def column_choice(label: str, columns: list[str], guessed: str | None, key: str)
     )
 
 
-with import_tab:
+def import_wizard() -> None:
     if result := st.session_state.pop(DATA_IMPORT_RESULT, None):
         st.success(result)
     st.markdown(t("data.step_file"))
     upload = st.file_uploader(t("data.file"), type=["csv", "txt", "xlsx"], key="data_file")
     frame = read_upload(upload) if upload is not None else None
     if frame is None:
-        st.stop()
+        return
     st.caption(t("data.file_read", rows=format.count(len(frame), lang), columns=len(frame.columns)))
     st.dataframe(frame.head(5), hide_index=True, width="stretch", key="data_file_head")
 
+    chosen = columns_step(list(frame.columns))
+    if "stage" not in chosen or "owner" not in chosen:
+        st.info(t("data.need_owner_and_stage"))
+        return
+    stages = stages_step(foreign.stage_values(frame, chosen["stage"]), Path(upload.name).stem)
+    if stages is None:
+        return
+    pipeline_name, new_pipeline, stage_map = stages
+    mapping = options_step(chosen, pipeline_name, new_pipeline, stage_map)
+    check_and_import(frame, mapping)
+
+
+def columns_step(columns: list[str]) -> dict[str, str | tuple[str, ...]]:
+    """Which column is which deal field, starting from a guess by their names."""
     st.markdown(t("data.step_columns"))
-    columns = list(frame.columns)
     guessed = foreign.guess_columns(columns)
     chosen: dict[str, str | tuple[str, ...]] = {}
     grid = st.columns(4)
@@ -83,12 +96,12 @@ with import_tab:
             column = column_choice(label, columns, guessed.get(name), f"data_map_{name}")
             if column:
                 chosen[name] = column
-    if "stage" not in chosen or "owner" not in chosen:
-        st.info(t("data.need_owner_and_stage"))
-        st.stop()
+    return chosen
 
+
+def stages_step(values: list[str], file_stem: str) -> tuple[str | None, NewPipeline | None, dict[str, str]] | None:
+    """Into which pipeline, and which of its stages each stage value of the file is (None: not ready)."""
     st.markdown(t("data.step_stages"))
-    values = foreign.stage_values(frame, chosen["stage"])
     with transaction(resources.engine()) as db:
         pipeline_list = pipelines.list_pipelines(db)
     names = {p.id: p.name for p in pipeline_list}
@@ -117,7 +130,7 @@ with import_tab:
             )
         stage_map = {value: stage for value, stage in stage_map.items() if stage}
     else:
-        new_name = st.text_input(t("data.new_pipeline_name"), value=Path(upload.name).stem, key="data_new_name")
+        new_name = st.text_input(t("data.new_pipeline_name"), value=file_stem, key="data_new_name")
         st.caption(t("data.kinds_caption"))
         won_guess = next((v for v in values if v.lower() in WON_WORDS), None)
         lost_guess = [v for v in values if v.lower() in LOST_WORDS]
@@ -139,9 +152,14 @@ with import_tab:
             or set(open_values) & set(lost_values)
         ):
             st.warning(t("data.kinds_needed"))
-            st.stop()
+            return None
         new_pipeline = NewPipeline(new_name, tuple(open_values), won_value, tuple(lost_values))
+    return pipeline_name, new_pipeline, stage_map
 
+
+def options_step(
+    chosen: dict, pipeline_name: str | None, new_pipeline: NewPipeline | None, stage_map: dict[str, str]
+) -> Mapping:
     st.markdown(t("data.step_options"))
     left, right = st.columns(2)
     create_owners = left.radio(
@@ -150,8 +168,9 @@ with import_tab:
     create_companies = right.radio(
         t("data.unknown_companies"), [True, False], format_func=lambda v: t(f"data.create_{v}"), key="data_companies"
     )
-    today = utcnow().astimezone(settings.zone).date()
-    default_created = left.date_input(t("data.default_created"), value=today, key="data_default_created")
+    default_created = left.date_input(
+        t("data.default_created"), value=utcnow().astimezone(settings.zone).date(), key="data_default_created"
+    )
     day_first = right.toggle(t("data.day_first"), value=True, key="data_day_first")
     teams_upload = st.file_uploader(t("data.teams_file"), type=["csv", "txt", "xlsx"], key="data_teams_file")
     owner_teams: dict[str, str] = {}
@@ -165,7 +184,7 @@ with import_tab:
         if owner_column and team_column:
             owner_teams = foreign.owner_teams(teams, owner_column, team_column)
 
-    mapping = Mapping(
+    return Mapping(
         columns=chosen,
         pipeline=pipeline_name,
         new_pipeline=new_pipeline,
@@ -177,13 +196,17 @@ with import_tab:
         owner_teams=owner_teams,
     )
 
+
+def check_and_import(frame: pd.DataFrame, mapping: Mapping) -> None:
+    """Every problem and the first rows as stored; the import button once nothing blocks."""
+    today = utcnow().astimezone(settings.zone).date()
     st.markdown(t("data.step_check"))
     try:
         with transaction(resources.engine()) as db:
             prepared = foreign.prepare(db, actor, frame, mapping, zone=settings.zone, today=today)
     except ValidationError as error:
         st.error(field_errors(error))
-        st.stop()
+        return
     summary = t(
         "data.summary",
         deals=format.count(len(prepared.deals), lang),
@@ -231,13 +254,14 @@ with import_tab:
             )
             st.rerun()
 
-with export_tab:
+
+def export_panel() -> None:
     st.markdown(t("data.export_caption"))
     with transaction(resources.engine()) as db:
         deal_count = native.deal_count(db)
     if deal_count > PAGE_EXPORT_MAX_DEALS:
         st.info(t("data.export_cli", deals=format.count(deal_count, lang)))
-        st.stop()
+        return
     stamp = utcnow().strftime("%Y%m%d-%H%M")
     if st.button(t("data.export_prepare"), key="data_export_prepare"):
         with transaction(resources.engine()) as db, tempfile.TemporaryDirectory() as folder:
@@ -256,3 +280,9 @@ with export_tab:
             t("data.export_xlsx"), workbook, file_name=f"funnel-export-{stamp}.xlsx",
             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="data_export_xlsx",
         )  # fmt: skip
+
+
+with import_tab:
+    import_wizard()
+with export_tab:
+    export_panel()

@@ -10,6 +10,7 @@ from db.engine import transaction
 from db.models import Role
 from ui import format, resources, session
 from ui.charts import funnel_chart, monthly_trend_chart, stage_bars
+from ui.downloads import download_buttons
 from ui.i18n import language, t
 from ui.periods import PRESETS, period
 
@@ -174,9 +175,7 @@ def live_figures() -> None:
             "cumulative_conversion": st.column_config.NumberColumn(t("funnel.cumulative"), format="percent"),
         },
     )
-    st.download_button(
-        t("funnel.download"), table.to_csv(index=False), file_name="funnel.csv", mime="text/csv", key="funnel_download"
-    )
+    download_buttons(table, "funnel", key="funnel_download")
 
     if data["compare"]:
         st.subheader(t("funnel.comparison"))
@@ -203,23 +202,11 @@ def live_figures() -> None:
         st.subheader(t("funnel.time_in_stage"))
         time_table = data["time"].drop(columns=["stage_id"]).round(1)
         st.dataframe(time_table, hide_index=True, width="stretch", key="funnel_time")
-        st.download_button(
-            t("funnel.download"),
-            time_table.to_csv(index=False),
-            file_name="time_in_stage.csv",
-            mime="text/csv",
-            key="funnel_time_download",
-        )
+        download_buttons(time_table, "time_in_stage", key="funnel_time_download")
     with right:
         st.subheader(t("funnel.lost"))
         st.dataframe(data["lost"], hide_index=True, width="stretch", key="funnel_lost")
-        st.download_button(
-            t("funnel.download"),
-            data["lost"].to_csv(index=False),
-            file_name="lost.csv",
-            mime="text/csv",
-            key="funnel_lost_download",
-        )
+        download_buttons(data["lost"], "lost", key="funnel_lost_download")
 
 
 def _percent(value: float | None) -> str:

@@ -7,6 +7,7 @@ from db.engine import transaction
 from db.models import Role
 from ui import format, resources, session
 from ui.charts import current_pipeline_bars
+from ui.downloads import download_buttons
 from ui.i18n import language, t
 
 settings = resources.settings()
@@ -43,8 +44,9 @@ for pipeline in pipeline_list:
             ),
             width="stretch",
         )
+        shown = frame[["stage", "probability", "deals", "amount", "weighted_amount"]].round({"weighted_amount": 0})
         table_col.dataframe(
-            frame[["stage", "probability", "deals", "amount", "weighted_amount"]].round({"weighted_amount": 0}),
+            shown,
             hide_index=True,
             width="stretch",
             key=f"overview-table-{pipeline.id}",
@@ -56,3 +58,4 @@ for pipeline in pipeline_list:
                 "weighted_amount": st.column_config.NumberColumn(t("column.weighted_amount"), format="localized"),
             },
         )
+        download_buttons(shown, f"pipeline-{pipeline.name}", key=f"overview-download-{pipeline.id}", where=table_col)

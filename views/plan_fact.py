@@ -8,13 +8,13 @@ import streamlit as st
 from core import live, pipelines, plans, users
 from core.analytics import plan_fact
 from core.clock import utcnow
-from core.exchange import files
 from core.periods import Period, PeriodKind
 from core.permissions import Actor
 from db.engine import transaction
 from db.models import Role
 from ui import format, resources, session
 from ui.actions import perform
+from ui.downloads import download_buttons
 from ui.i18n import language, t
 from ui.plan_grid import plan_grid, plans_frame
 from ui.state import PLAN_COPY_MESSAGE, PLAN_GRID_MESSAGE, PLAN_GRID_NONCE, PLAN_LAST_GRID_EVENT
@@ -160,18 +160,7 @@ def live_figures() -> None:
         column_config={name: t(f"plan.column.{name}") for name in table.columns},
     )
     headed = table.rename(columns={name: t(f"plan.column.{name}") for name in table.columns})
-    name = f"plan-fact-{period}"
-    buttons = st.columns([1, 1, 4])
-    buttons[0].download_button(
-        t("funnel.download"), files.csv_bytes(table), file_name=f"{name}.csv", mime="text/csv", key="plan_csv"
-    )
-    buttons[1].download_button(
-        t("plan.download_excel"),
-        files.excel_bytes([(str(period), headed)]),
-        file_name=f"{name}.xlsx",
-        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        key="plan_excel",
-    )
+    download_buttons(table, f"plan-fact-{period}", key="plan_csv", excel=headed)
 
 
 def completion_chart(people: pd.DataFrame) -> alt.LayerChart:

@@ -34,7 +34,11 @@ TEXT, MONEY, TIMESTAMP, DATE = "text", "money", "timestamp", "date"
 FIELDS: dict[str, tuple[str, bool, tuple[str, ...]]] = {
     "external_id": (TEXT, False, ("external_id", "id", "opportunity_id", "deal_id", "ид", "id сделки", "номер")),
     "title": (TEXT, False, ("title", "name", "deal", "deal_name", "opportunity", "название", "сделка")),
-    "owner": (TEXT, True, ("owner", "sales_agent", "agent", "responsible", "salesperson", "ответственный", "менеджер")),
+    "owner": (
+        TEXT,
+        True,
+        ("owner", "sales_agent", "manager", "agent", "responsible", "salesperson", "ответственный", "менеджер"),
+    ),
     "stage": (TEXT, True, ("stage", "deal_stage", "status", "этап", "стадия", "статус")),
     "amount": (MONEY, False, ("amount", "close_value", "value", "deal_value", "sum", "budget", "сумма", "бюджет")),
     "created_at": (TIMESTAMP, False, ("created_at", "created", "create_date", "engage_date", "дата создания")),

@@ -105,7 +105,7 @@ def test_the_downloads_hold_the_figures_of_the_cli_report(open_app, demo_databas
     with page.expect_download() as csv_download:
         page.locator(".st-key-plan_csv").get_by_role("button").click()
     with page.expect_download() as excel_download:
-        page.locator(".st-key-plan_excel").get_by_role("button").click()
+        page.locator(".st-key-plan_csv_excel").get_by_role("button").click()
     from_page = pd.read_csv(csv_download.value.path())
     sheet = openpyxl.load_workbook(io.BytesIO(excel_download.value.path().read_bytes())).active
     monkeypatch.setenv("DATABASE_URL", demo_database_url)

@@ -9,7 +9,16 @@ from tests.e2e.conftest import menu, sign_in
 
 MENUS = {
     "admin": (
-        ["Overview", "Funnel", "Manager dashboard", "Plan vs fact", "Deals", "Stage editor", "Users"],
+        [
+            "Overview",
+            "Funnel",
+            "Manager dashboard",
+            "Plan vs fact",
+            "Deals",
+            "Stage editor",
+            "Users",
+            "Import & export",
+        ],
         "Alice Admin · admin",
     ),
     "ceo": (["Overview", "Funnel", "Manager dashboard", "Plan vs fact", "Deals"], "Victor Chief · executive"),
@@ -104,3 +113,10 @@ def test_password_hashes_appear_in_no_page_and_no_log(open_app, app_log: Path):
 
     assert "$argon2" not in page.content()
     assert "$argon2" not in app_log.read_text()
+
+
+def test_an_executive_opening_the_import_address_is_not_permitted(open_app):
+    page = sign_in(open_app("/data"), "ceo")
+
+    expect(page.get_by_role("heading", name="Not permitted")).to_be_visible()
+    expect(page.get_by_role("heading", name="Import & export")).to_have_count(0)

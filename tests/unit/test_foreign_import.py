@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import openpyxl
+import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
@@ -220,3 +221,22 @@ def test_a_bad_mapping_file_is_explained(raw, field):
     with pytest.raises(ValidationError) as error:
         Mapping.from_dict(raw)
     assert field in error.value.errors
+
+
+def test_downloaded_tables_neutralise_formula_cells_but_not_numbers():
+    frame = pd.DataFrame(
+        {"name": ["=cmd|' /C calc'!A0", "+1 555", "-x", "@SUM(A1)", "plain"], "amount": [-5, 1, 2, 3, 4]}
+    )
+
+    csv_rows = files.csv_bytes(frame).decode().splitlines()
+    sheet = openpyxl.load_workbook(io.BytesIO(files.excel_bytes([("t", frame)]))).active
+
+    assert csv_rows[1:3] == ["'=cmd|' /C calc'!A0,-5", "'+1 555,1"]
+    assert [row[0].value for row in sheet.iter_rows(min_row=2)] == [
+        "'=cmd|' /C calc'!A0",
+        "'+1 555",
+        "'-x",
+        "'@SUM(A1)",
+        "plain",
+    ]
+    assert sheet["B2"].value == -5

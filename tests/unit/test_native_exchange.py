@@ -21,13 +21,13 @@ from db.models import Deal, Role, User
 SYSTEM = Actor.system()
 
 
-def reports(engine) -> dict[str, pd.DataFrame]:
-    """Every report of the product over the whole history, for every pipeline."""
-    today = utcnow().date()
+def reports(engine, now) -> dict[str, pd.DataFrame]:
+    """Every report of the product over the whole history, for every pipeline, as of `now`."""
+    today = now.date()
     start = today - timedelta(days=800)
     with transaction(engine) as session:
         result = {
-            "managers": activity.manager_activity(session, SYSTEM, date_from=start, date_to=today, now=utcnow()),
+            "managers": activity.manager_activity(session, SYSTEM, date_from=start, date_to=today, now=now),
             "plan_fact": plan_fact.plan_fact(
                 session, SYSTEM, period=Period.containing(PeriodKind.YEAR, today), today=today
             ),
@@ -37,9 +37,10 @@ def reports(engine) -> dict[str, pd.DataFrame]:
             scope = FunnelFilter(pipeline.id, start, today)
             result[f"funnel {pipeline.name}"] = funnel.cohort_funnel(session, SYSTEM, scope)
             result[f"rates {pipeline.name}"] = pd.DataFrame([funnel.win_rates(session, SYSTEM, scope)])
-            result[f"time {pipeline.name}"] = funnel.time_in_stage(session, SYSTEM, scope, now=utcnow())
+            result[f"time {pipeline.name}"] = funnel.time_in_stage(session, SYSTEM, scope, now=now)
             result[f"lost {pipeline.name}"] = funnel.lost_analysis(session, SYSTEM, scope)
-            result[f"pipeline {pipeline.name}"] = funnel.current_pipeline(session, SYSTEM, DealFilter(pipeline.id))
+            open_now = funnel.current_pipeline(session, SYSTEM, DealFilter(pipeline.id), now=now)
+            result[f"pipeline {pipeline.name}"] = open_now
     return result
 
 
@@ -59,7 +60,8 @@ def test_export_then_import_into_an_empty_database_gives_every_report_back(
         loaded = native.import_native(session, SYSTEM, target)
 
     assert loaded == written and written["deals"] > 300
-    expected, actual = reports(source), reports(fresh_engine)
+    now = utcnow()
+    expected, actual = reports(source, now), reports(fresh_engine, now)
     source.dispose()
     assert expected.keys() == actual.keys()
     for name, frame in expected.items():

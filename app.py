@@ -4,6 +4,7 @@ import streamlit as st
 
 from core.settings import LANGUAGES
 from ui import resources
+from ui.actions import DATABASE_UNAVAILABLE, shielded
 from ui.i18n import t
 from ui.navigation import signed_in_navigation, signed_out_navigation
 from ui.session import refresh_signed_in_user
@@ -12,7 +13,11 @@ from ui.state import LANGUAGE, clear_for_sign_out, init_state
 
 st.set_page_config(page_title="Sales funnel", page_icon=":material/filter_alt:", layout="wide")
 init_state(resources.settings())
-user = refresh_signed_in_user()
+try:
+    user = refresh_signed_in_user()
+except DATABASE_UNAVAILABLE:
+    st.error(t("error.database_read"))
+    st.stop()
 
 if user is None:
     navigation = signed_out_navigation(render_sign_in)
@@ -26,4 +31,4 @@ else:
         clear_for_sign_out()
         st.rerun()
 st.sidebar.selectbox(t("sidebar.language"), LANGUAGES, key=LANGUAGE, format_func={"en": "English", "ru": "Русский"}.get)
-navigation.run()
+shielded(navigation.run)()

@@ -1,16 +1,21 @@
 """Running one user action as one write transaction, and telling the user what went wrong."""
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import streamlit as st
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from db.engine import transaction
 from ui import resources
 from ui.i18n import field_errors, t
+
+# The database did not answer: SQLite busy past its timeout, PostgreSQL restarting or unreachable.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
 
 
 @dataclass
@@ -36,6 +41,8 @@ def perform(action: Callable[[Session], Any], *, success: str | None = None, whe
         outcome = Outcome(False, conflict=True, message=str(error))
     except (PermissionDenied, NotFound) as error:
         outcome = Outcome(False, message=t("error.permission", message=str(error)))
+    except DATABASE_UNAVAILABLE:
+        outcome = Outcome(False, message=t("error.database"))
     else:
         if success:
             st.toast(success, icon=":material/check:")
@@ -43,3 +50,17 @@ def perform(action: Callable[[Session], Any], *, success: str | None = None, whe
     if where is not None:
         (where.warning if outcome.conflict else where.error)(outcome.message)
     return outcome
+
+
+def shielded(render: Callable[[], None]) -> Callable[[], None]:
+    """A page part that reads the database: when the database does not answer, a message in its
+    place instead of a stack trace (a live part tries again on its next tick)."""
+
+    @functools.wraps(render)
+    def guarded() -> None:
+        try:
+            render()
+        except DATABASE_UNAVAILABLE:
+            st.warning(t("error.database_read"))
+
+    return guarded

@@ -624,6 +624,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "ru": "Нажмите на столбец, чтобы отсортировать. Зелёным — лучше медианы команды, красным — хуже, жирным — выбранный менеджер.",
     },
     "error.permission": {"en": "Not permitted: {message}", "ru": "Нет прав: {message}"},
+    "error.database": {
+        "en": "The database did not answer (busy or restarting). Nothing was saved; try again in a moment.",
+        "ru": "База данных не ответила (занята или перезапускается). Ничего не сохранено; повторите через минуту.",
+    },
+    "error.database_read": {
+        "en": "The database did not answer (busy or restarting); these figures will come back by themselves, or reload the page in a moment.",
+        "ru": "База данных не ответила (занята или перезапускается); показатели вернутся сами, или обновите страницу через минуту.",
+    },
 }
 
 # The services' fixed field messages; anything else is shown as the service wrote it.

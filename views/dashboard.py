@@ -10,6 +10,7 @@ from core.permissions import Actor
 from db.engine import transaction
 from db.models import Role
 from ui import format, resources, session
+from ui.actions import shielded
 from ui.downloads import download_buttons
 from ui.i18n import language, t
 from ui.periods import PRESETS, period, previous
@@ -91,6 +92,7 @@ def open_deal(deal_id: int) -> None:
 
 
 @st.fragment(run_every=LIVE_SECONDS)
+@shielded
 def live_dashboard() -> None:
     with transaction(resources.engine()) as db:
         version = live.data_version(db)

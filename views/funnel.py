@@ -9,6 +9,7 @@ from core.permissions import Actor
 from db.engine import transaction
 from db.models import Role
 from ui import format, resources, session
+from ui.actions import shielded
 from ui.charts import funnel_chart, monthly_trend_chart, stage_bars
 from ui.downloads import download_buttons
 from ui.i18n import language, t
@@ -97,6 +98,7 @@ funnel_filter = FunnelFilter(pipeline_id, date_from, date_to, settings.zone, tea
 
 
 @st.fragment(run_every=LIVE_SECONDS)
+@shielded
 def live_figures() -> None:
     with transaction(resources.engine()) as db:
         version = live.data_version(db)

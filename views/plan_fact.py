@@ -13,7 +13,7 @@ from core.permissions import Actor
 from db.engine import transaction
 from db.models import Role
 from ui import format, resources, session
-from ui.actions import perform
+from ui.actions import perform, shielded
 from ui.downloads import download_buttons
 from ui.i18n import language, t
 from ui.plan_grid import plan_grid, plans_frame
@@ -100,6 +100,7 @@ def share(value: float | None) -> str:
 
 
 @st.fragment(run_every=LIVE_SECONDS)
+@shielded
 def live_figures() -> None:
     with transaction(resources.engine()) as db:
         version = live.data_version(db)

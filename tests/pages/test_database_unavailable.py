@@ -1,0 +1,37 @@
+"""When the database does not answer, people get a sentence, not a stack trace, and nothing half-saved."""
+
+import sqlite3
+from contextlib import contextmanager
+
+from sqlalchemy.exc import OperationalError
+
+import ui.actions
+from tests.pages.conftest import open_app, open_view
+
+UNREACHABLE = "postgresql+psycopg://postgres@127.0.0.1:1/nowhere"
+
+
+def test_an_unreachable_database_is_a_message(monkeypatch):
+    app = open_app(UNREACHABLE, monkeypatch)
+    app.run()
+
+    assert not app.exception
+    assert "The database did not answer" in app.warning[0].value
+
+
+def test_a_locked_database_during_a_save_is_a_message_and_saves_nothing(writable_app_as, monkeypatch):
+    app = open_view(writable_app_as("ceo"), "views/plan_fact.py")
+
+    @contextmanager
+    def locked(engine, *, write=False):
+        raise OperationalError("BEGIN IMMEDIATE", {}, sqlite3.OperationalError("database is locked"))
+        yield
+
+    monkeypatch.setattr(ui.actions, "transaction", locked)
+    next(b for b in app.button if b.label == "Copy").click().run()
+
+    assert not app.exception
+    assert [e.value for e in app.error] == [
+        "The database did not answer (busy or restarting). Nothing was saved; try again in a moment."
+    ]
+    assert not app.success

@@ -1,0 +1,176 @@
+"""Analytics at scale: each function behind the pages, against (a) a naive version that reads the
+tables into pandas and aggregates there, and (b) a bare indexed count of the same rows.
+
+    python -m bench.analytics --database-url sqlite:///data/bench/sqlite-10k.db --database-url sqlite:///data/bench/sqlite-1m.db
+
+Seed the databases first (`python -m core seed --deals N`; `make bench` does). For each database it
+prints the seconds of each function (best of --runs), the naive version's, the bare count's, and the
+ratios; with two or more databases, the time ratio of the largest to the smallest. The period is the
+last whole quarter; the pipeline the first one.
+"""
+
+import argparse
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import pandas as pd
+from sqlalchemy import func, select, text
+
+from core import pipelines
+from core.analytics import activity, funnel, plan_fact
+from core.clock import utcnow
+from core.filters import DealFilter, FunnelFilter
+from core.periods import Period, PeriodKind
+from core.permissions import Actor
+from db.engine import make_engine, transaction
+from db.models import Activity, Deal, StageKind, StageTransition
+
+SYSTEM = Actor.system()
+
+
+def best(runs: int, work: Callable[[], object]) -> float:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def read(session, sql: str) -> pd.DataFrame:
+    return pd.read_sql(text(sql), session.connection())
+
+
+def naive_cohort(session, pipeline_id: int, start: datetime, end: datetime) -> pd.Series:
+    deals = read(session, f"SELECT id, status, created_at FROM deals WHERE pipeline_id = {pipeline_id}")
+    history = read(session, "SELECT deal_id, to_stage_id FROM stage_transitions")
+    stages = read(session, f"SELECT id, position, kind FROM stages WHERE pipeline_id = {pipeline_id}")
+    deals["created_at"] = pd.to_datetime(deals["created_at"], utc=True)
+    cohort = deals[(deals["created_at"] >= start) & (deals["created_at"] < end)]
+    open_rank = stages[stages["kind"] == "open"].sort_values("position").reset_index(drop=True)
+    rank = dict(zip(open_rank["id"], open_rank.index, strict=True))
+    history = history[history["deal_id"].isin(cohort["id"])]
+    history["rank"] = history["to_stage_id"].map(rank)
+    furthest = history.groupby("deal_id")["rank"].max()
+    reach = cohort.set_index("id")["status"].map(lambda s: len(rank) - 1 if s == "won" else -1)
+    reach = pd.concat([reach, furthest], axis=1).max(axis=1)
+    return pd.Series([(reach >= i).sum() for i in range(len(rank))])
+
+
+def naive_current(session, pipeline_id: int) -> pd.DataFrame:
+    deals = read(session, f"SELECT stage_id, status, amount FROM deals WHERE pipeline_id = {pipeline_id}")
+    return deals[deals["status"] == "open"].groupby("stage_id")["amount"].agg(["count", "sum"])
+
+
+def naive_time_in_stage(session, start: datetime, end: datetime) -> pd.DataFrame:
+    history = read(session, "SELECT deal_id, to_stage_id, at FROM stage_transitions")
+    history["at"] = pd.to_datetime(history["at"], utc=True)
+    history = history.sort_values(["deal_id", "at"])
+    history["left"] = history.groupby("deal_id")["at"].shift(-1)
+    ended = history[(history["left"] >= start) & (history["left"] < end)]
+    return ((ended["left"] - ended["at"]).dt.total_seconds() / 86400).groupby(ended["to_stage_id"]).median()
+
+
+def naive_managers(session, start: datetime, end: datetime) -> pd.DataFrame:
+    acts = read(session, "SELECT owner_id, kind, due_at, done_at FROM activities")
+    deals = read(session, "SELECT owner_id, closing_owner_id, status, amount, closed_at FROM deals")
+    acts["done_at"] = pd.to_datetime(acts["done_at"], utc=True)
+    deals["closed_at"] = pd.to_datetime(deals["closed_at"], utc=True)
+    done = acts[(acts["done_at"] >= start) & (acts["done_at"] < end)]
+    won = deals[(deals["status"] == "won") & (deals["closed_at"] >= start) & (deals["closed_at"] < end)]
+    return pd.concat(
+        [done.groupby(["owner_id", "kind"]).size().unstack(), won.groupby("closing_owner_id")["amount"].sum()], axis=1
+    )
+
+
+def naive_plan_fact(session, period: Period) -> pd.DataFrame:
+    deals = read(session, "SELECT closing_owner_id, status, amount, closed_at FROM deals")
+    plans = read(session, "SELECT user_id, month, target_amount FROM plans")
+    deals["closed_at"] = pd.to_datetime(deals["closed_at"], utc=True)
+    start = pd.Timestamp(period.first, tz="UTC")
+    end = pd.Timestamp(period.last + timedelta(days=1), tz="UTC")
+    won = deals[(deals["status"] == "won") & (deals["closed_at"] >= start) & (deals["closed_at"] < end)]
+    plans = plans[plans["month"].astype(str).isin([m.isoformat() for m in period.months])]
+    return pd.concat(
+        [won.groupby("closing_owner_id")["amount"].sum(), plans.groupby("user_id")["target_amount"].sum()], axis=1
+    )
+
+
+def measure(url: str, runs: int) -> tuple[int, dict[str, tuple[float, float, float]]]:
+    engine = make_engine(url)
+    today = utcnow().date()
+    quarter = Period.containing(PeriodKind.QUARTER, today).shifted(-1)
+    start = datetime.combine(quarter.first, datetime.min.time(), UTC)
+    end = datetime.combine(quarter.last + timedelta(days=1), datetime.min.time(), UTC)
+    results = {}
+    with transaction(engine) as session:
+        deals = session.scalar(select(func.count()).select_from(Deal))
+        pipeline_id = pipelines.list_pipelines(session)[0].id
+        scope = FunnelFilter(pipeline_id, quarter.first, quarter.last)
+        now = utcnow()
+        cases = {
+            "cohort funnel": (
+                lambda: funnel.cohort_funnel(session, SYSTEM, scope),
+                lambda: naive_cohort(session, pipeline_id, start, end),
+                select(func.count()).where(
+                    Deal.pipeline_id == pipeline_id, Deal.created_at >= start, Deal.created_at < end
+                ),
+            ),
+            "current pipeline": (
+                lambda: funnel.current_pipeline(session, SYSTEM, DealFilter(pipeline_id), now=now),
+                lambda: naive_current(session, pipeline_id),
+                select(func.count()).where(Deal.pipeline_id == pipeline_id, Deal.status == StageKind.OPEN),
+            ),
+            "time in stage": (
+                lambda: funnel.time_in_stage(session, SYSTEM, scope, now=now),
+                lambda: naive_time_in_stage(session, start, end),
+                select(func.count()).where(StageTransition.at >= start, StageTransition.at < end),
+            ),
+            "manager dashboard": (
+                lambda: activity.manager_activity(
+                    session, SYSTEM, date_from=quarter.first, date_to=quarter.last, now=now
+                ),
+                lambda: naive_managers(session, start, end),
+                select(func.count()).where(Activity.done_at >= start, Activity.done_at < end),
+            ),
+            "plan vs fact": (
+                lambda: plan_fact.plan_fact(session, SYSTEM, period=quarter, today=today),
+                lambda: naive_plan_fact(session, quarter),
+                select(func.count()).where(Deal.closed_at >= start, Deal.closed_at < end, Deal.status == StageKind.WON),
+            ),
+        }
+        for name, (ours, naive, bare) in cases.items():
+            results[name] = (
+                best(runs, ours),
+                best(1, naive),
+                best(runs, lambda bare=bare: session.execute(bare).scalar()),
+            )
+    engine.dispose()
+    return deals, results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", action="append", required=True, help="repeatable: each database measured")
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    measured = []
+    for url in args.database_url:
+        deals, results = measure(url, args.runs)
+        measured.append((deals, url, results))
+        print(f"\n{deals:,} deals — {url.split('@')[-1]}")
+        print(f"  {'function':20} {'ours s':>8} {'naive s':>8} {'naive/ours':>10} {'bare s':>8} {'ours/bare':>9}")
+        for name, (ours, naive, bare) in results.items():
+            print(
+                f"  {name:20} {ours:8.3f} {naive:8.3f} {naive / ours:9.1f}x {bare:8.3f} {ours / max(bare, 1e-4):8.1f}x"
+            )
+    if len(measured) > 1:
+        small, large = min(measured), max(measured)
+        print(f"\n{large[0]:,} / {small[0]:,} deals, time ratio per function (one quarter):")
+        for name in large[2]:
+            print(f"  {name:20} {large[2][name][0] / small[2][name][0]:6.1f}x")
+
+
+if __name__ == "__main__":
+    main()

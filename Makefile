@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/pip install --quiet --disable-pip-version-check
 
-.PHONY: run test lint seed-1m clean
+.PHONY: run test lint seed-1m bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ lint: $(VENV)/.dev-installed
 ## seed-1m: a million demo deals in data/million.db (a few minutes), for trying the app at scale
 seed-1m: $(VENV)/.runtime-installed
 	DATABASE_URL=sqlite:///data/million.db $(BIN)/python -m core seed --deals 1000000 --if-empty
+
+## bench: seed 10k and 1M demo databases (SQLite, and PostgreSQL when it answers) once, then print every benchmark
+bench: $(VENV)/.dev-installed
+	$(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

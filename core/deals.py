@@ -179,7 +179,7 @@ def move_deal(
 
     # Load everything before the first change: a lazy load would autoflush a half-made change,
     # bumping the version twice.
-    source_stage = deal.stage
+    source_stage, entered_source = deal.stage, deal.stage_entered_at
     for name, value in values.items():
         setattr(deal, name, value)
     now = utcnow()
@@ -192,7 +192,7 @@ def move_deal(
     deal.lost_reason_id = lost_reason_id if target.kind == StageKind.LOST else None
     deal.lost_comment = comment
     version = _save(session, deal)
-    _record_entry(session, actor, deal, source_stage, target, now)
+    _record_entry(session, actor, deal, source_stage, target, now, entered_source=entered_source)
     return version
 
 
@@ -429,9 +429,17 @@ def _missing_required(stage: Stage, values: Mapping[str, Any]) -> dict[str, str]
 
 
 def _record_entry(
-    session: Session, actor: Actor, deal: Deal, source: Stage | None, target: Stage, now: datetime
+    session: Session,
+    actor: Actor,
+    deal: Deal,
+    source: Stage | None,
+    target: Stage,
+    now: datetime,
+    *,
+    entered_source: datetime | None = None,
 ) -> None:
-    """Write the transition into `target` and create the stage's entry tasks."""
+    """Write the transition into `target` (with when the deal entered `source`) and create the
+    stage's entry tasks."""
     session.add(
         StageTransition(
             deal_id=deal.id,
@@ -439,6 +447,7 @@ def _record_entry(
             to_stage_id=target.id,
             at=now,
             by_user_id=actor.id,
+            from_entered_at=entered_source if source else None,
         )
     )
     for task in target.entry_tasks:

@@ -359,6 +359,7 @@ class _DealGenerator:
                 "version": 1,
             }
         )
+        previous_at = None
         for from_id, to_id, moved_at in history:
             batch.transitions.append(
                 {
@@ -367,8 +368,10 @@ class _DealGenerator:
                     "to_stage_id": to_id,
                     "at": moved_at,
                     "by_user_id": manager.id,
+                    "from_entered_at": previous_at if from_id is not None else None,
                 }
             )
+            previous_at = moved_at
         self._activities(deal_id, manager.id, created, closed_at or self.now, stage.kind == StageKind.OPEN, batch)
 
     def _activities(self, deal_id, owner_id, start, end, is_open, batch):

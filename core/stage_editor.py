@@ -285,11 +285,10 @@ def delete_stage(
     if deals_inside:
         moved = select(
             Deal.id, Deal.stage_id, literal(target.id, Integer), literal(now, UTCDateTime()),
-            literal(actor.id, Integer),
+            literal(actor.id, Integer), Deal.stage_entered_at,
         ).where(Deal.stage_id == stage_id)  # fmt: skip
-        session.execute(
-            insert(StageTransition).from_select(["deal_id", "from_stage_id", "to_stage_id", "at", "by_user_id"], moved)
-        )
+        columns = ["deal_id", "from_stage_id", "to_stage_id", "at", "by_user_id", "from_entered_at"]
+        session.execute(insert(StageTransition).from_select(columns, moved))
         session.execute(
             update(Deal)
             .where(Deal.stage_id == stage_id)

@@ -265,6 +265,8 @@ class StageTransition(Base):
     __table_args__ = (
         Index(None, "deal_id", "at"),
         Index(None, "to_stage_id", "at"),
+        # Time in stage: the stays that ended in a period, read from the index alone.
+        Index(None, "at", "from_stage_id", "from_entered_at", "deal_id"),
     )
 
     id: Mapped[intpk]
@@ -273,14 +275,17 @@ class StageTransition(Base):
     to_stage_id: Mapped[int] = mapped_column(ForeignKey("stages.id"))
     at: Mapped[datetime]
     by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # When the deal entered from_stage (the previous transition's `at`): a stay is (from_stage, this - that).
+    from_entered_at: Mapped[datetime | None]
 
 
 class Activity(Base):
     __tablename__ = "activities"
     __table_args__ = (
         Index(None, "owner_id", "due_at"),
-        # Done in a period, and still to do (done_at IS NULL) by due time: my tasks, overdue counts.
-        Index(None, "owner_id", "done_at", "due_at"),
+        # Done in a period (by kind, on time or not), and still to do (done_at IS NULL) by due time:
+        # my tasks, overdue counts, the dashboard — read from the index alone.
+        Index(None, "owner_id", "done_at", "due_at", "kind"),
         # Per deal: its next activity, whether one is overdue, its last done one (rotting).
         Index(None, "deal_id", "done_at", "due_at"),
     )

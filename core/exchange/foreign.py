@@ -383,7 +383,7 @@ def apply(
                 steps = [(None, first_open, deal["created_at"]), (first_open, stage, deal["closed_at"])]
             history.extend(
                 {"deal_id": deal_id, "from_stage_id": before.id if before else None, "to_stage_id": after.id,
-                 "at": at, "by_user_id": actor.id}
+                 "at": at, "by_user_id": actor.id, "from_entered_at": deal["created_at"] if before else None}
                 for before, after, at in steps
             )  # fmt: skip
         session.execute(insert(StageTransition), history)

@@ -41,11 +41,11 @@ def company(session, world):
                    lost_reason_id=reasons[reason] if status == StageKind.LOST else None)  # fmt: skip
         session.add(row)
         session.flush()
-        previous = None
+        previous, entered = None, None
         for stage_id, (_, moved_at) in zip(stage_ids, history, strict=True):
             session.add(StageTransition(deal_id=row.id, from_stage_id=previous, to_stage_id=stage_id, at=moved_at,
-                                        by_user_id=owner.id))  # fmt: skip
-            previous = stage_id
+                                        by_user_id=owner.id, from_entered_at=entered))  # fmt: skip
+            previous, entered = stage_id, moved_at
         session.flush()
 
     anna, boris = world.anna, world.boris

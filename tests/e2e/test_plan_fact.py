@@ -8,6 +8,7 @@ from decimal import Decimal
 import openpyxl
 import pandas as pd
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -54,11 +55,18 @@ def plan_cell(page, manager_id: int, month: date):
 
 
 def edit_plan_cell(page, manager_id: int, month: date, text: str) -> None:
-    plan_cell(page, manager_id, month).click()
-    page.keyboard.press("Control+A")
-    page.keyboard.type(text)
+    expect(page.locator(GRID)).to_have_count(1)  # not an old grid on its way out
+    editor = page.frame_locator(GRID).last.locator(".ag-cell-inline-editing input")
+    for _ in range(10):  # a grid just drawn may not take the first click yet: click until the editor opens
+        plan_cell(page, manager_id, month).click()
+        try:
+            editor.wait_for(state="visible", timeout=2_000)
+            break
+        except PlaywrightTimeout:
+            continue
+    editor.fill(text)
     finished = runs_finished(page)
-    page.keyboard.press("Enter")
+    editor.press("Enter")
     wait_for_run_after(page, finished)
     expect(page.locator(GRID)).to_have_count(1)
 

@@ -167,15 +167,16 @@ def win_rates(session: Session, actor: Actor, funnel_filter: FunnelFilter) -> di
             *who, Deal.created_at >= start, Deal.created_at < end
         )
     ).one()
-    # One number per deal won in the period: bounded by the period, not by the table.
-    cycles = pd.Series(
-        [
-            (closed - created_at).total_seconds() / 86400
-            for created_at, closed in session.execute(
-                select(Deal.created_at, Deal.closed_at).where(*closed_in_period, Deal.status == StageKind.WON)
-            )
-        ],
-        dtype=float,
+    # One number per deal won in the period (bounded by the period, not by the table), computed in SQL.
+    cycles = (
+        pd.read_sql(
+            select(days_between(Deal.closed_at, Deal.created_at)).where(
+                *closed_in_period, Deal.status == StageKind.WON
+            ),
+            session.connection(),
+        )
+        .iloc[:, 0]
+        .astype(float)
     )
     return {
         "won": won_count,

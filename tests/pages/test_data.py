@@ -15,3 +15,14 @@ def test_the_export_is_prepared_for_download(app_as):
     assert not app.exception
     downloads = [e for e in app.get("download_button")]
     assert len(downloads) == 2
+
+
+def test_the_page_in_russian(app_as):
+    app = app_as("admin")
+    app.run()
+    app.sidebar.selectbox[0].set_value("ru").run()
+    app.switch_page("views/data.py").run()
+
+    assert not app.exception
+    assert app.title[0].value == "Импорт и экспорт"
+    assert [tab.label for tab in app.tabs] == ["Импорт из другой CRM", "Выгрузить всё"]

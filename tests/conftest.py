@@ -21,7 +21,7 @@ POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgre
 REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
 
 
-def _postgres_unavailable(reason: str) -> None:
+def postgres_unavailable(reason: str) -> None:
     if REQUIRE_POSTGRES:
         pytest.fail(f"PostgreSQL is required (REQUIRE_POSTGRES=1) but {reason}", pytrace=False)
     pytest.skip(f"PostgreSQL tests skipped: {reason}")
@@ -40,7 +40,7 @@ def new_database(kind: str, tmp_dir) -> tuple[Engine, callable]:
             connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     except OperationalError as error:
         admin.dispose()
-        _postgres_unavailable(f"cannot connect to {POSTGRES_URL}: {error.orig}")
+        postgres_unavailable(f"cannot connect to {POSTGRES_URL}: {error.orig}")
     engine = make_engine(POSTGRES_URL, connect_args={"options": f"-csearch_path={schema}"})
     upgrade(engine)
 

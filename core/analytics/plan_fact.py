@@ -182,12 +182,6 @@ def plan_fact(
             )
         )
     if team_id is None:
-        company_plan = [Decimal(0), 0]
-        for team in teams:
-            amount, count = _team_plan(plans, team.id, [p for p in everyone if p.team_id == team.id], period)
-            company_plan[0] += amount
-            company_plan[1] += count
-        loose_amount, loose_count = _sum_months(plans, [("user", p.id) for p in everyone if p.team_id is None], period)
         rows.append(
             _row(
                 level="company",
@@ -195,7 +189,7 @@ def plan_fact(
                 team_id=None,
                 name=None,
                 team=None,
-                plan=(company_plan[0] + loose_amount, company_plan[1] + loose_count),
+                plan=_group_plan(plans, everyone, [team.id for team in teams], period),
                 fact=_fact_of(facts, [p.id for p in everyone], period),
                 weighted=sum(weighted.values(), Decimal(0)),
                 rates=_summed(rates, [p.id for p in everyone], "company"),
@@ -239,17 +233,13 @@ def monthly_plan_fact(
     elif team_id is not None:
         members, teams = [p for p in everyone if p.team_id == team_id], [team_id]
     else:
-        members, teams = everyone, sorted({p.team_id for p in everyone if p.team_id is not None})
+        members, teams = everyone, list(session.scalars(select(Team.id)))
     rows = []
     scope = {("user", p.id) for p in members} | {("team", team) for team in teams}
     for month in period.months:
         one = Period(month, PeriodKind.MONTH)
         planned = any((*who, month) in plans for who in scope)
-        plan_amount, plan_count = _sum_months(plans, [("user", p.id) for p in members if p.team_id not in teams], one)
-        for team in teams:
-            amount, count = _team_plan(plans, team, [p for p in members if p.team_id == team], one)
-            plan_amount += amount
-            plan_count += count
+        plan_amount, plan_count = _group_plan(plans, members, teams, one)
         fact_amount, fact_count = _fact_of(facts, [p.id for p in members], one)
         future = month > today
         rows.append(
@@ -405,6 +395,17 @@ def _team_plan(plans: dict, team_id: int, members: list[_Person], period: Period
             month_amount, month_count = _sum_months(plans, [("user", p.id) for p in members], one)
         amount += month_amount
         count += month_count
+    return amount, count
+
+
+def _group_plan(plans: dict, members: list[_Person], teams: list[int], period: Period) -> tuple[Decimal, int]:
+    """The plan of these managers and teams: each team's (its own or its managers'), plus the plans
+    of the managers in none of the teams."""
+    amount, count = _sum_months(plans, [("user", p.id) for p in members if p.team_id not in teams], period)
+    for team in teams:
+        team_amount, team_count = _team_plan(plans, team, [p for p in members if p.team_id == team], period)
+        amount += team_amount
+        count += team_count
     return amount, count
 
 

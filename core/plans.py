@@ -39,21 +39,13 @@ def set_plan(
 ) -> int:
     """Create or replace the plan of one manager or team for one month. Returns the plan's id."""
     require_role(actor, Role.EXECUTIVE, Role.ADMIN, action="edit plans")
-    errors = _check_scope(session, month, user_id, team_id, pipeline_id)
-    values = _clean_targets(
-        errors,
-        {
-            "target_amount": target_amount,
-            "target_count": target_count,
-            "target_calls": target_calls,
-            "target_meetings": target_meetings,
-        },
-    )
-    if errors:
-        raise ValidationError(errors)
-    plan = _plan_for(session, month, user_id, team_id, pipeline_id)
-    _apply(session, actor, plan, values)
-    return plan.id
+    targets = {
+        "target_amount": target_amount,
+        "target_count": target_count,
+        "target_calls": target_calls,
+        "target_meetings": target_meetings,
+    }
+    return _save(session, actor, month, user_id, team_id, pipeline_id, targets)
 
 
 def set_target(
@@ -72,13 +64,7 @@ def set_target(
     require_role(actor, Role.EXECUTIVE, Role.ADMIN, action="edit plans")
     if field not in TARGETS:
         raise ValidationError({"field": f"choose one of {', '.join(TARGETS)}"})
-    errors = _check_scope(session, month, user_id, team_id, pipeline_id)
-    values = _clean_targets(errors, {field: value})
-    if errors:
-        raise ValidationError(errors)
-    plan = _plan_for(session, month, user_id, team_id, pipeline_id)
-    _apply(session, actor, plan, values)
-    return plan.id
+    return _save(session, actor, month, user_id, team_id, pipeline_id, {field: value})
 
 
 def copy_plans(
@@ -187,6 +173,25 @@ def plan_history(session: Session, actor: Actor, *, limit: int = 50) -> pd.DataF
         .limit(limit)
     ).all()
     return pd.DataFrame(rows, columns=["at", "by", "plan_of", "month", "target", "was", "now"])
+
+
+def _save(
+    session: Session,
+    actor: Actor,
+    month: Any,
+    user_id: int | None,
+    team_id: int | None,
+    pipeline_id: int | None,
+    targets: dict[str, Any],
+) -> int:
+    """Check the scope and the targets given, then write them to the scope's plan for the month."""
+    errors = _check_scope(session, month, user_id, team_id, pipeline_id)
+    values = _clean_targets(errors, targets)
+    if errors:
+        raise ValidationError(errors)
+    plan = _plan_for(session, month, user_id, team_id, pipeline_id)
+    _apply(session, actor, plan, values)
+    return plan.id
 
 
 def _clean_percent(errors: dict[str, str], field: str, value: Any) -> Decimal:

@@ -1,6 +1,6 @@
 """How long the Deals page takes in Chromium, and how much memory Streamlit uses, on a big database.
 
-    python bench/deals_page.py --database-url sqlite:///data/million.db [--login anna --login ceo]
+    python -m bench.deals_page --database-url sqlite:///data/million.db [--login anna --login ceo]
 
 Seed the database first (`python -m core seed --deals 200000`, or `make seed-1m`). Prints, per login,
 the seconds from opening /deals to the page having finished running with the grid drawn, the rows
@@ -8,48 +8,13 @@ the page shows, and the Streamlit process's peak memory.
 """
 
 import argparse
-import os
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
-from pathlib import Path
-from urllib.error import URLError
 
 from playwright.sync_api import sync_playwright
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-READY = "[data-testid='stApp'][data-test-script-state='notRunning']"
+from bench.pages import READY, peak_rss_mb, start_server
+
 GRID = "iframe[title='st_aggrid.AgGrid.agGrid']"
-
-
-def start_server(database_url: str) -> tuple[subprocess.Popen, str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1"],
-        cwd=PROJECT_ROOT, env={**os.environ, "DATABASE_URL": database_url},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
-                return process, url
-        except (URLError, ConnectionError):
-            time.sleep(0.3)
-    process.kill()
-    raise SystemExit("streamlit did not start")
-
-
-def peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def main() -> None:

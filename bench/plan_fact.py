@@ -8,26 +8,16 @@ them there, with the ratio, measured in the same run.
 """
 
 import argparse
-import time
-from collections.abc import Callable
 
 import pandas as pd
 from sqlalchemy import text
 
+from bench.analytics import best
 from core.analytics import plan_fact
 from core.clock import utcnow
 from core.periods import Period, PeriodKind
 from core.permissions import Actor
 from db.engine import make_engine, transaction
-
-
-def best_of(runs: int, work: Callable[[], object]) -> float:
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - started)
-    return min(times)
 
 
 def main() -> None:
@@ -56,7 +46,7 @@ def main() -> None:
         }
         print(f"{deals:,} deals, period {period}, {engine.dialect.name}")
         for name, work in figures.items():
-            print(f"  {name:45} {best_of(3, work):7.3f} s")
+            print(f"  {name:45} {best(3, work):7.3f} s")
 
         def naive_fact() -> pd.DataFrame:
             won = pd.read_sql(
@@ -67,8 +57,8 @@ def main() -> None:
             in_period = won[(won["closed_at"] >= start) & (won["closed_at"] < end)]
             return in_period.groupby("closing_owner_id")["amount"].agg(["sum", "count"])
 
-        ours = best_of(3, figures["plan_fact (every manager, team, company)"])
-        naive = best_of(3, naive_fact)
+        ours = best(3, figures["plan_fact (every manager, team, company)"])
+        naive = best(3, naive_fact)
         print(f"  {'naive pandas, the fact alone':45} {naive:7.3f} s")
         print(f"  every figure in SQL is {naive / ours:.1f}x faster than the naive fact alone")
     engine.dispose()

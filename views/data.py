@@ -14,6 +14,7 @@ from core.exchange.foreign import Mapping, NewPipeline
 from db.engine import transaction
 from ui import format, resources, session
 from ui.actions import perform
+from ui.downloads import XLSX
 from ui.i18n import field_errors, language, t
 from ui.state import DATA_IMPORT_RESULT
 
@@ -278,7 +279,7 @@ def export_panel() -> None:
         )  # fmt: skip
         columns[1].download_button(
             t("data.export_xlsx"), workbook, file_name=f"funnel-export-{stamp}.xlsx",
-            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="data_export_xlsx",
+            mime=XLSX, key="data_export_xlsx",
         )  # fmt: skip
 
 

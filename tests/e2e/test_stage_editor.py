@@ -24,6 +24,7 @@ def choose(page, key: str, option: str, *, in_form: bool = False) -> None:
         finished = runs_finished(page)
         box.press("Enter")
         wait_for_run_after(page, finished)
+    expect(box).to_have_value(option)  # the choice took, before anything is submitted
 
 
 def test_an_admin_reshapes_a_pipeline_and_the_database_agrees(open_app, demo_database_url):

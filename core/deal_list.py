@@ -12,7 +12,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from core.analytics.funnel import current_pipeline
-from core.analytics.rotting import rotting_condition
+from core.analytics.rotting import longest_idle, rotting_condition
 from core.filters import DealFilter, deal_conditions, overdue_condition, visible_owner_ids
 from core.permissions import Actor
 from db.models import Activity, Company, Deal, Stage, StageKind, User
@@ -203,18 +203,16 @@ def rotting_deals(
     """The rotting deals of the owners (a manager: their own), longest idle first, across pipelines."""
     owners = visible_owner_ids(actor, owner_ids)
     stages = list(session.scalars(select(Stage).where(Stage.deleted_at.is_(None))))
-    query = (
+    ids = longest_idle(session, stages, now, owners, limit)
+    rows = session.execute(
         select(Deal.id, Deal.title, Stage.name, Deal.amount, Deal.stage_entered_at, User.display_name)
         .join(Stage, Stage.id == Deal.stage_id)
         .join(User, User.id == Deal.owner_id)
-        .where(rotting_condition(stages, now))
-        .order_by(Deal.stage_entered_at, Deal.id)
-        .limit(limit)
-    )
-    if owners:
-        query = query.where(Deal.owner_id.in_(owners))
+        .where(Deal.id.in_(ids))
+    ).all()
+    order = {deal_id: position for position, deal_id in enumerate(ids)}
     frame = pd.DataFrame(
-        session.execute(query).all(), columns=["id", "title", "stage", "amount", "entered_at", "owner"]
+        sorted(rows, key=lambda row: order[row[0]]), columns=["id", "title", "stage", "amount", "entered_at", "owner"]
     )
     frame["amount"] = frame["amount"].astype(float)
     frame["days_in_stage"] = [(now - entered).days for entered in frame["entered_at"]]

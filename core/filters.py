@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from core.analytics.rotting import rotting_condition
+from core.analytics.rotting import rotting_ids
 from core.errors import PermissionDenied
 from core.permissions import Actor
 from db.models import Activity, Company, Deal, Role, Stage, StageKind, User
@@ -60,7 +60,7 @@ def deal_conditions(session: Session, actor: Actor, deal_filter: DealFilter, now
         conditions.append(or_(func.lower(Deal.title).like(pattern, escape="\\"), company_match))
     if deal_filter.only_rotting:
         stages = session.scalars(select(Stage).where(Stage.pipeline_id == deal_filter.pipeline_id)).all()
-        conditions.append(rotting_condition(stages, now))
+        conditions.append(Deal.id.in_(rotting_ids(stages, now)))
     if deal_filter.only_overdue:
         conditions.append(overdue_condition(now))
     return conditions
@@ -105,3 +105,29 @@ def funnel_conditions(actor: Actor, funnel_filter: FunnelFilter) -> list:
         if value:
             conditions.append(getattr(Deal, name) == value)
     return conditions
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose deals a figure counts, as the rollups see it: key column → allowed values (a pipeline,
+    owners), and the categories only the deals themselves know (source, region, segment)."""
+
+    match: dict[str, tuple]
+    categories: tuple[tuple[str, str], ...] = ()
+
+
+def funnel_scope(session: Session, actor: Actor, funnel_filter: FunnelFilter) -> Scope:
+    """The deals of funnel_conditions, for a rollup: the owners the actor may see, narrowed to the team."""
+    match: dict[str, tuple] = {"pipeline_id": (funnel_filter.pipeline_id,)}
+    owners = visible_owner_ids(actor, funnel_filter.owner_ids)
+    if funnel_filter.team_id is not None:
+        members = session.scalars(select(User.id).where(User.team_id == funnel_filter.team_id)).all()
+        owners = tuple(sorted(set(members) & set(owners))) if owners else tuple(members)
+    if owners:
+        match["owner_id"] = tuple(owners)
+    elif funnel_filter.team_id is not None:
+        match["owner_id"] = ()  # a team with nobody in it
+    categories = tuple(
+        (name, value) for name in ("source", "region", "segment") if (value := getattr(funnel_filter, name))
+    )
+    return Scope(match, categories)

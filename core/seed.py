@@ -22,6 +22,7 @@ from core.periods import add_months
 from core.permissions import Actor
 from core.plans import scope_key
 from core.templates import DEFAULT_LOST_REASONS, TEMPLATES
+from db import rollups
 from db.engine import advance_sequences
 from db.models import (
     Activity,
@@ -168,6 +169,7 @@ def seed_demo(
             progress(min(start + CHUNK_DEALS, deals), deals)
     plan_count = _create_plans(session, rng, now, managers, generator.won_by_manager_month)
     advance_sequences(session)
+    rollups.rebuild(session.connection())
     # Fresh statistics, so the query planner knows how the tables look after a bulk load.
     session.execute(text("ANALYZE"))
     return SeedSummary(

@@ -20,6 +20,7 @@ from core.permissions import Actor, require_role
 from core.pipelines import LOST_COLOR, STAGE_COLORS, WON_COLOR, record_change
 from core.templates import TEMPLATES
 from core.validation import clean_count, clean_text
+from db import rollups
 from db.models import Deal, Pipeline, PipelineChange, Role, Stage, StageKind, StageTransition, User
 from db.types import UTCDateTime
 
@@ -283,18 +284,20 @@ def delete_stage(
         raise ValidationError({"target_stage_id": f"choose the open stage that the {deals_inside} deals move to"})
     now = utcnow()
     if deals_inside:
+        moved_ids = session.scalars(select(Deal.id).where(Deal.stage_id == stage_id)).all()
         moved = select(
             Deal.id, Deal.stage_id, literal(target.id, Integer), literal(now, UTCDateTime()),
             literal(actor.id, Integer), Deal.stage_entered_at,
         ).where(Deal.stage_id == stage_id)  # fmt: skip
         columns = ["deal_id", "from_stage_id", "to_stage_id", "at", "by_user_id", "from_entered_at"]
-        session.execute(insert(StageTransition).from_select(columns, moved))
-        session.execute(
-            update(Deal)
-            .where(Deal.stage_id == stage_id)
-            .values(stage_id=target.id, stage_entered_at=now, version=Deal.version + 1)
-            .execution_options(synchronize_session="fetch")
-        )
+        with rollups.changing(session, moved_ids):
+            session.execute(insert(StageTransition).from_select(columns, moved))
+            session.execute(
+                update(Deal)
+                .where(Deal.stage_id == stage_id)
+                .values(stage_id=target.id, stage_entered_at=now, version=Deal.version + 1)
+                .execution_options(synchronize_session="fetch")
+            )
     stage.deleted_at = now  # a watched row: this flush bumps the data version for the bulk moves too
     _renumber([s for s in _active_stages(session, stage.pipeline_id) if s.id != stage.id])
     detail = f"{stage.name} ({deals_inside} deals moved to {target.name})" if deals_inside else stage.name

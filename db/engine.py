@@ -9,6 +9,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 import db.changes  # noqa: F401  (registers the data-version bump on every session's flush)
+import db.rollups  # noqa: F401  (registers the upkeep of the summary tables, after the bump)
 from db.models import Base
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

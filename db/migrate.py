@@ -6,6 +6,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, text
 
+from db import rollups
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # Several app instances may start at once against one PostgreSQL; only one migrates at a time.
 PG_MIGRATION_LOCK_ID = 74_656_001
@@ -31,6 +33,9 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
                     connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": PG_MIGRATION_LOCK_ID})
                 config.attributes["connection"] = connection
                 command.upgrade(config, revision)
+                if revision == "head" and not rollups.is_current(connection):
+                    # New tables, or a new definition of them: computed once from the data (a minute at 1M deals).
+                    rollups.rebuild(connection)
                 if sqlite and (broken := connection.exec_driver_sql("PRAGMA foreign_key_check").all()):
                     raise RuntimeError(f"the migration left rows pointing at nothing: {broken[:5]}")
         finally:

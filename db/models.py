@@ -14,9 +14,11 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -224,6 +226,8 @@ class Deal(Base):
         # and open deals expected to close in one.
         Index(None, "closed_at", "status", "closing_owner_id", "amount"),
         Index(None, "status", "expected_close_date"),
+        # The median age of the open deals in a stage: walked in order of entry (deals in an open stage are open).
+        Index(None, "stage_id", "stage_entered_at", "owner_id"),
     )
 
     id: Mapped[intpk]
@@ -279,6 +283,9 @@ class StageTransition(Base):
     from_entered_at: Mapped[datetime | None]
 
 
+NOT_DONE = text("done_at IS NULL")
+
+
 class Activity(Base):
     __tablename__ = "activities"
     __table_args__ = (
@@ -288,6 +295,8 @@ class Activity(Base):
         Index(None, "owner_id", "done_at", "due_at", "kind"),
         # Per deal: its next activity, whether one is overdue, its last done one (rotting).
         Index(None, "deal_id", "done_at", "due_at"),
+        # What is still to do, by due time (the oldest overdue first): the few not done, not the millions done.
+        Index(None, "due_at", "owner_id", sqlite_where=NOT_DONE, postgresql_where=NOT_DONE),
     )
 
     id: Mapped[intpk]
@@ -342,3 +351,189 @@ class PlanChange(Base):
     field: Mapped[str] = mapped_column(String(40))
     old_value: Mapped[str | None] = mapped_column(String(40))
     new_value: Mapped[str | None] = mapped_column(String(40))
+
+
+# Rollups: summary tables derived from the deals, their history and the activities, kept by db/rollups.py
+# in the transaction of every write. No foreign keys (they are sums, rebuilt at will); 0 stands for "none"
+# in a key column (a primary key cannot hold NULL). Time-keyed rollups hold each sum twice: per UTC day
+# (grain "day") and per UTC month (grain "month", first_day = the 1st), so a period reads whole months
+# and only its loose days.
+ROLLUP_ROWID = {"sqlite_with_rowid": False}  # SQLite keeps the rows in key order: a period is one range
+
+
+class RollupCreated(Base):
+    """Deals by the day they were created: the cohort funnel, deals created and won."""
+
+    __tablename__ = "rollup_created"
+    __table_args__ = (
+        PrimaryKeyConstraint("grain", "first_day", "pipeline_id", "owner_id", "status", "furthest_stage_id"),
+        ROLLUP_ROWID,
+    )
+
+    grain: Mapped[str] = mapped_column(String(5))
+    first_day: Mapped[date]
+    pipeline_id: Mapped[int]
+    owner_id: Mapped[int]
+    status: Mapped[str] = mapped_column(String(8))
+    # The open stage furthest along (in the current order) that the deal entered; 0 = none.
+    furthest_stage_id: Mapped[int]
+    deals: Mapped[int]
+    amount: Mapped[money]
+
+
+class RollupClosed(Base):
+    """Deals by the day they were closed, won or lost: win rates, plan vs fact, the dashboard's results."""
+
+    __tablename__ = "rollup_closed"
+    __table_args__ = (
+        PrimaryKeyConstraint("grain", "first_day", "pipeline_id", "owner_id", "closing_owner_id", "status"),
+        ROLLUP_ROWID,
+    )
+
+    grain: Mapped[str] = mapped_column(String(5))
+    first_day: Mapped[date]
+    pipeline_id: Mapped[int]
+    owner_id: Mapped[int]
+    closing_owner_id: Mapped[int]
+    status: Mapped[str] = mapped_column(String(8))
+    deals: Mapped[int]
+    amount: Mapped[money]
+
+
+class RollupLost(Base):
+    """Deals lost by the day, the stage they were lost from and the reason: the lost analysis."""
+
+    __tablename__ = "rollup_lost"
+    __table_args__ = (
+        PrimaryKeyConstraint("grain", "first_day", "pipeline_id", "owner_id", "stage_id", "lost_reason_id"),
+        ROLLUP_ROWID,
+    )
+
+    grain: Mapped[str] = mapped_column(String(5))
+    first_day: Mapped[date]
+    pipeline_id: Mapped[int]
+    owner_id: Mapped[int]
+    stage_id: Mapped[int]
+    lost_reason_id: Mapped[int]
+    deals: Mapped[int]
+    amount: Mapped[money]
+
+
+class RollupCycle(Base):
+    """Deals won by the day they were won and the completed days from creation: the sales cycle."""
+
+    __tablename__ = "rollup_cycles"
+    __table_args__ = (
+        PrimaryKeyConstraint("grain", "first_day", "pipeline_id", "owner_id", "closing_owner_id", "days"),
+        ROLLUP_ROWID,
+    )
+
+    grain: Mapped[str] = mapped_column(String(5))
+    first_day: Mapped[date]
+    pipeline_id: Mapped[int]
+    owner_id: Mapped[int]
+    closing_owner_id: Mapped[int]
+    days: Mapped[int]
+    deals: Mapped[int]
+    seconds: Mapped[int] = mapped_column(BigInteger)
+
+
+class RollupStay(Base):
+    """Stays in an open stage by the day they ended and their completed days: time in stage."""
+
+    __tablename__ = "rollup_stays"
+    __table_args__ = (
+        PrimaryKeyConstraint("grain", "first_day", "pipeline_id", "stage_id", "owner_id", "days"),
+        ROLLUP_ROWID,
+    )
+
+    grain: Mapped[str] = mapped_column(String(5))
+    first_day: Mapped[date]
+    pipeline_id: Mapped[int]
+    stage_id: Mapped[int]
+    owner_id: Mapped[int]
+    days: Mapped[int]
+    stays: Mapped[int]
+    seconds: Mapped[int] = mapped_column(BigInteger)
+
+
+class RollupActivity(Base):
+    """Activities by day, owner, kind and event: done (on time, late, without a due time) on the day
+    they were done; due, and still to do, on the day they are due."""
+
+    __tablename__ = "rollup_activities"
+    __table_args__ = (PrimaryKeyConstraint("grain", "first_day", "owner_id", "kind", "event"), ROLLUP_ROWID)
+
+    grain: Mapped[str] = mapped_column(String(5))
+    first_day: Mapped[date]
+    owner_id: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(16))
+    event: Mapped[str] = mapped_column(String(16))
+    activities: Mapped[int]
+
+
+class RollupOpen(Base):
+    """The open deals now, per stage and owner: the current pipeline, the ages in stage."""
+
+    __tablename__ = "rollup_open"
+    __table_args__ = (PrimaryKeyConstraint("pipeline_id", "stage_id", "owner_id"), ROLLUP_ROWID)
+
+    pipeline_id: Mapped[int]
+    stage_id: Mapped[int]
+    owner_id: Mapped[int]
+    deals: Mapped[int]
+    amount: Mapped[money]
+    # Σ of when each entered its stage (epoch seconds): their mean age at any moment.
+    entered_seconds: Mapped[int] = mapped_column(BigInteger)
+
+
+class RollupForecast(Base):
+    """The open deals now by their expected close date: the weighted forecast."""
+
+    __tablename__ = "rollup_forecast"
+    __table_args__ = (
+        PrimaryKeyConstraint("expected_close_date", "pipeline_id", "stage_id", "owner_id"),
+        ROLLUP_ROWID,
+    )
+
+    expected_close_date: Mapped[date]
+    pipeline_id: Mapped[int]
+    stage_id: Mapped[int]
+    owner_id: Mapped[int]
+    deals: Mapped[int]
+    amount: Mapped[money]
+
+
+class RollupIdle(Base):
+    """Each open deal with when it went idle (the later of its last stage change and its last done
+    activity), per stage: the rotting deals are a range of it."""
+
+    __tablename__ = "rollup_idle"
+    __table_args__ = (PrimaryKeyConstraint("stage_id", "idle_since", "owner_id", "deal_id"), ROLLUP_ROWID)
+
+    stage_id: Mapped[int]
+    idle_since: Mapped[datetime]
+    owner_id: Mapped[int]
+    deal_id: Mapped[int]
+    deals: Mapped[int]
+
+
+class RollupCategory(Base):
+    """Deals per pipeline and value of source, region and segment: the funnel's filter choices."""
+
+    __tablename__ = "rollup_categories"
+    __table_args__ = (PrimaryKeyConstraint("pipeline_id", "field", "value"), ROLLUP_ROWID)
+
+    pipeline_id: Mapped[int]
+    field: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(String(100))
+    deals: Mapped[int]
+
+
+class RollupState(Base):
+    """Which definition of the rollups the stored rows follow: a newer one rebuilds them on upgrade."""
+
+    __tablename__ = "rollup_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int]

@@ -1,9 +1,9 @@
 """Reusable column types that behave the same on SQLite and PostgreSQL."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, DateTime, Float
+from sqlalchemy import BigInteger, Date, DateTime, Float
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
@@ -76,3 +76,62 @@ def _days_between_sqlite(element, compiler, **kw) -> str:
 def _days_between_postgresql(element, compiler, **kw) -> str:
     later, earlier = (compiler.process(clause, **kw) for clause in element.clauses)
     return f"(EXTRACT(EPOCH FROM ({later} - {earlier})) / 86400.0)"
+
+
+class epoch_seconds(FunctionElement):
+    """A stored (naive UTC) timestamp as whole seconds since 1970, the fraction dropped."""
+
+    type = BigInteger()
+    inherit_cache = True
+    name = "epoch_seconds"
+
+
+@compiles(epoch_seconds, "sqlite")
+def _epoch_seconds_sqlite(element, compiler, **kw) -> str:
+    return f"CAST(strftime('%s', {compiler.process(element.clauses, **kw)}) AS INTEGER)"
+
+
+@compiles(epoch_seconds, "postgresql")
+def _epoch_seconds_postgresql(element, compiler, **kw) -> str:
+    return f"CAST(floor(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)})) AS BIGINT)"
+
+
+class utc_day(FunctionElement):
+    """The UTC calendar day of a stored timestamp."""
+
+    type = Date()
+    inherit_cache = True
+    name = "utc_day"
+
+
+@compiles(utc_day, "sqlite")
+def _utc_day_sqlite(element, compiler, **kw) -> str:
+    return f"date({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(utc_day, "postgresql")
+def _utc_day_postgresql(element, compiler, **kw) -> str:
+    return f"CAST({compiler.process(element.clauses, **kw)} AS DATE)"
+
+
+class month_of(FunctionElement):
+    """The first day of the month of a date."""
+
+    type = Date()
+    inherit_cache = True
+    name = "month_of"
+
+
+@compiles(month_of, "sqlite")
+def _month_of_sqlite(element, compiler, **kw) -> str:
+    return f"date({compiler.process(element.clauses, **kw)}, 'start of month')"
+
+
+@compiles(month_of, "postgresql")
+def _month_of_postgresql(element, compiler, **kw) -> str:
+    return f"CAST(date_trunc('month', {compiler.process(element.clauses, **kw)}) AS DATE)"
+
+
+def whole_seconds(moment: datetime) -> int:
+    """What epoch_seconds gives in the database, for a timestamp in Python."""
+    return (moment - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(seconds=1)

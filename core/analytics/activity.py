@@ -5,13 +5,15 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pandas as pd
-from sqlalchemy import case, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.analytics.rotting import rotting_condition
+from core.analytics.rotting import rotting_counts
+from core.analytics.sums import summed
 from core.filters import day_bounds, visible_owner_ids
 from core.permissions import Actor
-from db.models import Activity, ActivityKind, Deal, Role, Stage, StageKind, Team, User
+from db.models import ActivityKind, Role, Stage, StageKind, Team, User
+from db.rollups import ACTIVITIES, CLOSED, DONE_EVENTS, OPEN
 
 UTC_ZONE = ZoneInfo("UTC")
 COUNTS = [
@@ -46,7 +48,6 @@ def manager_activity(
     closed win rate and average deal of the deals closed in the period. `now` is passed in, never
     read from the clock here. A manager sees only their own row."""
     manager_ids = visible_owner_ids(actor, manager_ids)
-    start, end = day_bounds(date_from, date_to, zone)
     people = (
         select(User.id, User.display_name, Team.name)
         .outerjoin(Team, Team.id == User.team_id)
@@ -61,66 +62,38 @@ def manager_activity(
     )
     ids = frame["manager_id"].tolist()
 
-    # Three index ranges (done in the period, due in the period, not done and due before now) rather
-    # than one pass over every activity of these owners.
-    done_rows = session.execute(
-        select(
-            Activity.owner_id,
-            func.count().filter(Activity.kind == ActivityKind.CALL),
-            func.count().filter(Activity.kind == ActivityKind.MEETING),
-            func.count().filter(Activity.due_at.is_not(None)),
-            func.count().filter(Activity.due_at.is_not(None), Activity.done_at <= Activity.due_at),
-        )
-        .where(Activity.owner_id.in_(ids), Activity.done_at >= start, Activity.done_at < end)
-        .group_by(Activity.owner_id)
-    ).all()
-    planned_rows = session.execute(
-        select(Activity.owner_id, func.count())
-        .where(Activity.owner_id.in_(ids), Activity.due_at >= start, Activity.due_at < end)
-        .group_by(Activity.owner_id)
-    ).all()
-    overdue_rows = session.execute(
-        select(Activity.owner_id, func.count())
-        .where(Activity.owner_id.in_(ids), Activity.done_at.is_(None), Activity.due_at < now)
-        .group_by(Activity.owner_id)
-    ).all()
-    open_rows = session.execute(
-        select(Deal.owner_id, func.count(), func.coalesce(func.sum(Deal.amount), 0))
-        .where(Deal.owner_id.in_(ids), Deal.status == StageKind.OPEN)
-        .group_by(Deal.owner_id)
-    ).all()
-    # Closed deals count for their owner at close, as the plan's fact does.
-    closed_rows = session.execute(
-        select(
-            Deal.closing_owner_id,
-            func.count().filter(Deal.status == StageKind.WON),
-            func.coalesce(func.sum(Deal.amount).filter(Deal.status == StageKind.WON), 0),
-            func.count().filter(Deal.status == StageKind.LOST),
-        )
-        # Only closed deals have a closed_at: the range alone finds them, along the closed_at index.
-        .where(Deal.closing_owner_id.in_(ids), Deal.closed_at >= start, Deal.closed_at < end)
-        .group_by(Deal.closing_owner_id)
-    ).all()
-    stages = session.scalars(select(Stage).where(Stage.deleted_at.is_(None))).all()
-    rotting_rows = session.execute(
-        select(Deal.owner_id, func.count())
-        .where(Deal.owner_id.in_(ids), rotting_condition(stages, now))
-        .group_by(Deal.owner_id)
-    ).all()
-
+    period = day_bounds(date_from, date_to, zone)
     by_owner = {manager_id: dict.fromkeys(COUNTS, 0) for manager_id in ids}
-    for owner, calls, meetings, with_due, on_time in done_rows:
-        by_owner[owner].update(calls=calls, meetings=meetings, done_with_due=with_due, done_on_time=on_time)
-    for owner, planned in planned_rows:
-        by_owner[owner]["planned"] = planned
-    for owner, overdue in overdue_rows:
-        by_owner[owner]["overdue"] = overdue
-    for owner, open_deals, open_amount in open_rows:
-        by_owner[owner].update(open_deals=open_deals, open_amount=float(open_amount))
-    for owner, won, won_amount, lost in closed_rows:
-        by_owner[owner].update(won=won, won_amount=float(won_amount), lost=lost)
-    for owner, rotting in rotting_rows:
-        by_owner[owner]["rotting"] = rotting
+    mine = {"owner_id": tuple(ids)}
+    # Done in the period (keyed by the day done), due in it and still to do (by the day due).
+    for (owner, kind, event), (count,) in summed(
+        session, ACTIVITIES, ("owner_id", "kind", "event"), match=mine, period=period
+    ).items():
+        figures = by_owner[owner]
+        if event in DONE_EVENTS:
+            figures["calls"] += count if kind == ActivityKind.CALL else 0
+            figures["meetings"] += count if kind == ActivityKind.MEETING else 0
+            figures["done_with_due"] += count if event != "done_undated" else 0
+            figures["done_on_time"] += count if event == "done_on_time" else 0
+        elif event == "due":
+            figures["planned"] += count
+    overdue = summed(session, ACTIVITIES, ("owner_id",), match={**mine, "event": ("open",)}, period=(None, now))
+    for (owner,), (count,) in overdue.items():
+        by_owner[owner]["overdue"] = count
+    for (owner,), (count, amount, _) in summed(session, OPEN, ("owner_id",), match=mine).items():
+        by_owner[owner].update(open_deals=count, open_amount=float(amount))
+    # Closed deals count for their owner at close, as the plan's fact does.
+    closed = summed(
+        session, CLOSED, ("closing_owner_id", "status"), match={"closing_owner_id": tuple(ids)}, period=period
+    )
+    for (owner, status), (count, amount) in closed.items():
+        if status == StageKind.WON:
+            by_owner[owner].update(won=count, won_amount=float(amount))
+        else:
+            by_owner[owner]["lost"] = count
+    stages = session.scalars(select(Stage).where(Stage.deleted_at.is_(None))).all()
+    for owner, count in rotting_counts(session, stages, now, ids).items():
+        by_owner[owner]["rotting"] = count
     for name in COUNTS:
         frame[name] = [by_owner[manager_id][name] for manager_id in ids]
     return with_rates(frame)
@@ -159,35 +132,16 @@ def weekly_activity(
     """Calls and meetings done per week (weeks start on Monday) of the period, for the managers given
     (a manager: their own; nobody given: everyone)."""
     manager_ids = visible_owner_ids(actor, manager_ids)
-    weeks = []
+    match = {"kind": (ActivityKind.CALL.value, ActivityKind.MEETING.value), "event": DONE_EVENTS}
+    if manager_ids:
+        match["owner_id"] = tuple(manager_ids)
+    weeks, calls, meetings = [], [], []
     monday = date_from - timedelta(days=date_from.weekday())
     while monday <= date_to:
+        week = day_bounds(max(monday, date_from), min(monday + timedelta(days=6), date_to), zone)
+        done = summed(session, ACTIVITIES, ("kind",), match=match, period=week)
         weeks.append(monday)
+        calls.append(done.get((ActivityKind.CALL.value,), [0])[0])
+        meetings.append(done.get((ActivityKind.MEETING.value,), [0])[0])
         monday += timedelta(days=7)
-    week_of = case(
-        *[
-            (Activity.done_at < day_bounds(week, week, zone)[0] + timedelta(days=7), index)
-            for index, week in enumerate(weeks)
-        ],
-        else_=None,
-    )
-    start, end = day_bounds(date_from, date_to, zone)
-    query = (
-        select(week_of, Activity.kind, func.count())
-        .where(
-            Activity.done_at >= start,
-            Activity.done_at < end,
-            Activity.kind.in_((ActivityKind.CALL, ActivityKind.MEETING)),
-        )
-        .group_by(week_of, Activity.kind)
-    )
-    if manager_ids:
-        query = query.where(Activity.owner_id.in_(manager_ids))
-    counts = {(int(index), str(kind)): n for index, kind, n in session.execute(query).all() if index is not None}
-    return pd.DataFrame(
-        {
-            "week": weeks,
-            "calls": [counts.get((i, "call"), 0) for i in range(len(weeks))],
-            "meetings": [counts.get((i, "meeting"), 0) for i in range(len(weeks))],
-        }
-    )
+    return pd.DataFrame({"week": weeks, "calls": calls, "meetings": meetings})

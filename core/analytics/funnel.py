@@ -2,16 +2,22 @@
 
 from dataclasses import replace
 from datetime import datetime, timedelta
+from decimal import Decimal
+from functools import partial
 
 import pandas as pd
-from sqlalchemy import and_, case, func, literal, select, type_coerce
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
+from core.analytics.sums import summed
 from core.clock import utcnow
-from core.filters import DealFilter, FunnelFilter, deal_conditions, funnel_conditions
+from core.filters import DealFilter, FunnelFilter, deal_conditions, funnel_scope, visible_owner_ids
 from core.permissions import Actor
-from db.models import Deal, LostReason, Stage, StageKind, StageTransition
-from db.types import Money, UTCDateTime, days_between
+from db.models import Deal, LostReason, Stage, StageKind
+from db.rollups import CATEGORIES, CLOSED, CREATED, CYCLES, LOST, OPEN, STAYS
+from db.types import epoch_seconds, whole_seconds
+
+SECONDS_PER_DAY = 86_400
 
 CURRENT_PIPELINE_COLUMNS = [
     "stage_id",
@@ -32,30 +38,25 @@ def current_pipeline(
 
     A manager sees their own deals; executives and admins see everyone's (or the owners filtered).
     """
-    conditions = deal_conditions(session, actor, deal_filter, now or utcnow())
-    # One pass over the matching open deals, grouped by stage; then every open stage, empty or not.
-    per_stage = (
-        select(Deal.stage_id, func.count().label("deals"), func.sum(Deal.amount).label("amount"))
-        .where(Deal.status == StageKind.OPEN, *conditions)
-        .group_by(Deal.stage_id)
-        .subquery()
-    )
-    rows = session.execute(
-        select(
-            Stage.id,
-            Stage.name,
-            Stage.position,
-            Stage.probability,
-            Stage.color,
-            func.coalesce(per_stage.c.deals, 0),
-            func.coalesce(per_stage.c.amount, 0),
+    stages = _open_stages(session, deal_filter.pipeline_id)
+    owners = visible_owner_ids(actor, deal_filter.owner_ids)
+    if replace(deal_filter, owner_ids=()) == DealFilter(deal_filter.pipeline_id):
+        match = {"pipeline_id": (deal_filter.pipeline_id,), **({"owner_id": owners} if owners else {})}
+        per_stage = {stage_id: (deals, amount) for (stage_id,), (deals, amount, _) in
+                     summed(session, OPEN, ("stage_id",), match=match).items()}  # fmt: skip
+    else:  # the workspace's filters (stages, text, rotting, overdue) are not kept in the rollup
+        conditions = deal_conditions(session, actor, deal_filter, now or utcnow())
+        rows = session.execute(
+            select(Deal.stage_id, func.count(), func.sum(Deal.amount))
+            .where(Deal.status == StageKind.OPEN, *conditions)
+            .group_by(Deal.stage_id)
         )
-        .outerjoin(per_stage, per_stage.c.stage_id == Stage.id)
-        .where(Stage.pipeline_id == deal_filter.pipeline_id, Stage.kind == StageKind.OPEN, Stage.deleted_at.is_(None))
-        .order_by(Stage.position, Stage.id)
-    ).all()
-    frame = pd.DataFrame(rows, columns=CURRENT_PIPELINE_COLUMNS[:-1])
-    frame["amount"] = frame["amount"].astype(float)
+        per_stage = {stage_id: (deals, amount) for stage_id, deals, amount in rows}
+    records = []
+    for stage in stages:
+        deals, amount = per_stage.get(stage.id, (0, 0))
+        records.append((stage.id, stage.name, stage.position, stage.probability, stage.color, deals, float(amount)))
+    frame = pd.DataFrame(records, columns=CURRENT_PIPELINE_COLUMNS[:-1])
     frame["weighted_amount"] = (frame["amount"] * frame["probability"] / 100).round(2)
     return frame
 
@@ -100,40 +101,29 @@ def cohort_funnel(session: Session, actor: Actor, funnel_filter: FunnelFilter) -
     """
     stages = _open_stages(session, funnel_filter.pipeline_id)
     won = _won_stage(session, funnel_filter.pipeline_id)
-    start, end = funnel_filter.bounds()
-    cohort = [*funnel_conditions(actor, funnel_filter), Deal.created_at >= start, Deal.created_at < end]
+    scope = funnel_scope(session, actor, funnel_filter)
     rank = {stage.id: index for index, stage in enumerate(stages)}
-    furthest_entered = (
-        select(StageTransition.deal_id, func.max(case(rank, value=StageTransition.to_stage_id)).label("furthest"))
-        .where(StageTransition.to_stage_id.in_(rank), StageTransition.deal_id.in_(select(Deal.id).where(*cohort)))
-        .group_by(StageTransition.deal_id)
-        .subquery()
-    )
-    is_won = Deal.status == StageKind.WON
-    reach = case((is_won, len(stages) - 1), else_=func.coalesce(furthest_entered.c.furthest, -1)).label("reach")
-    rows = session.execute(
-        select(
-            reach,
-            func.count(),
-            func.coalesce(func.sum(Deal.amount), 0),
-            func.sum(case((is_won, 1), else_=0)),
-            func.coalesce(func.sum(case((is_won, type_coerce(Deal.amount, Money())), else_=None)), 0),
-        )
-        .select_from(Deal)
-        .outerjoin(furthest_entered, furthest_entered.c.deal_id == Deal.id)
-        .where(*cohort)
-        .group_by(reach)
-    ).all()
     reached = [0] * len(stages)
-    reached_amount = [0.0] * len(stages)
-    won_count, won_amount = 0, 0.0
-    for furthest, count, amount, won_deals, won_sum in rows:
-        for index in range(0, int(furthest) + 1):
+    reached_amount = [Decimal(0)] * len(stages)
+    won_count, won_amount = 0, Decimal(0)
+    cohort = summed(
+        session,
+        CREATED,
+        ("furthest_stage_id", "status"),
+        match=scope.match,
+        period=funnel_filter.bounds(),
+        categories=scope.categories,
+    )
+    for (furthest, status), (count, amount) in cohort.items():
+        is_won = status == StageKind.WON
+        for index in range(0, (len(stages) - 1 if is_won else rank.get(furthest, -1)) + 1):
             reached[index] += count
-            reached_amount[index] += float(amount)
-        won_count += int(won_deals)
-        won_amount += float(won_sum)
+            reached_amount[index] += amount
+        if is_won:
+            won_count += count
+            won_amount += amount
     counts = [*reached, won_count]
+    amounts = [*reached_amount, won_amount]
     records = []
     for index, stage in enumerate([*stages, won]):
         records.append(
@@ -142,7 +132,7 @@ def cohort_funnel(session: Session, actor: Actor, funnel_filter: FunnelFilter) -
                 "stage": stage.name,
                 "kind": stage.kind.value,
                 "reached": counts[index],
-                "reached_amount": round(reached_amount[index] if index < len(stages) else won_amount, 2),
+                "reached_amount": float(amounts[index]),
                 "next_step_conversion": _share(counts[index + 1], counts[index]) if index < len(stages) else None,
                 "cumulative_conversion": _share(counts[index], counts[0]) if counts else None,
             }
@@ -151,45 +141,48 @@ def cohort_funnel(session: Session, actor: Actor, funnel_filter: FunnelFilter) -
 
 
 def win_rates(session: Session, actor: Actor, funnel_filter: FunnelFilter) -> dict[str, float | int | None]:
-    """Closed win rate, funnel win rate, average deal size and sales cycle (SPEC §3)."""
-    start, end = funnel_filter.bounds()
-    who = funnel_conditions(actor, funnel_filter)
-    closed_in_period = [*who, Deal.closed_at >= start, Deal.closed_at < end]
-    won_count, lost_count, won_amount = session.execute(
-        select(
-            func.count().filter(Deal.status == StageKind.WON),
-            func.count().filter(Deal.status == StageKind.LOST),
-            func.coalesce(func.sum(Deal.amount).filter(Deal.status == StageKind.WON), 0),
-        ).where(*closed_in_period, Deal.status.in_((StageKind.WON, StageKind.LOST)))
-    ).one()
-    created, created_won = session.execute(
-        select(func.count(), func.count().filter(Deal.status == StageKind.WON)).where(
-            *who, Deal.created_at >= start, Deal.created_at < end
-        )
-    ).one()
-    # One number per deal won in the period (bounded by the period, not by the table), computed in SQL.
-    cycles = (
-        pd.read_sql(
-            select(days_between(Deal.closed_at, Deal.created_at)).where(
-                *closed_in_period, Deal.status == StageKind.WON
-            ),
-            session.connection(),
-        )
-        .iloc[:, 0]
-        .astype(float)
-    )
+    """Closed win rate, funnel win rate, average deal size and sales cycle (SPEC §3); the cycle's
+    median in completed days, its mean to the second."""
+    scope = funnel_scope(session, actor, funnel_filter)
+    sums = partial(summed, session, match=scope.match, period=funnel_filter.bounds(), categories=scope.categories)
+    closed = sums(CLOSED, ("status",))
+    created = sums(CREATED, ("status",))
+    cycles = {days: (count, seconds) for (days,), (count, seconds) in sums(CYCLES, ("days",)).items()}
+    won_count, won_amount = closed.get((StageKind.WON.value,), [0, Decimal(0)])
+    lost_count = closed.get((StageKind.LOST.value,), [0, 0])[0]
+    created_count = sum(count for count, _ in created.values())
+    created_won = created.get((StageKind.WON.value,), [0, 0])[0]
     return {
         "won": won_count,
         "lost": lost_count,
         "win_rate_closed": _share(won_count, won_count + lost_count),
-        "created": created,
+        "created": created_count,
         "created_and_won": created_won,
-        "funnel_win_rate": _share(created_won, created),
+        "funnel_win_rate": _share(created_won, created_count),
         "won_amount": float(won_amount),
         "average_deal_size": float(won_amount) / won_count if won_count else None,
-        "cycle_median_days": float(cycles.median()) if len(cycles) else None,
-        "cycle_mean_days": float(cycles.mean()) if len(cycles) else None,
+        "cycle_median_days": median_days(cycles),
+        "cycle_mean_days": mean_days(cycles),
     }
+
+
+def median_days(histogram: dict[int, tuple[int, int]]) -> float | None:
+    """The median of lengths counted per completed day ({days: (how many, Σ seconds)})."""
+    total = sum(count for count, _ in histogram.values())
+    if not total:
+        return None
+    middle, seen, found = ((total - 1) // 2, total // 2), 0, []
+    for days in sorted(histogram):
+        count = histogram[days][0]
+        found += [days for position in middle if seen <= position < seen + count]
+        seen += count
+    return sum(found) / 2
+
+
+def mean_days(histogram: dict[int, tuple[int, int]]) -> float | None:
+    """The mean length, to the second, of {days: (how many, Σ seconds)}."""
+    total = sum(count for count, _ in histogram.values())
+    return sum(seconds for _, seconds in histogram.values()) / total / SECONDS_PER_DAY if total else None
 
 
 TIME_IN_STAGE_COLUMNS = [
@@ -205,94 +198,105 @@ TIME_IN_STAGE_COLUMNS = [
 
 
 def time_in_stage(session: Session, actor: Actor, funnel_filter: FunnelFilter, *, now: datetime) -> pd.DataFrame:
-    """For each open stage: the stays (entered → left) that ended in the period, median and mean days;
-    and the age in the stage of the open deals sitting there now."""
+    """For each open stage: the stays (entered → left) that ended in the period, their median in
+    completed days and mean; and the age in the stage of the open deals sitting there now (median and
+    mean, to the second)."""
     stages = _open_stages(session, funnel_filter.pipeline_id)
-    start, end = funnel_filter.bounds()
-    who = funnel_conditions(actor, funnel_filter)
-    # A stay ends with the transition out of its stage, which records when the stay began.
-    ended = select(
-        StageTransition.from_stage_id, days_between(StageTransition.at, StageTransition.from_entered_at)
-    ).where(
-        StageTransition.at >= start,
-        StageTransition.at < end,
-        StageTransition.from_stage_id.in_([s.id for s in stages]),
+    scope = funnel_scope(session, actor, funnel_filter)
+    stays = summed(
+        session,
+        STAYS,
+        ("stage_id", "days"),
+        match={**scope.match, "stage_id": tuple(stage.id for stage in stages)},
+        period=funnel_filter.bounds(),
+        categories=scope.categories,
     )
-    if len(who) > 1:  # beyond the pipeline (which its stages already say): owners, team, categories
-        ended = ended.where(StageTransition.deal_id.in_(select(Deal.id).where(*who)))
-    # Hundreds of thousands of plain numbers at scale: read straight into columns, not as rows.
-    stays = pd.read_sql(ended, session.connection()).set_axis(["stage_id", "days"], axis=1)
-    age = days_between(literal(now, UTCDateTime()), Deal.stage_entered_at)
-    open_now = pd.read_sql(
-        select(Deal.stage_id, age).where(*who, Deal.status == StageKind.OPEN), session.connection()
-    ).set_axis(["stage_id", "days"], axis=1)
-    stay_days = stays.groupby("stage_id")["days"].agg(["count", "median", "mean"])
-    age_days = open_now.groupby("stage_id")["days"].agg(["count", "median", "mean"])
+    histograms: dict[int, dict[int, tuple[int, int]]] = {stage.id: {} for stage in stages}
+    for (stage_id, days), (count, seconds) in stays.items():
+        histograms[stage_id][days] = (count, seconds)
+    sitting = summed(session, OPEN, ("stage_id",), match=scope.match, categories=scope.categories)
+    # The stage says the pipeline: the walk stays in the (stage, entered, owner) index.
+    who = [getattr(Deal, name) == value for name, value in scope.categories]
+    if "owner_id" in scope.match:
+        who.append(Deal.owner_id.in_(scope.match["owner_id"]))
+    now_seconds = whole_seconds(now)
     records = []
     for stage in stages:
-        stayed = stay_days.loc[stage.id] if stage.id in stay_days.index else None
-        aged = age_days.loc[stage.id] if stage.id in age_days.index else None
+        histogram = histograms[stage.id]
+        open_now, _, entered_seconds = sitting.get((stage.id,), (0, 0, 0))
+        median_entered = _median_entered(session, stage.id, who, open_now)
         records.append(
             {
                 "stage_id": stage.id,
                 "stage": stage.name,
-                "stays": int(stayed["count"]) if stayed is not None else 0,
-                "median_days": float(stayed["median"]) if stayed is not None else None,
-                "mean_days": float(stayed["mean"]) if stayed is not None else None,
-                "open_now": int(aged["count"]) if aged is not None else 0,
-                "open_age_median_days": float(aged["median"]) if aged is not None else None,
-                "open_age_mean_days": float(aged["mean"]) if aged is not None else None,
+                "stays": sum(count for count, _ in histogram.values()),
+                "median_days": median_days(histogram),
+                "mean_days": mean_days(histogram),
+                "open_now": open_now,
+                "open_age_median_days": _age(now_seconds, median_entered),
+                "open_age_mean_days": _age(now_seconds, entered_seconds / open_now if open_now else None),
             }
         )
     return pd.DataFrame(records, columns=TIME_IN_STAGE_COLUMNS)
 
 
+def _age(now_seconds: int, entered_seconds: float | None) -> float | None:
+    return None if entered_seconds is None else (now_seconds - entered_seconds) / SECONDS_PER_DAY
+
+
+def _median_entered(session: Session, stage_id: int, who: list, count: int) -> float | None:
+    """The median of when the `count` open deals in a stage entered it (epoch seconds), walked along
+    the stage's deals in order of entry: only up to the middle, whatever the table holds."""
+    if not count:
+        return None
+    middle = session.scalars(
+        select(epoch_seconds(Deal.stage_entered_at))
+        .where(Deal.stage_id == stage_id, *who)
+        .order_by(Deal.stage_entered_at)
+        .offset((count - 1) // 2)
+        .limit(2 - count % 2)
+    ).all()
+    return sum(middle) / len(middle)
+
+
 def lost_analysis(session: Session, actor: Actor, funnel_filter: FunnelFilter) -> pd.DataFrame:
     """Deals lost in the period by the stage they were in when lost and by reason: count and amount."""
-    start, end = funnel_filter.bounds()
-    before = aliased(Stage)
-    rows = session.execute(
-        select(before.name, func.coalesce(LostReason.name, ""), func.count(), func.coalesce(func.sum(Deal.amount), 0))
-        .select_from(Deal)
-        .join(
-            StageTransition,
-            and_(
-                StageTransition.deal_id == Deal.id,
-                StageTransition.to_stage_id == Deal.stage_id,
-                StageTransition.at == Deal.closed_at,
-            ),
-        )
-        .outerjoin(before, before.id == StageTransition.from_stage_id)
-        .outerjoin(LostReason, LostReason.id == Deal.lost_reason_id)
-        .where(
-            *funnel_conditions(actor, funnel_filter),
-            Deal.status == StageKind.LOST,
-            Deal.closed_at >= start,
-            Deal.closed_at < end,
-        )
-        .group_by(before.name, LostReason.name)
-        .order_by(func.count().desc(), before.name, LostReason.name)
-    ).all()
-    frame = pd.DataFrame(rows, columns=["stage", "reason", "deals", "amount"])
-    frame["amount"] = frame["amount"].astype(float)
-    return frame
+    scope = funnel_scope(session, actor, funnel_filter)
+    lost = summed(
+        session,
+        LOST,
+        ("stage_id", "lost_reason_id"),
+        match=scope.match,
+        period=funnel_filter.bounds(),
+        categories=scope.categories,
+    )
+    stage_names = dict(
+        session.execute(select(Stage.id, Stage.name).where(Stage.pipeline_id == funnel_filter.pipeline_id)).all()
+    )
+    reason_names = dict(session.execute(select(LostReason.id, LostReason.name)).all())
+    by_name: dict[tuple, list] = {}
+    for (stage_id, reason_id), (count, amount) in lost.items():
+        key = (stage_names.get(stage_id), reason_names.get(reason_id, ""))
+        known = by_name.get(key, [0, Decimal(0)])
+        by_name[key] = [known[0] + count, known[1] + amount]
+    rows = sorted(
+        ((stage, reason, count, float(amount)) for (stage, reason), (count, amount) in by_name.items()),
+        key=lambda row: (-row[2], row[0] or "", row[1]),
+    )
+    return pd.DataFrame(rows, columns=["stage", "reason", "deals", "amount"])
 
 
 def filter_options(session: Session, pipeline_id: int) -> dict[str, list[str]]:
     """The values the funnel can be filtered on: sources, regions and segments used in the pipeline."""
-    options = {}
-    for name in ("source", "region", "segment"):
-        column = getattr(Deal, name)
-        options[name] = list(
-            session.scalars(
-                select(column).where(Deal.pipeline_id == pipeline_id, column.is_not(None)).distinct().order_by(column)
-            )
-        )
+    options: dict[str, list[str]] = {"source": [], "region": [], "segment": []}
+    for field, value in sorted(summed(session, CATEGORIES, ("field", "value"), match={"pipeline_id": (pipeline_id,)})):
+        options[field].append(value)
     return options
 
 
 def monthly_trend(session: Session, actor: Actor, funnel_filter: FunnelFilter) -> pd.DataFrame:
     """Per calendar month of the period: the deals created (the cohort) and the share of them won."""
+    scope = funnel_scope(session, actor, funnel_filter)
     rows = []
     month = funnel_filter.date_from.replace(day=1)
     while month <= funnel_filter.date_to:
@@ -302,12 +306,11 @@ def monthly_trend(session: Session, actor: Actor, funnel_filter: FunnelFilter) -
             date_from=max(month, funnel_filter.date_from),
             date_to=min(following - timedelta(days=1), funnel_filter.date_to),
         )
-        start, end = part.bounds()
-        created, won = session.execute(
-            select(func.count(), func.count().filter(Deal.status == StageKind.WON)).where(
-                *funnel_conditions(actor, part), Deal.created_at >= start, Deal.created_at < end
-            )
-        ).one()
-        rows.append({"month": month, "created": created, "won": won, "funnel_win_rate": _share(won, created)})
+        created = summed(
+            session, CREATED, ("status",), match=scope.match, period=part.bounds(), categories=scope.categories
+        )
+        count = sum(deals for deals, _ in created.values())
+        won = created.get((StageKind.WON.value,), [0, 0])[0]
+        rows.append({"month": month, "created": count, "won": won, "funnel_win_rate": _share(won, count)})
         month = following
     return pd.DataFrame(rows, columns=["month", "created", "won", "funnel_win_rate"])

@@ -16,14 +16,17 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pandas as pd
-from sqlalchemy import case, func, literal, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core.analytics.funnel import median_days
+from core.analytics.sums import summed
 from core.errors import NotFound, PermissionDenied
 from core.filters import day_bounds
 from core.periods import Period, PeriodKind, add_months
 from core.permissions import Actor
-from db.models import Deal, Plan, Role, Stage, StageKind, Team, User
+from db.models import Plan, Role, RollupForecast, Stage, StageKind, Team, User
+from db.rollups import CLOSED, CREATED, CYCLES
 
 UTC_ZONE = ZoneInfo("UTC")
 # Below this many deals closed in the last 12 months a manager's own rates are too noisy: the team's are used.
@@ -279,29 +282,24 @@ def assumptions(
     rates = _rates(session, today, zone, pipeline_id)
     chosen = _pick_rates(rates, person, team_members=team_members)
     window_from, window_to = rate_window(today)
-    start, end = day_bounds(window_from, window_to, zone)
     basis_owners = {
         "manager": [manager_id],
         "team": team_members,
         "company": list(rates),
     }[chosen.basis]
-    won = select(Deal.created_at, Deal.closed_at).where(
-        Deal.status == StageKind.WON,
-        Deal.closed_at >= start,
-        Deal.closed_at < end,
-        Deal.closing_owner_id.in_(basis_owners),
-    )
-    if pipeline_id is not None:
-        won = won.where(Deal.pipeline_id == pipeline_id)
-    cycles = pd.Series(
-        [(closed - created).total_seconds() / 86400 for created, closed in session.execute(won)], dtype=float
+    cycles = summed(
+        session,
+        CYCLES,
+        ("days",),
+        match={"closing_owner_id": tuple(basis_owners), **_pipeline(pipeline_id)},
+        period=day_bounds(window_from, window_to, zone),
     )
     return Assumptions(
         basis=chosen.basis,
         closed=chosen.closed,
         win_rate=chosen.win_rate,
         average_deal=chosen.average_deal,
-        cycle_median_days=float(cycles.median()) if len(cycles) else None,
+        cycle_median_days=median_days({days: tuple(sums) for (days,), sums in cycles.items()}),
         window_from=window_from,
         window_to=window_to,
     )
@@ -337,27 +335,20 @@ def _people(
     """The rows to show: active managers, and anyone with a plan or a fact in the period."""
     if actor.role == Role.MANAGER:
         return [p for p in everyone if p.id == actor.id]
-    start, end = day_bounds(period.first, period.last, zone)
-    closers = select(Deal.closing_owner_id).where(
-        Deal.status == StageKind.WON, Deal.closed_at >= start, Deal.closed_at < end
+    closers = summed(
+        session,
+        CLOSED,
+        ("closing_owner_id",),
+        match={"status": (StageKind.WON.value,), **_pipeline(pipeline_id)},
+        period=day_bounds(period.first, period.last, zone),
     )
     planned = select(Plan.user_id).where(Plan.month.in_(period.months), Plan.user_id.is_not(None))
-    if pipeline_id is not None:
-        closers = closers.where(Deal.pipeline_id == pipeline_id)
     shown = (
         set(session.scalars(select(User.id).where(User.role == Role.MANAGER, User.is_active.is_(True))).all())
-        | set(session.scalars(closers.distinct()).all())
+        | {owner for (owner,) in closers}
         | set(session.scalars(planned.distinct()).all())
     )
     return [p for p in everyone if p.id in shown and (team_id is None or p.team_id == team_id)]
-
-
-def _month_bucket(column, period: Period, zone: ZoneInfo):
-    """The index of the period's month a timestamp falls in (months in the installation's zone)."""
-    ends = [day_bounds(month, month, zone)[0] for month in period.months[1:]]
-    if not ends:
-        return literal(0)
-    return case(*[(column < end, index) for index, end in enumerate(ends)], else_=len(ends))
 
 
 def _plans(session: Session, period: Period, pipeline_id: int | None) -> dict[tuple[str, int, date], tuple]:
@@ -411,19 +402,21 @@ def _group_plan(plans: dict, members: list[_Person], teams: list[int], period: P
 
 def _facts(session: Session, period: Period, zone: ZoneInfo, pipeline_id: int | None) -> dict[tuple[int, date], tuple]:
     """(owner at close, month) → (won amount, won count) of the deals won in the period."""
-    start, end = day_bounds(period.first, period.last, zone)
-    bucket = _month_bucket(Deal.closed_at, period, zone)
-    query = (
-        select(Deal.closing_owner_id, bucket, func.coalesce(func.sum(Deal.amount), 0), func.count())
-        .where(Deal.status == StageKind.WON, Deal.closed_at >= start, Deal.closed_at < end)
-        .group_by(Deal.closing_owner_id, bucket)
-    )
-    if pipeline_id is not None:
-        query = query.where(Deal.pipeline_id == pipeline_id)
-    months = period.months
-    return {
-        (owner, months[int(index)]): (Decimal(amount), count) for owner, index, amount, count in session.execute(query)
-    }
+    facts = {}
+    for month in period.months:
+        won = summed(
+            session,
+            CLOSED,
+            ("closing_owner_id",),
+            match={"status": (StageKind.WON.value,), **_pipeline(pipeline_id)},
+            period=day_bounds(month, Period(month, PeriodKind.MONTH).last, zone),
+        )
+        facts.update({(owner, month): (amount, count) for (owner,), (count, amount) in won.items()})
+    return facts
+
+
+def _pipeline(pipeline_id: int | None) -> dict[str, tuple]:
+    return {} if pipeline_id is None else {"pipeline_id": (pipeline_id,)}
 
 
 def _fact_of(facts: dict, owner_ids: list[int], period: Period) -> tuple[Decimal, int]:
@@ -443,17 +436,13 @@ def _weighted(session: Session, period: Period, today: date, pipeline_id: int | 
     if rest_from > period.last:
         return {}
     query = (
-        select(Deal.owner_id, Stage.probability, func.sum(Deal.amount))
-        .join(Stage, Stage.id == Deal.stage_id)
-        .where(
-            Deal.status == StageKind.OPEN,
-            Deal.expected_close_date >= rest_from,
-            Deal.expected_close_date <= period.last,
-        )
-        .group_by(Deal.owner_id, Stage.probability)
+        select(RollupForecast.owner_id, Stage.probability, func.sum(RollupForecast.amount))
+        .join(Stage, Stage.id == RollupForecast.stage_id)
+        .where(RollupForecast.expected_close_date >= rest_from, RollupForecast.expected_close_date <= period.last)
+        .group_by(RollupForecast.owner_id, Stage.probability)
     )
     if pipeline_id is not None:
-        query = query.where(Deal.pipeline_id == pipeline_id)
+        query = query.where(RollupForecast.pipeline_id == pipeline_id)
     weighted: dict[int, Decimal] = defaultdict(Decimal)
     for owner, probability, amount in session.execute(query):
         weighted[owner] += Decimal(amount) * probability / 100
@@ -463,31 +452,21 @@ def _weighted(session: Session, period: Period, today: date, pipeline_id: int | 
 def _rates(session: Session, today: date, zone: ZoneInfo, pipeline_id: int | None) -> dict[int, _Rates]:
     """Per owner, over the previous 12 months: deals closed (won, lost, won amount) by the owner at
     close, and deals created (and of them won by now) by the owner."""
-    window_from, window_to = rate_window(today)
-    start, end = day_bounds(window_from, window_to, zone)
-    closed = (
-        select(
-            Deal.closing_owner_id,
-            func.count().filter(Deal.status == StageKind.WON),
-            func.count().filter(Deal.status == StageKind.LOST),
-            func.coalesce(func.sum(Deal.amount).filter(Deal.status == StageKind.WON), 0),
-        )
-        .where(Deal.status != StageKind.OPEN, Deal.closed_at >= start, Deal.closed_at < end)
-        .group_by(Deal.closing_owner_id)
+    window = day_bounds(*rate_window(today), zone)
+    closed = summed(
+        session,
+        CLOSED,
+        ("closing_owner_id", "status"),
+        match=_pipeline(pipeline_id),
+        period=window,
     )
-    created = (
-        select(Deal.owner_id, func.count(), func.count().filter(Deal.status == StageKind.WON))
-        .where(Deal.created_at >= start, Deal.created_at < end)
-        .group_by(Deal.owner_id)
-    )
-    if pipeline_id is not None:
-        closed = closed.where(Deal.pipeline_id == pipeline_id)
-        created = created.where(Deal.pipeline_id == pipeline_id)
+    created = summed(session, CREATED, ("owner_id", "status"), match=_pipeline(pipeline_id), period=window)
     rates: dict[int, _Rates] = defaultdict(_Rates)
-    for owner, won, lost, won_amount in session.execute(closed):
-        rates[owner] += _Rates(won=won, lost=lost, won_amount=Decimal(won_amount))
-    for owner, count, count_won in session.execute(created):
-        rates[owner] += _Rates(created=count, created_and_won=count_won)
+    for (owner, status), (count, amount) in closed.items():
+        won = status == StageKind.WON
+        rates[owner] += _Rates(won=count if won else 0, lost=0 if won else count, won_amount=amount if won else 0)
+    for (owner, status), (count, _) in created.items():
+        rates[owner] += _Rates(created=count, created_and_won=count if status == StageKind.WON else 0)
     return dict(rates)
 
 

@@ -1,27 +1,72 @@
 """Rotting deals (SPEC §3): open, with the last stage change and the last done activity both older
-than the stage's rot_days. A planned future activity does not stop a deal rotting."""
+than the stage's rot_days. A planned future activity does not stop a deal rotting.
+
+When a deal went idle (the later of the two) is `idle_since` of db/rollups.py; the rollup_idle table
+keeps it for every open deal by stage, so the rotting deals of a stage are one range of it, however
+many deals there are.
+"""
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, exists, false, or_, select
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
+from sqlalchemy.orm import Session
 
-from db.models import Activity, Deal, Stage, StageKind
+from db.models import Deal, RollupIdle, Stage, StageKind
+from db.rollups import idle_since
+
+
+def _cutoffs(stages: Iterable[Stage], now: datetime) -> list[tuple[int, datetime]]:
+    """(stage, the moment before which a deal in it went idle to be rotting), for stages that rot."""
+    return [
+        (stage.id, now - timedelta(days=stage.rot_days))
+        for stage in stages
+        if stage.kind == StageKind.OPEN and stage.rot_days > 0
+    ]
 
 
 def rotting_condition(stages: Iterable[Stage], now: datetime) -> ColumnElement[bool]:
-    """A WHERE clause true for the rotting deals among those in `stages`.
+    """True for a rotting deal, tested on the deal itself: for the flags of a page of deals."""
+    per_stage = [and_(Deal.stage_id == stage_id, idle_since() < cutoff) for stage_id, cutoff in _cutoffs(stages, now)]
+    return and_(Deal.status == StageKind.OPEN, or_(*per_stage)) if per_stage else false()
 
-    The cut-off is computed per stage in Python, so the SQL is the same on every database and can
-    use the (stage, stage_entered_at) order of the deals.
-    """
-    per_stage = []
-    for stage in stages:
-        if stage.kind != StageKind.OPEN or stage.rot_days <= 0:
-            continue
-        cutoff = now - timedelta(days=stage.rot_days)
-        recent_activity = exists(select(Activity.id).where(Activity.deal_id == Deal.id, Activity.done_at >= cutoff))
-        per_stage.append(and_(Deal.stage_id == stage.id, Deal.stage_entered_at < cutoff, ~recent_activity))
-    if not per_stage:
-        return false()
-    return and_(Deal.status == StageKind.OPEN, or_(*per_stage))
+
+def _rotting_rows(stages: Iterable[Stage], now: datetime) -> ColumnElement[bool]:
+    per_stage = [
+        and_(RollupIdle.stage_id == stage_id, RollupIdle.idle_since < cutoff)
+        for stage_id, cutoff in _cutoffs(stages, now)
+    ]
+    return or_(*per_stage) if per_stage else false()
+
+
+def rotting_ids(stages: Iterable[Stage], now: datetime) -> Select:
+    """The ids of the rotting deals, read from the rollup: for filtering many deals at once."""
+    return select(RollupIdle.deal_id).where(_rotting_rows(stages, now))
+
+
+def rotting_counts(
+    session: Session, stages: Iterable[Stage], now: datetime, owner_ids: Iterable[int]
+) -> dict[int, int]:
+    """Rotting deals per owner."""
+    rows = session.execute(
+        select(RollupIdle.owner_id, func.count())
+        .where(_rotting_rows(stages, now), RollupIdle.owner_id.in_(list(owner_ids)))
+        .group_by(RollupIdle.owner_id)
+    )
+    return dict(rows.all())
+
+
+def longest_idle(
+    session: Session, stages: Iterable[Stage], now: datetime, owner_ids: tuple[int, ...], limit: int
+) -> list[int]:
+    """The ids of the `limit` rotting deals idle longest (a manager's, or everyone's for no owners):
+    each stage's longest-idle first, read from the start of its range, then merged."""
+    found = []
+    for stage_id, cutoff in _cutoffs(stages, now):
+        query = select(RollupIdle.idle_since, RollupIdle.deal_id).where(
+            RollupIdle.stage_id == stage_id, RollupIdle.idle_since < cutoff
+        )
+        if owner_ids:
+            query = query.where(RollupIdle.owner_id.in_(owner_ids))
+        found += session.execute(query.order_by(RollupIdle.idle_since, RollupIdle.deal_id).limit(limit)).all()
+    return [deal_id for _, deal_id in sorted(found)[:limit]]

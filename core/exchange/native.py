@@ -24,13 +24,13 @@ from sqlalchemy.orm import Session
 from core.errors import ValidationError
 from core.exchange.files import neutralised, restored
 from core.permissions import Actor, require_role
-from db import changes
+from db import changes, rollups
 from db.engine import advance_sequences
 from db.models import Base, Deal, Role
 from db.types import Money, UTCDateTime
 
-# Bookkeeping of this installation, not data: not exported.
-SKIPPED = {"data_version", "login_attempts"}
+# Bookkeeping of this installation and sums derived from the data (rebuilt on import): not exported.
+SKIPPED = {"data_version", "login_attempts"} | rollups.TABLES
 BATCH = 5_000
 EXCEL_MAX_ROWS = 1_048_575  # a sheet holds 1,048,576 rows, the header included
 
@@ -167,6 +167,7 @@ def import_native(
         if progress:
             progress(table.name, loaded[table.name])
     advance_sequences(session)
+    rollups.rebuild(session.connection())
     changes.bump(session)
     return loaded
 

@@ -1,0 +1,159 @@
+"""Sums over a period, read from the rollups (db/rollups.py) where they can answer, and from the rows
+themselves where they cannot: the hours at either end of a period that are not whole UTC days (a
+period in a time zone other than UTC), and the filters the rollups do not keep (source, region,
+segment). Both are the same source queries, so both give the same sums.
+"""
+
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import BigInteger, ColumnElement, and_, false, func, or_, select
+from sqlalchemy.orm import Session
+
+from db.models import Deal
+from db.rollups import DAY, MONTH, Rollup, whole
+
+_ROWS_ONLY: ContextVar[bool] = ContextVar("rows_only", default=False)
+
+Sums = dict[tuple, list]
+
+
+@contextmanager
+def from_rows() -> Iterator[None]:
+    """Read every sum from the rows themselves, not from the rollups: to compare the two."""
+    token = _ROWS_ONLY.set(True)
+    try:
+        yield
+    finally:
+        _ROWS_ONLY.reset(token)
+
+
+@dataclass(frozen=True)
+class Slices:
+    """A period [start, end) cut into what the rollups hold and what they do not."""
+
+    months: tuple[date | None, date] | None  # whole UTC months [first, stop); first None: from the beginning
+    days: tuple[tuple[date | None, date], ...]  # whole UTC days [first, stop) outside those months
+    edges: tuple[tuple[datetime | None, datetime], ...]  # parts of a day, read from the rows
+
+
+def slices(start: datetime | None, end: datetime) -> Slices:
+    stop_day = _midnight(end)
+    first_day = None if start is None else _midnight(start)
+    if first_day is not None and first_day < start:
+        first_day += timedelta(days=1)
+    if first_day is not None and first_day > stop_day:  # within one day
+        return Slices(None, (), ((start, end),))
+    edges = []
+    if start is not None and start < first_day:
+        edges.append((start, first_day))
+    if end > stop_day:
+        edges.append((stop_day, end))
+    first, stop = (None if first_day is None else first_day.date()), stop_day.date()
+    first_month = first if first is None or first.day == 1 else _next_month(first)
+    stop_month = stop.replace(day=1)
+    if first_month is not None and first_month >= stop_month:
+        return Slices(None, ((first, stop),) if first != stop else (), tuple(edges))
+    days = tuple(part for part in ((first, first_month), (stop_month, stop)) if part[0] != part[1])
+    return Slices((first_month, stop_month), days, tuple(edges))
+
+
+def _midnight(moment: datetime) -> datetime:
+    return datetime.combine(moment.astimezone(UTC).date(), time(0), UTC)
+
+
+def _next_month(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def _span(rollup: Rollup, cut: Slices) -> ColumnElement[bool]:
+    """The stored rows of the whole months and days of the period."""
+    table = rollup.table
+    parts = []
+    if cut.months is not None:
+        first, stop = cut.months
+        parts.append(and_(table.c.grain == MONTH, *_range(table.c.first_day, first, stop)))
+    for first, stop in cut.days:
+        parts.append(and_(table.c.grain == DAY, *_range(table.c.first_day, first, stop)))
+    return or_(*parts) if parts else false()
+
+
+def _range(column, first, stop) -> list[ColumnElement[bool]]:
+    return [*([column >= first] if first is not None else []), column < stop]
+
+
+def summed(
+    session: Session,
+    rollup: Rollup,
+    by: Sequence[str],
+    *,
+    match: Mapping[str, Collection] | None = None,
+    period: tuple[datetime | None, datetime] | None = None,
+    categories: Sequence[tuple[str, str]] = (),
+) -> Sums:
+    """The rollup's values summed by the key columns `by`, over the rows whose key columns are in
+    `match` (column → allowed values), in `period` [start, end) (start None: since the beginning;
+    a time-keyed rollup only), of the deals with these (source|region|segment, value) categories."""
+    match = dict(match or {})
+    if _ROWS_ONLY.get() or categories:
+        ranges = [period] if period is not None else None
+        return _from_rows(session, rollup, by, match, ranges, categories)
+    table = rollup.table
+    columns = [table.c[name] for name in by]
+    query = (
+        select(*columns, *[_sum(table.c[name]) for name in rollup.values])
+        .where(*[table.c[name].in_(values) for name, values in match.items()])
+        .group_by(*columns)
+    )
+    cut = slices(*period) if period is not None else None
+    if cut is not None:
+        query = query.where(_span(rollup, cut))
+    sums = _collect({}, session.execute(query), len(by))
+    if cut is not None and cut.edges:
+        _merge(sums, _from_rows(session, rollup, by, match, list(cut.edges), ()))
+    return sums
+
+
+def _from_rows(
+    session: Session,
+    rollup: Rollup,
+    by: Sequence[str],
+    match: dict[str, Collection],
+    ranges: list[tuple[datetime | None, datetime]] | None,
+    categories: Sequence[tuple[str, str]],
+) -> Sums:
+    sums: Sums = {}
+    for source in rollup.sources:
+        where = [getattr(Deal, name) == value for name, value in categories]
+        where += [column.in_(match[name]) for name, column in (source.columns or {}).items() if name in match]
+        if ranges is not None:
+            where.append(or_(*[and_(*_range(source.time, start, end)) for start, end in ranges]))
+        rows = source.query(where).subquery()
+        columns = [rows.c[name] for name in by]
+        query = (
+            select(*columns, *[_sum(rows.c[name]) for name in rollup.values])
+            .where(*[rows.c[name].in_(values) for name, values in match.items()])
+            .group_by(*columns)
+        )
+        _collect(sums, session.execute(query), len(by))
+    return sums
+
+
+def _sum(column) -> ColumnElement:
+    return whole(func.sum(column)) if isinstance(column.type, BigInteger) else func.sum(column)
+
+
+def _collect(sums: Sums, rows, width: int) -> Sums:
+    for row in rows:
+        key, values = tuple(row[:width]), list(row[width:])
+        _merge(sums, {key: values})
+    return sums
+
+
+def _merge(sums: Sums, more: Sums) -> None:
+    for key, values in more.items():
+        stored = sums.get(key)
+        sums[key] = values if stored is None else [a + b for a, b in zip(stored, values, strict=True)]

@@ -366,7 +366,7 @@ class RollupCreated(Base):
 
     __tablename__ = "rollup_created"
     __table_args__ = (
-        PrimaryKeyConstraint("grain", "first_day", "pipeline_id", "owner_id", "status", "furthest_stage_id"),
+        PrimaryKeyConstraint("grain", "first_day", "pipeline_id", "owner_id", "status", "entered_stages"),
         ROLLUP_ROWID,
     )
 
@@ -375,8 +375,9 @@ class RollupCreated(Base):
     pipeline_id: Mapped[int]
     owner_id: Mapped[int]
     status: Mapped[str] = mapped_column(String(8))
-    # The open stage furthest along (in the current order) that the deal entered; 0 = none.
-    furthest_stage_id: Mapped[int]
+    # The open stages the deal entered, bit k for the k-th open stage of its pipeline in the order they
+    # were created: how far it got is read against the current order, so reordering changes no row.
+    entered_stages: Mapped[int] = mapped_column(BigInteger)
     deals: Mapped[int]
     amount: Mapped[money]
 

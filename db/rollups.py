@@ -7,8 +7,8 @@ the activities saying what each row adds to which key. The same source queries
 - build the tables from scratch (`rebuild`);
 - keep them current: before a flush, what the deals and activities it touches add now; after it, what
   they add then; the difference is added to the stored rows (`_before_flush`, `_after_flush`; writers
-  that bypass the ORM call `snapshot` and `apply_change` themselves);
-- answer what the stored rows cannot, restricted to a time range and filters (core/analytics/totals.py);
+  that bypass the ORM use `changing` and `add_deals`);
+- answer what the stored rows cannot, restricted to a time range and filters (core/analytics/sums.py);
 - and prove the stored rows right (`check`).
 
 Time-keyed rollups are stored per UTC day and per UTC month (see db/models.py). A stay's or a sales
@@ -24,6 +24,7 @@ from sqlalchemy import (
     BigInteger,
     ColumnElement,
     Connection,
+    Integer,
     Select,
     String,
     Table,
@@ -32,6 +33,7 @@ from sqlalchemy import (
     case,
     cast,
     delete,
+    distinct,
     event,
     except_,
     func,
@@ -123,15 +125,23 @@ def _deal_columns(owner: ColumnElement = Deal.owner_id) -> dict[str, ColumnEleme
     return {"pipeline_id": Deal.pipeline_id, "owner_id": owner, "closing_owner_id": Deal.closing_owner_id}
 
 
+def stage_bit(stage: type[Stage]) -> ColumnElement:
+    """k for the k-th open stage of its pipeline in the order of creation (ids): never changes."""
+    earlier = aliased(Stage)
+    return (
+        select(func.count())
+        .where(earlier.pipeline_id == stage.pipeline_id, earlier.kind == StageKind.OPEN, earlier.id < stage.id)
+        .scalar_subquery()
+    )
+
+
 def _created(where: list) -> Select:
     entered, stage = aliased(StageTransition), aliased(Stage)
-    # Position is the stage's current position: reordering stages rebuilds this rollup (see _after_flush).
-    furthest = (
-        select(stage.id)
-        .join(entered, entered.to_stage_id == stage.id)
-        .where(entered.deal_id == Deal.id, stage.kind == StageKind.OPEN, stage.deleted_at.is_(None))
-        .order_by(stage.position.desc(), stage.id.desc())
-        .limit(1)
+    bits = (
+        select(func.sum(distinct(cast(literal_column("1"), BigInteger).op("<<")(cast(stage_bit(stage), Integer)))))
+        .select_from(entered)
+        .join(stage, stage.id == entered.to_stage_id)
+        .where(entered.deal_id == Deal.id, stage.kind == StageKind.OPEN)
         .scalar_subquery()
     )
     deals = (
@@ -140,13 +150,13 @@ def _created(where: list) -> Select:
             Deal.pipeline_id,
             Deal.owner_id,
             _status(Deal.status).label("status"),
-            func.coalesce(furthest, 0).label("furthest_stage_id"),
+            whole(func.coalesce(bits, 0)).label("entered_stages"),
             Deal.amount,
         )
         .where(*where)
         .subquery()
     )
-    keys = [deals.c.first_day, deals.c.pipeline_id, deals.c.owner_id, deals.c.status, deals.c.furthest_stage_id]
+    keys = [deals.c.first_day, deals.c.pipeline_id, deals.c.owner_id, deals.c.status, deals.c.entered_stages]
     return select(*keys, func.count().label("deals"), func.sum(deals.c.amount).label("amount")).group_by(*keys)
 
 
@@ -298,7 +308,7 @@ def _category(name: str) -> Callable:
 
 CREATED = Rollup(
     RollupCreated,
-    ("pipeline_id", "owner_id", "status", "furthest_stage_id"),
+    ("pipeline_id", "owner_id", "status", "entered_stages"),
     ("deals", "amount"),
     (Source(_created, Deal.id, Deal.created_at, _deal_columns()),),
 )
@@ -477,23 +487,22 @@ def _add(connection: Connection, rollup: Rollup, rows: list[tuple[tuple, list]])
         )
 
 
-def rebuild(connection: Connection, rollups: Sequence[Rollup] = ROLLUPS, *, pipeline_id: int | None = None) -> None:
-    """Compute the rollups (of one pipeline's deals, or all) from scratch, in SQL."""
-    for rollup in rollups:
+def rebuild(connection: Connection) -> None:
+    """Compute every rollup from scratch, in SQL."""
+    for rollup in ROLLUPS:
         table = rollup.table
-        where = [Deal.pipeline_id == pipeline_id] if pipeline_id is not None else []
-        connection.execute(delete(table).where(table.c.pipeline_id == pipeline_id) if where else delete(table))
+        columns = list(rollup.key_columns + rollup.values)
+        connection.execute(delete(table))
         for source in rollup.sources:
-            rows = source.query(where)
+            rows = source.query([])
             if rollup.timed:
                 rows = select(_grain(DAY), *rows.subquery().c)
-            connection.execute(insert(table).from_select(list(rollup.key_columns + rollup.values), rows))
+            connection.execute(insert(table).from_select(columns, rows))
         if rollup.timed:
-            days = select(table).where(table.c.grain == DAY, *([table.c.pipeline_id == pipeline_id] if where else []))
-            columns = list(rollup.key_columns + rollup.values)
+            days = select(table).where(table.c.grain == DAY)
             connection.execute(insert(table).from_select(columns, _months(rollup, days)))
-    if pipeline_id is None:
-        _set_version(connection)
+    connection.execute(delete(RollupState))
+    connection.execute(insert(RollupState).values(id=1, version=VERSION))
 
 
 def _months(rollup: Rollup, day_rows: Select) -> Select:
@@ -502,11 +511,6 @@ def _months(rollup: Rollup, day_rows: Select) -> Select:
     keys = [days.c[name] for name in rollup.keys]
     sums = [func.sum(days.c[name]).label(name) for name in rollup.values]
     return select(_grain(MONTH), month.label("first_day"), *keys, *sums).group_by(month, *keys)
-
-
-def _set_version(connection: Connection) -> None:
-    connection.execute(delete(RollupState))
-    connection.execute(insert(RollupState).values(id=1, version=VERSION))
 
 
 def is_current(connection: Connection) -> bool:
@@ -543,7 +547,6 @@ class _Pending:
         self.activity_ids: set[int] = set()
         self.idle_of: set[int] = set()
         self.new_rows: list = []
-        self.reordered: set[int] = set()
         self.before: Contributions = {}
 
 
@@ -559,8 +562,6 @@ def _before_flush(session: Session, _flush_context, _instances) -> None:
         elif isinstance(row, Activity):
             pending.activity_ids.add(row.id)
             pending.idle_of.update(_old_and_new(row, "deal_id"))
-        elif isinstance(row, Stage) and (_changed(row, "position") or _changed(row, "deleted_at")):
-            pending.reordered.add(row.pipeline_id)
     for row in session.new:
         if isinstance(row, StageTransition) and row.deal_id is not None:
             pending.deal_ids.add(row.deal_id)
@@ -568,7 +569,7 @@ def _before_flush(session: Session, _flush_context, _instances) -> None:
             pending.new_rows.append(row)
             if isinstance(row, Activity) and row.deal_id is not None:
                 pending.idle_of.add(row.deal_id)
-    if not (pending.deal_ids or pending.activity_ids or pending.idle_of or pending.new_rows or pending.reordered):
+    if not (pending.deal_ids or pending.activity_ids or pending.idle_of or pending.new_rows):
         return
     connection = session.connection()
     _lock(connection, pending)
@@ -581,10 +582,6 @@ def _before_flush(session: Session, _flush_context, _instances) -> None:
 def _old_and_new(row, name: str) -> set[int]:
     history = inspect(row).attrs[name].history
     return {value for value in (*history.deleted, getattr(row, name)) if value is not None}
-
-
-def _changed(row, name: str) -> bool:
-    return inspect(row).attrs[name].history.has_changes()
 
 
 def _lock(connection: Connection, pending: _Pending) -> None:
@@ -606,6 +603,3 @@ def _after_flush(session: Session, _flush_context) -> None:
     connection = session.connection()
     after = snapshot(connection, deal_ids=pending.deal_ids, activity_ids=pending.activity_ids, idle_of=pending.idle_of)
     apply_change(connection, pending.before, after)
-    for pipeline_id in sorted(pending.reordered):
-        # Which entered stage is the furthest depends on the current order: the cohorts are recounted.
-        rebuild(connection, (CREATED,), pipeline_id=pipeline_id)

@@ -103,20 +103,29 @@ def cohort_funnel(session: Session, actor: Actor, funnel_filter: FunnelFilter) -
     won = _won_stage(session, funnel_filter.pipeline_id)
     scope = funnel_scope(session, actor, funnel_filter)
     rank = {stage.id: index for index, stage in enumerate(stages)}
+    # Bit k of entered_stages is the k-th open stage of the pipeline by id (db/rollups.py stage_bit).
+    bits = list(
+        session.scalars(
+            select(Stage.id)
+            .where(Stage.pipeline_id == funnel_filter.pipeline_id, Stage.kind == StageKind.OPEN)
+            .order_by(Stage.id)
+        )
+    )
     reached = [0] * len(stages)
     reached_amount = [Decimal(0)] * len(stages)
     won_count, won_amount = 0, Decimal(0)
     cohort = summed(
         session,
         CREATED,
-        ("furthest_stage_id", "status"),
+        ("entered_stages", "status"),
         match=scope.match,
         period=funnel_filter.bounds(),
         categories=scope.categories,
     )
-    for (furthest, status), (count, amount) in cohort.items():
+    for (entered, status), (count, amount) in cohort.items():
         is_won = status == StageKind.WON
-        for index in range(0, (len(stages) - 1 if is_won else rank.get(furthest, -1)) + 1):
+        furthest = max((rank.get(stage_id, -1) for bit, stage_id in enumerate(bits) if entered >> bit & 1), default=-1)
+        for index in range(0, (len(stages) - 1 if is_won else furthest) + 1):
             reached[index] += count
             reached_amount[index] += amount
         if is_won:

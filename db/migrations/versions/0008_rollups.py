@@ -47,7 +47,7 @@ def _amount(name: str = "amount") -> sa.Column:
 def upgrade() -> None:
     _rollup(
         "rollup_created",
-        [*_timed(), *_ints("pipeline_id", "owner_id"), *_strings(status=8), *_ints("furthest_stage_id")],
+        [*_timed(), *_ints("pipeline_id", "owner_id"), *_strings(status=8), _amount("entered_stages")],
         [*_ints("deals"), _amount()],
     )
     _rollup(

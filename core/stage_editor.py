@@ -141,6 +141,8 @@ def create_pipeline(
     names = [clean_text(errors, "stages", stage, required=True) for stage in (*open_stages, won, *lost)]
     if not open_stages or not lost:
         errors["stages"] = "a pipeline needs at least one open stage, a won stage and a lost stage"
+    elif len(open_stages) > rollups.MAX_OPEN_STAGES:
+        errors["stages"] = f"a pipeline has at most {rollups.MAX_OPEN_STAGES} open stages"
     elif len({n.lower() for n in names if n}) != len(names):
         errors["stages"] = "stage names must differ"
     if errors:
@@ -199,6 +201,10 @@ def add_stage(
 ) -> int:
     """Add an open stage after `after_stage_id` (an open stage), or first when None."""
     pipeline = _pipeline_for_change(session, actor, pipeline_id, expected_version)
+    ever = session.scalar(select(func.count()).where(Stage.pipeline_id == pipeline_id, Stage.kind == StageKind.OPEN))
+    if ever >= rollups.MAX_OPEN_STAGES:
+        limit = rollups.MAX_OPEN_STAGES
+        raise ValidationError({"name": f"a pipeline has at most {limit} open stages, deleted ones included"})
     stages = _active_stages(session, pipeline_id)
     open_stages = [s for s in stages if s.kind == StageKind.OPEN]
     values = _clean_settings(

@@ -125,6 +125,10 @@ def _deal_columns(owner: ColumnElement = Deal.owner_id) -> dict[str, ColumnEleme
     return {"pipeline_id": Deal.pipeline_id, "owner_id": owner, "closing_owner_id": Deal.closing_owner_id}
 
 
+# A pipeline's open stages are bits of one BIGINT in rollup_created: this many at most, deleted ones included.
+MAX_OPEN_STAGES = 62
+
+
 def stage_bit(stage: type[Stage]) -> ColumnElement:
     """k for the k-th open stage of its pipeline in the order of creation (ids): never changes."""
     earlier = aliased(Stage)

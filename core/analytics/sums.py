@@ -10,7 +10,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import BigInteger, ColumnElement, and_, false, func, or_, select
+from sqlalchemy import ColumnElement, Integer, and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from db.models import Deal
@@ -104,7 +104,7 @@ def summed(
     table = rollup.table
     columns = [table.c[name] for name in by]
     query = (
-        select(*columns, *[_sum(table.c[name]) for name in rollup.values])
+        select(*columns, *[_sum(table.c[name], rollup) for name in rollup.values])
         .where(*[table.c[name].in_(values) for name, values in match.items()])
         .group_by(*columns)
     )
@@ -134,7 +134,7 @@ def _from_rows(
         rows = source.query(where).subquery()
         columns = [rows.c[name] for name in by]
         query = (
-            select(*columns, *[_sum(rows.c[name]) for name in rollup.values])
+            select(*columns, *[_sum(rows.c[name], rollup) for name in rollup.values])
             .where(*[rows.c[name].in_(values) for name, values in match.items()])
             .group_by(*columns)
         )
@@ -142,8 +142,9 @@ def _from_rows(
     return sums
 
 
-def _sum(column) -> ColumnElement:
-    return whole(func.sum(column)) if isinstance(column.type, BigInteger) else func.sum(column)
+def _sum(column, rollup: Rollup) -> ColumnElement:
+    # PostgreSQL sums whole numbers into NUMERIC: counts and seconds are cast back (amounts are Money).
+    return whole(func.sum(column)) if isinstance(rollup.table.c[column.name].type, Integer) else func.sum(column)
 
 
 def _collect(sums: Sums, rows, width: int) -> Sums:

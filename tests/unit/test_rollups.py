@@ -1,0 +1,228 @@
+"""The rollups (db/rollups.py) equal what their sources give after random writes through every writer,
+and every figure read from them equals the same figure read from the rows themselves: for whole
+quarters, loose days, periods in other time zones (whose edge hours come from the rows), teams,
+managers and categories."""
+
+import random
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+import pytest
+from sqlalchemy import select, update
+
+import core.activities
+import core.deals
+import core.stage_editor
+from core import activities, deals, pipelines, stage_editor, users
+from core.analytics import activity, funnel, plan_fact
+from core.analytics.sums import from_rows, slices
+from core.errors import ValidationError
+from core.exchange import files, foreign
+from core.exchange.foreign import Mapping
+from core.filters import DealFilter, FunnelFilter
+from core.periods import Period, PeriodKind
+from db import rollups
+from db.models import Activity, Role, RollupCreated, RollupStay, StageKind
+
+START = datetime(2026, 1, 5, 7, 30, tzinfo=UTC)
+NOW = datetime(2026, 7, 1, 9, tzinfo=UTC)
+MOSCOW, NEW_YORK = ZoneInfo("Europe/Moscow"), ZoneInfo("America/New_York")
+IMPORTED = (
+    "id,title,owner,stage,amount,created,closed,source\n"
+    "X-1,Imported open,anna,Presentation,700,2026-02-03,,fair\n"
+    "X-2,Imported won,boris,Won,900,2026-02-10,2026-03-30,fair\n"
+    "X-3,Imported lost,anna,Lost,50,2026-03-01,2026-04-02,web\n"
+)
+
+
+@pytest.fixture
+def busy(session, world, monkeypatch):
+    """Six months of random work by two managers and an admin, at random hours, through the services."""
+    clock = {"now": START}
+    for module in (core.deals, core.activities, core.stage_editor):
+        monkeypatch.setattr(module, "utcnow", lambda: clock["now"])
+    rng = random.Random(7)
+    managers = [world.anna, world.boris]
+    carla = users.create_user(session, world.admin, login="carla", display_name="Carla", role=Role.MANAGER,
+                              password="", password_hash=users.NO_PASSWORD_HASH)  # fmt: skip
+    versions, tasks = {}, []
+
+    def stages():
+        return [s for s in pipelines.list_stages(session, world.pipeline_id) if s.kind == StageKind.OPEN]
+
+    def step() -> None:
+        deal_id = rng.choice(list(versions))
+        owner, version = versions[deal_id]
+        deal = deals.get_deal(session, owner, deal_id)
+        choice = rng.random()
+        if deal.status != StageKind.OPEN:
+            version = deals.reopen_deal(session, owner, deal_id, version)
+        elif choice < 0.12:
+            version = deals.close_won(session, owner, deal_id, version, amount=rng.randint(100, 5000))
+        elif choice < 0.22:
+            version = deals.close_lost(session, owner, deal_id, version, lost_reason_id=world.reason_id)
+        elif choice < 0.3:
+            fields = {"amount": rng.randint(0, 900), "source": rng.choice(["web", "fair", None]),
+                      "region": rng.choice(["North", "South"]), "segment": rng.choice(["SMB", None]),
+                      "expected_close_date": (clock["now"] + timedelta(days=rng.randint(0, 90))).date()}  # fmt: skip
+            version = deals.update_deal(session, owner, deal_id, version, fields)
+        elif choice < 0.36:
+            new_owner = rng.choice([*managers, users.get_user(session, carla).as_actor()])
+            version = deals.reassign_deal(session, world.admin, deal_id, new_owner.id, version)
+            owner = new_owner
+        elif choice < 0.5:
+            kind = rng.choice(["call", "meeting", "email"])
+            activities.log_activity(session, owner, kind=kind, subject="Done", deal_id=deal_id)
+        elif choice < 0.62:
+            due = clock["now"] + timedelta(hours=rng.randint(-72, 240))
+            tasks.append(activities.plan_activity(session, owner, kind="task", subject="To do", deal_id=deal_id,
+                                                  due_at=due))  # fmt: skip
+        elif choice < 0.7 and tasks:
+            task = tasks.pop(rng.randrange(len(tasks)))
+            if session.get(Activity, task).done_at is None:
+                activities.complete_activity(session, world.admin, task)
+        elif choice < 0.74 and tasks:
+            activities.reschedule_activity(session, world.admin, rng.choice(tasks),
+                                           due_at=clock["now"] + timedelta(days=rng.randint(1, 20)))  # fmt: skip
+        else:
+            fields = {"amount": 500, "expected_close_date": date(2026, 8, 1), "company_id": world.company_id}
+            target = rng.choice([s.id for s in stages() if s.id != deal.stage_id])
+            version = deals.move_deal(session, owner, deal_id, target, version, fields=fields)
+        versions[deal_id] = (owner, version)
+
+    for number in range(260):
+        clock["now"] += timedelta(minutes=rng.randint(20, 1500))
+        if number % 5 == 0 or not versions:
+            owner = rng.choice(managers)
+            deal_id = deals.create_deal(session, owner, pipeline_id=world.pipeline_id,
+                                        fields={"title": f"D{number}", "amount": rng.randint(0, 3000),
+                                                "source": rng.choice(["web", "fair"])})  # fmt: skip
+            versions[deal_id] = (owner, 1)
+        else:
+            step()
+        if number == 120:  # the admin reorders, adds and deletes stages half way
+            version = stage_editor.pipeline_version(session, world.pipeline_id)
+            version = stage_editor.move_stage(session, world.admin, world.stages["Presentation"], 1, version)
+            added = stage_editor.add_stage(session, world.admin, world.pipeline_id, version, name="Demo",
+                                           after_stage_id=world.stages["Qualification"])  # fmt: skip
+            version = stage_editor.pipeline_version(session, world.pipeline_id)
+            stage_editor.delete_stage(session, world.admin, world.stages["Commercial proposal"], added, version)
+            versions = {deal_id: (owner, deals.get_deal(session, owner, deal_id).version)
+                        for deal_id, (owner, _) in versions.items()}  # fmt: skip
+    table = files.read_table(IMPORTED.encode(), "deals.csv")
+    raw = {"pipeline": "B2B classic", "stages": {"Presentation": "Presentation", "Won": "Won", "Lost": "Lost"},
+           "columns": {"external_id": "id", "title": "title", "owner": "owner", "stage": "stage", "amount": "amount",
+                       "created_at": "created", "closed_at": "closed", "source": "source"}}  # fmt: skip
+    prepared = foreign.prepare(session, world.admin, table, Mapping.from_dict(raw), today=NOW.date())
+    foreign.apply(session, world.admin, prepared, Mapping.from_dict(raw))
+    session.flush()
+    return world
+
+
+def test_the_rollups_equal_their_sources_after_random_writes(session, busy):
+    assert session.scalar(select(RollupStay.stays)) is not None
+    assert rollups.check(session.connection()) == {}
+
+
+def test_the_check_finds_a_wrong_row_and_a_missing_one(session, busy):
+    session.execute(update(RollupCreated).where(RollupCreated.grain == "month").values(deals=RollupCreated.deals + 1))
+    grain, day, stage_id = session.execute(select(RollupStay.grain, RollupStay.first_day, RollupStay.stage_id)).first()
+    one = (RollupStay.grain == grain, RollupStay.first_day == day, RollupStay.stage_id == stage_id)
+    session.execute(RollupStay.__table__.delete().where(*one))
+
+    assert set(rollups.check(session.connection())) == {"rollup_created", "rollup_stays"}
+
+    rollups.rebuild(session.connection())
+    assert rollups.check(session.connection()) == {}
+
+
+FILTERS = [
+    {"date_from": date(2026, 1, 1), "date_to": date(2026, 3, 31)},  # whole months
+    {"date_from": date(2026, 2, 10), "date_to": date(2026, 5, 20)},  # loose days at both ends
+    {"date_from": date(2026, 1, 1), "date_to": date(2026, 6, 30), "zone": MOSCOW},  # edge hours
+    {"date_from": date(2026, 3, 1), "date_to": date(2026, 4, 15), "zone": NEW_YORK},  # and a DST change
+    {"date_from": date(2026, 1, 1), "date_to": date(2026, 6, 30), "team_id": "team"},
+    {"date_from": date(2026, 1, 1), "date_to": date(2026, 6, 30), "owner_ids": "boris"},
+    {"date_from": date(2026, 1, 1), "date_to": date(2026, 6, 30), "source": "fair"},  # not kept in the rollups
+]
+
+
+def both_ways(function, *args, **kwargs):
+    """The figure read the usual way, and read from the rows alone."""
+    with from_rows():
+        expected = function(*args, **kwargs)
+    return function(*args, **kwargs), expected
+
+
+def test_funnel_figures_read_from_the_rollups_equal_the_rows(session, busy):
+    executive = busy.executive
+    for chosen in FILTERS:
+        values = dict(chosen)
+        if values.get("team_id"):
+            values["team_id"] = busy.anna.team_id
+        if values.get("owner_ids"):
+            values["owner_ids"] = (busy.boris.id,)
+        scope = FunnelFilter(busy.pipeline_id, **values)
+        for function, options in (
+            (funnel.cohort_funnel, {}),
+            (funnel.time_in_stage, {"now": NOW}),
+            (funnel.lost_analysis, {}),
+            (funnel.monthly_trend, {}),
+        ):
+            ours, expected = both_ways(function, session, executive, scope, **options)
+            pd.testing.assert_frame_equal(ours, expected)
+        ours, expected = both_ways(funnel.win_rates, session, executive, scope)
+        assert ours == expected, chosen
+        assert ours["created"] >= 5 and ours["won"] >= 1, chosen
+
+
+def test_activity_and_plan_figures_read_from_the_rollups_equal_the_rows(session, busy):
+    executive = busy.executive
+    spring, may = {"date_from": date(2026, 2, 3), "date_to": date(2026, 6, 9)}, date(2026, 5, 15)
+    for zone in (ZoneInfo("UTC"), MOSCOW, NEW_YORK):
+        for function, options in (
+            (activity.manager_activity, {**spring, "now": NOW}),
+            (activity.weekly_activity, spring),
+            (plan_fact.plan_fact, {"period": Period(date(2026, 4, 1), PeriodKind.QUARTER), "today": may}),
+            (plan_fact.monthly_plan_fact, {"year": 2026, "today": may}),
+        ):
+            ours, expected = both_ways(function, session, executive, zone=zone, **options)
+            pd.testing.assert_frame_equal(ours, expected)
+        ours, expected = both_ways(
+            plan_fact.assumptions, session, executive, manager_id=busy.anna.id, today=NOW.date(), zone=zone
+        )
+        assert ours == expected and ours.closed > 0
+    ours, expected = both_ways(funnel.current_pipeline, session, executive, DealFilter(busy.pipeline_id))
+    pd.testing.assert_frame_equal(ours, expected)
+    assert ours["deals"].sum() > 5
+
+
+def test_a_period_is_cut_into_whole_months_loose_days_and_edge_hours():
+    def at(month, day, hour=0):
+        return datetime(2026, month, day, hour, tzinfo=UTC)
+
+    quarter = slices(at(7, 1), at(10, 1))
+    assert (quarter.months, quarter.days, quarter.edges) == ((date(2026, 7, 1), date(2026, 10, 1)), (), ())
+    moscow = slices(at(6, 30, 21), at(9, 30, 21))
+    assert moscow.months == (date(2026, 7, 1), date(2026, 9, 1))
+    assert moscow.days == ((date(2026, 9, 1), date(2026, 9, 30)),)
+    assert moscow.edges == ((at(6, 30, 21), at(7, 1)), (at(9, 30), at(9, 30, 21)))
+    assert slices(at(7, 15), at(7, 21)).days == ((date(2026, 7, 15), date(2026, 7, 21)),)
+    assert slices(at(7, 15, 3), at(7, 15, 9)).edges == ((at(7, 15, 3), at(7, 15, 9)),)
+    overdue = slices(None, at(11, 24, 15))
+    assert (overdue.months, overdue.days) == ((None, date(2026, 11, 1)), ((date(2026, 11, 1), date(2026, 11, 24)),))
+    assert overdue.edges == ((at(11, 24), at(11, 24, 15)),)
+
+
+def test_a_pipeline_keeps_at_most_62_open_stages(session, world):
+    names = [f"Step {n}" for n in range(rollups.MAX_OPEN_STAGES)]
+    with pytest.raises(ValidationError) as refused:
+        stage_editor.create_pipeline(session, world.admin, "Too long", open_stages=[*names, "One more"], won="W",
+                                     lost=["L"])  # fmt: skip
+    assert "at most 62 open stages" in refused.value.errors["stages"]
+    pipeline_id = stage_editor.create_pipeline(session, world.admin, "Long", open_stages=names, won="W", lost=["L"])
+    with pytest.raises(ValidationError) as refused:
+        stage_editor.add_stage(session, world.admin, pipeline_id, stage_editor.pipeline_version(session, pipeline_id),
+                               name="Step 62")  # fmt: skip
+    assert "deleted ones included" in refused.value.errors["name"]

@@ -1,4 +1,4 @@
-"""The admin CLI: `python -m core migrate|seed|report|export|import|user add|user passwd`."""
+"""The admin CLI: `python -m core migrate|seed|report|export|import|rollups|user add|user passwd`."""
 
 import argparse
 import getpass
@@ -23,6 +23,7 @@ from core.periods import Period
 from core.permissions import Actor
 from core.seed import database_is_empty, seed_demo
 from core.settings import LANGUAGES, load_settings
+from db import changes, rollups
 from db.engine import make_engine, transaction
 from db.migrate import upgrade
 from db.models import Role
@@ -64,6 +65,9 @@ def _parser() -> argparse.ArgumentParser:
     foreign_import.add_argument("--mapping", required=True, type=Path, help="the column and stage mapping (JSON)")
     foreign_import.add_argument("--teams", type=Path, help="a second file with each owner's team (see the mapping)")
     foreign_import.add_argument("--check", action="store_true", help="only report what would be imported")
+
+    summaries = commands.add_parser("rollups", help="the summary tables the dashboards read (kept with every write)")
+    summaries.add_argument("action", choices=["check", "rebuild"], help="compare with the data, or build anew")
 
     user = commands.add_parser("user", help="manage users").add_subparsers(dest="user_command", required=True)
     add = user.add_parser("add", help=f"create a user; the password is read from ${PASSWORD_ENV} or a prompt")
@@ -139,6 +143,24 @@ def _import_foreign(args: argparse.Namespace, engine, zone) -> int:
         f"imported {result.deals:,} deals ({result.already_imported:,} imported before, skipped), "
         f"{result.new_owners} new users, {result.new_companies} new companies"
     )
+    return 0
+
+
+def _rollups(engine, action: str) -> int:
+    started = time.perf_counter()
+    with transaction(engine, write=action == "rebuild") as session:
+        if action == "rebuild":
+            rollups.rebuild(session.connection())
+            changes.bump(session)
+            print(f"rebuilt the summary tables in {time.perf_counter() - started:.1f} s")
+            return 0
+        differences = rollups.check(session.connection())
+    for table, rows in differences.items():
+        print(f"{table}: {rows:,} rows differ from the data", file=sys.stderr)
+    if differences:
+        print("error: the summary tables differ; `python -m core rollups rebuild` builds them anew", file=sys.stderr)
+        return 1
+    print(f"the summary tables equal the data (checked in {time.perf_counter() - started:.1f} s)")
     return 0
 
 
@@ -283,6 +305,8 @@ def _run(args: argparse.Namespace, engine, language: str, demo_mode: bool, zone)
     elif args.command == "report":
         with transaction(engine) as session:
             print(_report(session, args, zone))
+    elif args.command == "rollups":
+        return _rollups(engine, args.action)
     elif args.user_command == "add":
         password = _read_password()
         with transaction(engine, write=True) as session:

@@ -166,3 +166,18 @@ def test_report_plan_fact_needs_a_period_it_understands(monkeypatch, demo_databa
     assert "write a month (2026-07)" in capsys.readouterr().err
     assert run_cli(monkeypatch, demo_database_url, "report", "funnel", "--pipeline", "B2B classic")[0] == 1
     assert "--from and --to are required" in capsys.readouterr().err
+
+
+def test_rollups_check_finds_a_summary_that_differs_and_rebuild_mends_it(monkeypatch, writable_demo_url, capsys):
+    code, out = run_cli(monkeypatch, writable_demo_url, "rollups", "check")
+    assert (code, "equal the data" in out) == (0, True)
+
+    engine = make_engine(writable_demo_url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE rollup_open SET deals = deals + 1")
+    engine.dispose()
+    code, _ = run_cli(monkeypatch, writable_demo_url, "rollups", "check")
+    assert code == 1 and "rollup_open:" in capsys.readouterr().err
+
+    assert run_cli(monkeypatch, writable_demo_url, "rollups", "rebuild")[0] == 0
+    assert run_cli(monkeypatch, writable_demo_url, "rollups", "check")[0] == 0

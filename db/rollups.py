@@ -16,14 +16,17 @@ cycle's length is in whole seconds; its `days` are the completed days (seconds /
 """
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
     Connection,
+    Delete,
+    Insert,
     Integer,
     Select,
     String,
@@ -92,12 +95,16 @@ class Source:
     columns: dict[str, ColumnElement] | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # one object per rollup: hashed by identity
 class Rollup:
     model: type
     keys: tuple[str, ...]  # the key columns besides grain and first_day
     values: tuple[str, ...]  # summed; the first is the count (a row counting nothing is removed)
     sources: tuple[Source, ...]
+    # What a row adds depends on these columns of it (a deal's or an activity's) and, with `history`,
+    # on the deal's stage transitions: a flush recounts a deal only in the rollups its change touches.
+    reads: frozenset[str] = frozenset()
+    history: bool = False
 
     @property
     def table(self) -> Table:
@@ -315,30 +322,38 @@ CREATED = Rollup(
     ("pipeline_id", "owner_id", "status", "entered_stages"),
     ("deals", "amount"),
     (Source(_created, Deal.id, Deal.created_at, _deal_columns()),),
+    frozenset({"pipeline_id", "owner_id", "status", "amount", "created_at"}),
+    history=True,
 )
 CLOSED = Rollup(
     RollupClosed,
     ("pipeline_id", "owner_id", "closing_owner_id", "status"),
     ("deals", "amount"),
     (Source(_closed, Deal.id, Deal.closed_at, _deal_columns()),),
+    frozenset({"pipeline_id", "owner_id", "closing_owner_id", "status", "closed_at", "amount"}),
 )
 LOST = Rollup(
     RollupLost,
     ("pipeline_id", "owner_id", "stage_id", "lost_reason_id"),
     ("deals", "amount"),
     (Source(_lost, Deal.id, Deal.closed_at, _deal_columns()),),
+    frozenset({"pipeline_id", "owner_id", "status", "closed_at", "stage_id", "lost_reason_id", "amount"}),
+    history=True,
 )
 CYCLES = Rollup(
     RollupCycle,
     ("pipeline_id", "owner_id", "closing_owner_id", "days"),
     ("deals", "seconds"),
     (Source(_cycles, Deal.id, Deal.closed_at, _deal_columns()),),
+    frozenset({"pipeline_id", "owner_id", "closing_owner_id", "status", "closed_at", "created_at"}),
 )
 STAYS = Rollup(
     RollupStay,
     ("pipeline_id", "stage_id", "owner_id", "days"),
     ("stays", "seconds"),
     (Source(_stays, Deal.id, StageTransition.at, _deal_columns()),),
+    frozenset({"pipeline_id", "owner_id"}),
+    history=True,
 )
 ACTIVITIES = Rollup(
     RollupActivity,
@@ -366,57 +381,73 @@ ACTIVITIES = Rollup(
             {"owner_id": Activity.owner_id},
         ),
     ),
+    frozenset({"owner_id", "kind", "due_at", "done_at"}),
 )
 OPEN = Rollup(
     RollupOpen,
     ("pipeline_id", "stage_id", "owner_id"),
     ("deals", "amount", "entered_seconds"),
     (Source(_open, Deal.id, columns=_deal_columns()),),
+    frozenset({"pipeline_id", "stage_id", "owner_id", "status", "amount", "stage_entered_at"}),
 )
 FORECAST = Rollup(
     RollupForecast,
     ("expected_close_date", "pipeline_id", "stage_id", "owner_id"),
     ("deals", "amount"),
     (Source(_forecast, Deal.id, columns=_deal_columns()),),
+    frozenset({"pipeline_id", "stage_id", "owner_id", "status", "amount", "expected_close_date"}),
 )
 IDLE = Rollup(
     RollupIdle,
     ("stage_id", "idle_since", "owner_id", "deal_id"),
     ("deals",),
     (Source(_idle, Deal.id, columns=_deal_columns()),),
+    # Also the done_at of the deal's activities: an activity done or moved to another deal recounts it.
+    frozenset({"stage_id", "owner_id", "status", "stage_entered_at"}),
 )
 CATEGORIES = Rollup(
     RollupCategory,
     ("pipeline_id", "field", "value"),
     ("deals",),
     tuple(Source(_category(name), Deal.id, columns=_deal_columns()) for name in ("source", "region", "segment")),
+    frozenset({"pipeline_id", "source", "region", "segment"}),
 )
 ROLLUPS = (CREATED, CLOSED, LOST, CYCLES, STAYS, ACTIVITIES, OPEN, FORECAST, IDLE, CATEGORIES)
+OF_DEALS = tuple(rollup for rollup in ROLLUPS if rollup is not ACTIVITIES)
+# What makes an activity recount the deal it belongs to (when the deal went idle).
+IDLE_READS = frozenset({"done_at", "deal_id"})
 TABLES = frozenset(rollup.table.name for rollup in ROLLUPS) | {RollupState.__tablename__}
 
 # What the rows touched add to each rollup: (rollup's table name, key) → the summed values.
 Contributions = dict[tuple[str, tuple], list]
 
 
+def _by_ids(source: Source) -> Select:
+    return source.query([source.row_id.in_(bindparam("ids", expanding=True))])
+
+
+# Each source restricted to given rows, built once: a flush only binds the ids.
+BY_IDS = [(rollup, source.row_id is Activity.id, _by_ids(source)) for rollup in ROLLUPS for source in rollup.sources]
+
+
 def snapshot(
-    connection: Connection,
-    *,
-    deal_ids: Iterable[int] = (),
-    activity_ids: Iterable[int] = (),
-    idle_of: Iterable[int] = (),
+    connection: Connection, deals: Mapping[Rollup, Iterable[int]], activity_ids: Iterable[int] = ()
 ) -> Contributions:
-    """What these deals and activities add to the rollups now; `idle_of`: deals whose activities
-    changed (only when they went idle depends on those)."""
+    """What these deals add to these rollups now (rollup → deal ids), and these activities."""
     sums: Contributions = {}
-    deal_ids, activity_ids = sorted(set(deal_ids)), sorted(set(activity_ids))
-    idle_ids = sorted(set(deal_ids) | set(idle_of))
-    for rollup in ROLLUPS:
-        for source in rollup.sources:
-            ids = activity_ids if source.row_id is Activity.id else idle_ids if rollup is IDLE else deal_ids
-            for start in range(0, len(ids), CHUNK):
-                for row in connection.execute(source.query([source.row_id.in_(ids[start : start + CHUNK])])):
-                    _add_row(sums, rollup, tuple(row))
+    activity_ids = sorted(set(activity_ids))
+    for rollup, of_activities, query in BY_IDS:
+        ids = activity_ids if of_activities else sorted(set(deals.get(rollup, ())))
+        for start in range(0, len(ids), CHUNK):
+            for row in connection.execute(query, {"ids": ids[start : start + CHUNK]}):
+                _add_row(sums, rollup, tuple(row))
     return sums
+
+
+def every(deal_ids: Iterable[int]) -> dict[Rollup, set[int]]:
+    """These deals in every rollup of deals."""
+    deal_ids = set(deal_ids)
+    return {rollup: deal_ids for rollup in OF_DEALS}
 
 
 def _add_row(sums: Contributions, rollup: Rollup, row: tuple) -> None:
@@ -452,15 +483,15 @@ def changing(session: Session, deal_ids: Sequence[int]) -> Iterator[None]:
     """For a write that bypasses the ORM (a bulk UPDATE or INSERT … SELECT): what these deals add is
     counted before the block and again after it."""
     connection = session.connection()
-    before = snapshot(connection, deal_ids=deal_ids)
+    before = snapshot(connection, every(deal_ids))
     yield
-    apply_change(connection, before, snapshot(connection, deal_ids=deal_ids))
+    apply_change(connection, before, snapshot(connection, every(deal_ids)))
 
 
 def add_deals(session: Session, deal_ids: Sequence[int]) -> None:
     """Count deals inserted without the ORM (an import), with their history."""
     connection = session.connection()
-    apply_change(connection, {}, snapshot(connection, deal_ids=deal_ids))
+    apply_change(connection, {}, snapshot(connection, every(deal_ids)))
 
 
 def _sort_key(table_key: tuple[str, tuple]) -> tuple:
@@ -468,27 +499,29 @@ def _sort_key(table_key: tuple[str, tuple]) -> tuple:
 
 
 def _add(connection: Connection, rollup: Rollup, rows: list[tuple[tuple, list]]) -> None:
-    table = rollup.table
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(table)
-    statement = statement.on_conflict_do_update(
-        index_elements=list(rollup.key_columns),
-        set_={name: table.c[name] + statement.excluded[name] for name in rollup.values},
-    )
+    add, remove_empty = _statements(rollup, connection.dialect.name)
     connection.execute(
-        statement,
+        add,
         [dict(zip(rollup.key_columns, key, strict=True)) | dict(zip(rollup.values, values, strict=True))
          for key, values in rows],
     )  # fmt: skip
     emptied = [key for key, values in rows if values[0] < 0]
     if emptied:
-        connection.execute(
-            delete(table).where(
-                *[table.c[name] == bindparam(f"key_{name}") for name in rollup.key_columns],
-                table.c[rollup.values[0]] == 0,
-            ),
-            [{f"key_{name}": part for name, part in zip(rollup.key_columns, key, strict=True)} for key in emptied],
-        )
+        keys = [{f"key_{name}": part for name, part in zip(rollup.key_columns, key, strict=True)} for key in emptied]
+        connection.execute(remove_empty, keys)
+
+
+@cache
+def _statements(rollup: Rollup, dialect_name: str) -> tuple[Insert, Delete]:
+    """Add to a row (inserting it when new), and remove a row that counts nothing: built once."""
+    table = rollup.table
+    statement = (postgresql if dialect_name == "postgresql" else sqlite).insert(table)
+    add = statement.on_conflict_do_update(
+        index_elements=list(rollup.key_columns),
+        set_={name: table.c[name] + statement.excluded[name] for name in rollup.values},
+    )
+    keys = [table.c[name] == bindparam(f"key_{name}") for name in rollup.key_columns]
+    return add, delete(table).where(*keys, table.c[rollup.values[0]] == 0)
 
 
 def rebuild(connection: Connection) -> None:
@@ -547,11 +580,18 @@ class _Pending:
     """What a flush is about to change, and what those rows added before it."""
 
     def __init__(self) -> None:
-        self.deal_ids: set[int] = set()
+        self.deals: dict[Rollup, set[int]] = defaultdict(set)
         self.activity_ids: set[int] = set()
-        self.idle_of: set[int] = set()
         self.new_rows: list = []
         self.before: Contributions = {}
+
+    def touch(self, deal_id: int | None, rollups: Iterable[Rollup]) -> None:
+        if deal_id is not None:
+            for rollup in rollups:
+                self.deals[rollup].add(deal_id)
+
+    def deal_ids(self) -> set[int]:
+        return set().union(*self.deals.values())
 
 
 PENDING = "rollups.pending"
@@ -560,26 +600,34 @@ PENDING = "rollups.pending"
 @event.listens_for(Session, "before_flush")
 def _before_flush(session: Session, _flush_context, _instances) -> None:
     pending = _Pending()
-    for row in (*session.dirty, *session.deleted):
+    for row in session.dirty:
+        changed = {attribute.key for attribute in inspect(row).attrs if attribute.history.has_changes()}
         if isinstance(row, Deal):
-            pending.deal_ids.add(row.id)
+            pending.touch(row.id, [rollup for rollup in OF_DEALS if rollup.reads & changed])
+        elif isinstance(row, Activity):
+            if ACTIVITIES.reads & changed:
+                pending.activity_ids.add(row.id)
+            if IDLE_READS & changed:
+                for deal_id in _old_and_new(row, "deal_id"):
+                    pending.touch(deal_id, [IDLE])
+    for row in session.deleted:
+        if isinstance(row, Deal):
+            pending.touch(row.id, OF_DEALS)
         elif isinstance(row, Activity):
             pending.activity_ids.add(row.id)
-            pending.idle_of.update(_old_and_new(row, "deal_id"))
+            pending.touch(row.deal_id, [IDLE])
     for row in session.new:
-        if isinstance(row, StageTransition) and row.deal_id is not None:
-            pending.deal_ids.add(row.deal_id)
+        if isinstance(row, StageTransition):
+            pending.touch(row.deal_id, [rollup for rollup in OF_DEALS if rollup.history])
         elif isinstance(row, Deal | Activity):
             pending.new_rows.append(row)
-            if isinstance(row, Activity) and row.deal_id is not None:
-                pending.idle_of.add(row.deal_id)
-    if not (pending.deal_ids or pending.activity_ids or pending.idle_of or pending.new_rows):
+            if isinstance(row, Activity) and row.done_at is not None:
+                pending.touch(row.deal_id, [IDLE])
+    if not (pending.deals or pending.activity_ids or pending.new_rows):
         return
     connection = session.connection()
     _lock(connection, pending)
-    pending.before = snapshot(
-        connection, deal_ids=pending.deal_ids, activity_ids=pending.activity_ids, idle_of=pending.idle_of
-    )
+    pending.before = snapshot(connection, pending.deals, pending.activity_ids)
     session.info[PENDING] = pending
 
 
@@ -592,7 +640,7 @@ def _lock(connection: Connection, pending: _Pending) -> None:
     """On PostgreSQL, lock the rows first: what they add must be read as nobody else is changing it."""
     if connection.dialect.name != "postgresql":
         return  # SQLite writers hold the database's write lock already
-    for model, ids in ((Deal, pending.deal_ids | pending.idle_of), (Activity, pending.activity_ids)):
+    for model, ids in ((Deal, pending.deal_ids()), (Activity, pending.activity_ids)):
         if ids:
             connection.execute(select(model.id).where(model.id.in_(sorted(ids))).order_by(model.id).with_for_update())
 
@@ -603,7 +651,9 @@ def _after_flush(session: Session, _flush_context) -> None:
     if pending is None:
         return
     for row in pending.new_rows:
-        (pending.deal_ids if isinstance(row, Deal) else pending.activity_ids).add(row.id)
+        if isinstance(row, Deal):
+            pending.touch(row.id, OF_DEALS)
+        else:
+            pending.activity_ids.add(row.id)
     connection = session.connection()
-    after = snapshot(connection, deal_ids=pending.deal_ids, activity_ids=pending.activity_ids, idle_of=pending.idle_of)
-    apply_change(connection, pending.before, after)
+    apply_change(connection, pending.before, snapshot(connection, pending.deals, pending.activity_ids))

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
 from sqlalchemy import Connection, Engine, text
 
 from db import rollups
@@ -32,10 +33,15 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
                 if connection.dialect.name == "postgresql":
                     connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": PG_MIGRATION_LOCK_ID})
                 config.attributes["connection"] = connection
+                before = MigrationContext.configure(connection).get_current_revision()
                 command.upgrade(config, revision)
                 if revision == "head" and not rollups.is_current(connection):
                     # New tables, or a new definition of them: computed once from the data (a minute at 1M deals).
                     rollups.rebuild(connection)
+                if MigrationContext.configure(connection).get_current_revision() != before:
+                    # New indexes and tables need statistics, or the planner may pick them badly (a sort of
+                    # every deal instead of reading the newest from an index).
+                    connection.execute(text("ANALYZE"))
                 if sqlite and (broken := connection.exec_driver_sql("PRAGMA foreign_key_check").all()):
                     raise RuntimeError(f"the migration left rows pointing at nothing: {broken[:5]}")
         finally:

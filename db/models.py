@@ -228,6 +228,8 @@ class Deal(Base):
         Index(None, "status", "expected_close_date"),
         # The median age of the open deals in a stage: walked in order of entry (deals in an open stage are open).
         Index(None, "stage_id", "stage_entered_at", "owner_id"),
+        # The board: the largest deals of each stage.
+        Index(None, "stage_id", "amount", "id"),
     )
 
     id: Mapped[intpk]

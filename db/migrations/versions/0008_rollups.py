@@ -1,4 +1,4 @@
-"""rollups: summary tables kept with every write; indexes for open deals' ages and what is still to do
+"""rollups: summary tables kept with every write; indexes for open deals' ages, the board, what is still to do
 
 The tables are created empty; db/migrate.py fills them (db/rollups.py rebuild) when their stored
 version is not the code's, which is the case right after this migration.
@@ -107,10 +107,12 @@ def upgrade() -> None:
             ["stage_id", "stage_entered_at", "owner_id"],
             unique=False,
         )
+        batch_op.create_index(batch_op.f("ix_deals_stage_id_amount_id"), ["stage_id", "amount", "id"], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table("deals", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_deals_stage_id_amount_id"))
         batch_op.drop_index(batch_op.f("ix_deals_stage_id_stage_entered_at_owner_id"))
     with op.batch_alter_table("activities", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_activities_due_at_owner_id"))

@@ -5,6 +5,7 @@ from contextlib import contextmanager
 
 from sqlalchemy.exc import OperationalError
 
+import db.engine
 import ui.actions
 from tests.pages.conftest import open_app, open_view
 
@@ -35,3 +36,32 @@ def test_a_locked_database_during_a_save_is_a_message_and_saves_nothing(writable
         "The database did not answer (busy or restarting). Nothing was saved; try again in a moment."
     ]
     assert not app.success
+
+
+def test_a_save_meeting_a_real_write_lock_says_try_again_and_the_next_save_goes_through(
+    writable_app_as, writable_demo_url, monkeypatch
+):
+    """Another process holds SQLite's write lock past the busy timeout (shortened here from 15 s):
+    the user reads the sentence, not "database is locked", and nothing is saved until the lock goes."""
+    monkeypatch.setattr(db.engine, "SQLITE_BUSY_TIMEOUT_MS", 300)
+    app = open_view(writable_app_as("ceo"), "views/plan_fact.py")
+    path = writable_demo_url.removeprefix("sqlite:///")
+    plans = "SELECT count(*) FROM plan_changes"  # every plan a copy writes is in the history
+    other = sqlite3.connect(path, isolation_level=None)
+    before = other.execute(plans).fetchone()[0]
+    other.execute("BEGIN IMMEDIATE")
+
+    next(b for b in app.button if b.label == "Copy").click().run()
+
+    assert not app.exception
+    assert [e.value for e in app.error] == [
+        "The database did not answer (busy or restarting). Nothing was saved; try again in a moment."
+    ]
+    other.execute("ROLLBACK")
+    assert other.execute(plans).fetchone()[0] == before
+
+    next(b for b in app.button if b.label == "Copy").click().run()
+
+    assert not app.error and "plans copied" in app.success[0].value
+    assert other.execute(plans).fetchone()[0] > before
+    other.close()

@@ -12,7 +12,9 @@ import argparse
 import os
 import subprocess
 import sys
+import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 from sqlalchemy import create_engine, func, select, text
@@ -39,20 +41,28 @@ def deal_count(url: str) -> int:
 def seed_missing(wanted: list[tuple[str, int]]) -> None:
     """Seed each empty database of `wanted` (url, deals), all at once: one process each, so the two
     cores are busy (an SQLite seed runs in Python; a PostgreSQL one mostly in the server)."""
-    seeding = []
-    for url, deals in wanted:
-        have = deal_count(url)
-        if have and have != deals:
-            raise SystemExit(f"{url} holds {have:,} deals, not {deals:,}: remove it and run again")
-        if not have:
-            command = [sys.executable, "-m", "core", "seed", "--deals", str(deals), "--seed", "42"]
-            env = {**os.environ, "DATABASE_URL": url}
-            process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL)
-            seeding.append((url, deals, process, time.perf_counter()))
-    for url, deals, process, started in seeding:
-        if process.wait():
-            raise SystemExit(f"seeding {url} failed")
-        print(f"seeded {deals:,} deals into {url.split('@')[-1]} in {time.perf_counter() - started:.0f} s", flush=True)
+    with ExitStack() as logs:
+        seeding = []
+        for url, deals in wanted:
+            have = deal_count(url)
+            if have and have != deals:
+                raise SystemExit(f"{url} holds {have:,} deals, not {deals:,}: remove it and run again")
+            if not have:
+                command = [sys.executable, "-m", "core", "seed", "--deals", str(deals), "--seed", "42"]
+                log = logs.enter_context(tempfile.TemporaryFile(mode="w+"))  # its progress line, shown if it fails
+                process = subprocess.Popen(command, cwd=PROJECT_ROOT, env={**os.environ, "DATABASE_URL": url},
+                                           stdout=subprocess.DEVNULL, stderr=log)  # fmt: skip
+                seeding.append((url, deals, process, log, time.perf_counter()))
+        while seeding:
+            time.sleep(1)
+            for one in [one for one in seeding if one[2].poll() is not None]:
+                url, deals, process, log, started = one
+                seeding.remove(one)
+                if process.returncode:
+                    log.seek(0)
+                    raise SystemExit(f"seeding {url} failed:\n{log.read()[-2000:]}")
+                seconds = time.perf_counter() - started
+                print(f"seeded {deals:,} deals into {url.split('@')[-1]} in {seconds:.0f} s", flush=True)
 
 
 def vacuumed(url: str) -> str:

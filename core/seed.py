@@ -169,8 +169,10 @@ def seed_demo(
             progress(min(start + CHUNK_DEALS, deals), deals)
     plan_count = _create_plans(session, rng, now, managers, generator.won_by_manager_month)
     advance_sequences(session)
+    # Fresh statistics, so the query planner knows how the tables look after a bulk load: before the
+    # rollups are computed from them (PostgreSQL took minutes without), and after, for the rollups.
+    session.execute(text("ANALYZE"))
     rollups.rebuild(session.connection())
-    # Fresh statistics, so the query planner knows how the tables look after a bulk load.
     session.execute(text("ANALYZE"))
     return SeedSummary(
         users=len(managers) + 2,

@@ -363,7 +363,14 @@ class PlanChange(Base):
 ROLLUP_ROWID = {"sqlite_with_rowid": False}  # SQLite keeps the rows in key order: a period is one range
 
 
-class RollupCreated(Base):
+class _PerDayAndMonth:
+    """A time-keyed rollup's first key columns: "day" rows per UTC day, "month" rows on the 1st."""
+
+    grain: Mapped[str] = mapped_column(String(5))
+    first_day: Mapped[date]
+
+
+class RollupCreated(_PerDayAndMonth, Base):
     """Deals by the day they were created: the cohort funnel, deals created and won."""
 
     __tablename__ = "rollup_created"
@@ -372,8 +379,6 @@ class RollupCreated(Base):
         ROLLUP_ROWID,
     )
 
-    grain: Mapped[str] = mapped_column(String(5))
-    first_day: Mapped[date]
     pipeline_id: Mapped[int]
     owner_id: Mapped[int]
     status: Mapped[str] = mapped_column(String(8))
@@ -384,7 +389,7 @@ class RollupCreated(Base):
     amount: Mapped[money]
 
 
-class RollupClosed(Base):
+class RollupClosed(_PerDayAndMonth, Base):
     """Deals by the day they were closed, won or lost: win rates, plan vs fact, the dashboard's results."""
 
     __tablename__ = "rollup_closed"
@@ -393,8 +398,6 @@ class RollupClosed(Base):
         ROLLUP_ROWID,
     )
 
-    grain: Mapped[str] = mapped_column(String(5))
-    first_day: Mapped[date]
     pipeline_id: Mapped[int]
     owner_id: Mapped[int]
     closing_owner_id: Mapped[int]
@@ -403,7 +406,7 @@ class RollupClosed(Base):
     amount: Mapped[money]
 
 
-class RollupLost(Base):
+class RollupLost(_PerDayAndMonth, Base):
     """Deals lost by the day, the stage they were lost from and the reason: the lost analysis."""
 
     __tablename__ = "rollup_lost"
@@ -412,8 +415,6 @@ class RollupLost(Base):
         ROLLUP_ROWID,
     )
 
-    grain: Mapped[str] = mapped_column(String(5))
-    first_day: Mapped[date]
     pipeline_id: Mapped[int]
     owner_id: Mapped[int]
     stage_id: Mapped[int]
@@ -422,7 +423,7 @@ class RollupLost(Base):
     amount: Mapped[money]
 
 
-class RollupCycle(Base):
+class RollupCycle(_PerDayAndMonth, Base):
     """Deals won by the day they were won and the completed days from creation: the sales cycle."""
 
     __tablename__ = "rollup_cycles"
@@ -431,8 +432,6 @@ class RollupCycle(Base):
         ROLLUP_ROWID,
     )
 
-    grain: Mapped[str] = mapped_column(String(5))
-    first_day: Mapped[date]
     pipeline_id: Mapped[int]
     owner_id: Mapped[int]
     closing_owner_id: Mapped[int]
@@ -441,7 +440,7 @@ class RollupCycle(Base):
     seconds: Mapped[int] = mapped_column(BigInteger)
 
 
-class RollupStay(Base):
+class RollupStay(_PerDayAndMonth, Base):
     """Stays in an open stage by the day they ended and their completed days: time in stage."""
 
     __tablename__ = "rollup_stays"
@@ -450,8 +449,6 @@ class RollupStay(Base):
         ROLLUP_ROWID,
     )
 
-    grain: Mapped[str] = mapped_column(String(5))
-    first_day: Mapped[date]
     pipeline_id: Mapped[int]
     stage_id: Mapped[int]
     owner_id: Mapped[int]
@@ -460,15 +457,13 @@ class RollupStay(Base):
     seconds: Mapped[int] = mapped_column(BigInteger)
 
 
-class RollupActivity(Base):
+class RollupActivity(_PerDayAndMonth, Base):
     """Activities by day, owner, kind and event: done (on time, late, without a due time) on the day
     they were done; due, and still to do, on the day they are due."""
 
     __tablename__ = "rollup_activities"
     __table_args__ = (PrimaryKeyConstraint("grain", "first_day", "owner_id", "kind", "event"), ROLLUP_ROWID)
 
-    grain: Mapped[str] = mapped_column(String(5))
-    first_day: Mapped[date]
     owner_id: Mapped[int]
     kind: Mapped[str] = mapped_column(String(16))
     event: Mapped[str] = mapped_column(String(16))

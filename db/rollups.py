@@ -74,13 +74,9 @@ from db.types import epoch_seconds, month_of, utc_day
 VERSION = 1
 SECONDS_PER_DAY = literal_column("86400", BigInteger)
 DAY, MONTH = "day", "month"
-
-
-def _grain(name: str) -> ColumnElement:
-    return literal_column(f"'{name}'").label("grain")
-
-
 CHUNK = 1_000  # ids per IN list
+# A pipeline's open stages are bits of one BIGINT in rollup_created: this many at most, deleted ones included.
+MAX_OPEN_STAGES = 62
 
 
 @dataclass(frozen=True)
@@ -128,15 +124,14 @@ def _status(column) -> ColumnElement:
     return type_coerce(column, String)
 
 
-def _deal_columns(owner: ColumnElement = Deal.owner_id) -> dict[str, ColumnElement]:
-    return {"pipeline_id": Deal.pipeline_id, "owner_id": owner, "closing_owner_id": Deal.closing_owner_id}
+def _grain(name: str) -> ColumnElement:
+    return literal_column(f"'{name}'").label("grain")
 
 
-# A pipeline's open stages are bits of one BIGINT in rollup_created: this many at most, deleted ones included.
-MAX_OPEN_STAGES = 62
+DEAL_COLUMNS = {"pipeline_id": Deal.pipeline_id, "owner_id": Deal.owner_id, "closing_owner_id": Deal.closing_owner_id}
 
 
-def stage_bit(stage: type[Stage]) -> ColumnElement:
+def _stage_bit(stage: type[Stage]) -> ColumnElement:
     """k for the k-th open stage of its pipeline in the order of creation (ids): never changes."""
     earlier = aliased(Stage)
     return (
@@ -149,7 +144,7 @@ def stage_bit(stage: type[Stage]) -> ColumnElement:
 def _created(where: list) -> Select:
     entered, stage = aliased(StageTransition), aliased(Stage)
     bits = (
-        select(func.sum(distinct(cast(literal_column("1"), BigInteger).op("<<")(cast(stage_bit(stage), Integer)))))
+        select(func.sum(distinct(cast(literal_column("1"), BigInteger).op("<<")(cast(_stage_bit(stage), Integer)))))
         .select_from(entered)
         .join(stage, stage.id == entered.to_stage_id)
         .where(entered.deal_id == Deal.id, stage.kind == StageKind.OPEN)
@@ -321,7 +316,7 @@ CREATED = Rollup(
     RollupCreated,
     ("pipeline_id", "owner_id", "status", "entered_stages"),
     ("deals", "amount"),
-    (Source(_created, Deal.id, Deal.created_at, _deal_columns()),),
+    (Source(_created, Deal.id, Deal.created_at, DEAL_COLUMNS),),
     frozenset({"pipeline_id", "owner_id", "status", "amount", "created_at"}),
     history=True,
 )
@@ -329,14 +324,14 @@ CLOSED = Rollup(
     RollupClosed,
     ("pipeline_id", "owner_id", "closing_owner_id", "status"),
     ("deals", "amount"),
-    (Source(_closed, Deal.id, Deal.closed_at, _deal_columns()),),
+    (Source(_closed, Deal.id, Deal.closed_at, DEAL_COLUMNS),),
     frozenset({"pipeline_id", "owner_id", "closing_owner_id", "status", "closed_at", "amount"}),
 )
 LOST = Rollup(
     RollupLost,
     ("pipeline_id", "owner_id", "stage_id", "lost_reason_id"),
     ("deals", "amount"),
-    (Source(_lost, Deal.id, Deal.closed_at, _deal_columns()),),
+    (Source(_lost, Deal.id, Deal.closed_at, DEAL_COLUMNS),),
     frozenset({"pipeline_id", "owner_id", "status", "closed_at", "stage_id", "lost_reason_id", "amount"}),
     history=True,
 )
@@ -344,14 +339,14 @@ CYCLES = Rollup(
     RollupCycle,
     ("pipeline_id", "owner_id", "closing_owner_id", "days"),
     ("deals", "seconds"),
-    (Source(_cycles, Deal.id, Deal.closed_at, _deal_columns()),),
+    (Source(_cycles, Deal.id, Deal.closed_at, DEAL_COLUMNS),),
     frozenset({"pipeline_id", "owner_id", "closing_owner_id", "status", "closed_at", "created_at"}),
 )
 STAYS = Rollup(
     RollupStay,
     ("pipeline_id", "stage_id", "owner_id", "days"),
     ("stays", "seconds"),
-    (Source(_stays, Deal.id, StageTransition.at, _deal_columns()),),
+    (Source(_stays, Deal.id, StageTransition.at, DEAL_COLUMNS),),
     frozenset({"pipeline_id", "owner_id"}),
     history=True,
 )
@@ -387,21 +382,21 @@ OPEN = Rollup(
     RollupOpen,
     ("pipeline_id", "stage_id", "owner_id"),
     ("deals", "amount", "entered_seconds"),
-    (Source(_open, Deal.id, columns=_deal_columns()),),
+    (Source(_open, Deal.id, columns=DEAL_COLUMNS),),
     frozenset({"pipeline_id", "stage_id", "owner_id", "status", "amount", "stage_entered_at"}),
 )
 FORECAST = Rollup(
     RollupForecast,
     ("expected_close_date", "pipeline_id", "stage_id", "owner_id"),
     ("deals", "amount"),
-    (Source(_forecast, Deal.id, columns=_deal_columns()),),
+    (Source(_forecast, Deal.id, columns=DEAL_COLUMNS),),
     frozenset({"pipeline_id", "stage_id", "owner_id", "status", "amount", "expected_close_date"}),
 )
 IDLE = Rollup(
     RollupIdle,
     ("stage_id", "idle_since", "owner_id", "deal_id"),
     ("deals",),
-    (Source(_idle, Deal.id, columns=_deal_columns()),),
+    (Source(_idle, Deal.id, columns=DEAL_COLUMNS),),
     # Also the done_at of the deal's activities: an activity done or moved to another deal recounts it.
     frozenset({"stage_id", "owner_id", "status", "stage_entered_at"}),
 )
@@ -409,7 +404,7 @@ CATEGORIES = Rollup(
     RollupCategory,
     ("pipeline_id", "field", "value"),
     ("deals",),
-    tuple(Source(_category(name), Deal.id, columns=_deal_columns()) for name in ("source", "region", "segment")),
+    tuple(Source(_category(name), Deal.id, columns=DEAL_COLUMNS) for name in ("source", "region", "segment")),
     frozenset({"pipeline_id", "source", "region", "segment"}),
 )
 ROLLUPS = (CREATED, CLOSED, LOST, CYCLES, STAYS, ACTIVITIES, OPEN, FORECAST, IDLE, CATEGORIES)

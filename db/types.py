@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Date, DateTime, Float
+from sqlalchemy import BigInteger, Date, DateTime
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
@@ -58,78 +58,31 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC)
 
 
-class days_between(FunctionElement):
-    """`later` − `earlier` in days (a float), computed in the database: no timestamps fetched."""
-
-    type = Float()
-    inherit_cache = True
-    name = "days_between"
-
-
-@compiles(days_between, "sqlite")
-def _days_between_sqlite(element, compiler, **kw) -> str:
-    later, earlier = (compiler.process(clause, **kw) for clause in element.clauses)
-    return f"(julianday({later}) - julianday({earlier}))"
+def _portable(name: str, kind, sqlite: str, postgresql: str, doc: str) -> type[FunctionElement]:
+    """A SQL function of one argument, written for each database (`{}` stands for the argument)."""
+    function = type(name, (FunctionElement,), {"type": kind, "inherit_cache": True, "name": name, "__doc__": doc})
+    for dialect, template in (("sqlite", sqlite), ("postgresql", postgresql)):
+        compiles(function, dialect)(
+            lambda element, compiler, template=template, **kw: template.format(compiler.process(element.clauses, **kw))
+        )
+    return function
 
 
-@compiles(days_between, "postgresql")
-def _days_between_postgresql(element, compiler, **kw) -> str:
-    later, earlier = (compiler.process(clause, **kw) for clause in element.clauses)
-    return f"(EXTRACT(EPOCH FROM ({later} - {earlier})) / 86400.0)"
-
-
-class epoch_seconds(FunctionElement):
-    """A stored (naive UTC) timestamp as whole seconds since 1970, the fraction dropped."""
-
-    type = BigInteger()
-    inherit_cache = True
-    name = "epoch_seconds"
-
-
-@compiles(epoch_seconds, "sqlite")
-def _epoch_seconds_sqlite(element, compiler, **kw) -> str:
-    return f"CAST(strftime('%s', {compiler.process(element.clauses, **kw)}) AS INTEGER)"
-
-
-@compiles(epoch_seconds, "postgresql")
-def _epoch_seconds_postgresql(element, compiler, **kw) -> str:
-    return f"CAST(floor(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)})) AS BIGINT)"
-
-
-class utc_day(FunctionElement):
-    """The UTC calendar day of a stored timestamp."""
-
-    type = Date()
-    inherit_cache = True
-    name = "utc_day"
-
-
-@compiles(utc_day, "sqlite")
-def _utc_day_sqlite(element, compiler, **kw) -> str:
-    return f"date({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(utc_day, "postgresql")
-def _utc_day_postgresql(element, compiler, **kw) -> str:
-    return f"CAST({compiler.process(element.clauses, **kw)} AS DATE)"
-
-
-class month_of(FunctionElement):
-    """The first day of the month of a date."""
-
-    type = Date()
-    inherit_cache = True
-    name = "month_of"
-
-
-@compiles(month_of, "sqlite")
-def _month_of_sqlite(element, compiler, **kw) -> str:
-    return f"date({compiler.process(element.clauses, **kw)}, 'start of month')"
-
-
-@compiles(month_of, "postgresql")
-def _month_of_postgresql(element, compiler, **kw) -> str:
-    return f"CAST(date_trunc('month', {compiler.process(element.clauses, **kw)}) AS DATE)"
+epoch_seconds = _portable(
+    "epoch_seconds",
+    BigInteger(),
+    "CAST(strftime('%s', {}) AS INTEGER)",
+    "CAST(floor(EXTRACT(EPOCH FROM {})) AS BIGINT)",
+    "A stored (naive UTC) timestamp as whole seconds since 1970, the fraction dropped.",
+)
+utc_day = _portable("utc_day", Date(), "date({})", "CAST({} AS DATE)", "The UTC calendar day of a stored timestamp.")
+month_of = _portable(
+    "month_of",
+    Date(),
+    "date({}, 'start of month')",
+    "CAST(date_trunc('month', {}) AS DATE)",
+    "The first day of the month of a date.",
+)
 
 
 def whole_seconds(moment: datetime) -> int:

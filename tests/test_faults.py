@@ -1,6 +1,6 @@
 """Bad days: the process killed (SIGKILL) in the middle of a bulk import and of a burst of writes.
 After it, the database is consistent: the import applied completely or not at all, and every deal's
-stage, version and history agree."""
+stage, version and history agree, and the summary tables with them."""
 
 import csv
 import json
@@ -16,6 +16,7 @@ from sqlalchemy import func, select, text
 
 from core import deals, pipelines, users
 from core.permissions import Actor
+from db import rollups
 from db.engine import transaction
 from db.models import Deal, StageTransition
 from tests.conftest import POSTGRES_URL, new_database
@@ -103,6 +104,7 @@ def test_a_bulk_import_killed_half_way_leaves_nothing_and_runs_again(database, t
     with transaction(engine) as session:
         assert session.scalar(select(func.count()).select_from(Deal)) == 0
         assert session.scalar(select(func.count()).select_from(StageTransition)) == 0
+        assert rollups.check(session.connection()) == {}
         if engine.dialect.name == "sqlite":
             assert session.execute(text("PRAGMA integrity_check")).scalar_one() == "ok"
     finished = subprocess.run(command, cwd=PROJECT_ROOT, env={**os.environ, "DATABASE_URL": url},
@@ -111,6 +113,7 @@ def test_a_bulk_import_killed_half_way_leaves_nothing_and_runs_again(database, t
     with transaction(engine) as session:
         assert session.scalar(select(func.count()).select_from(Deal)) == ROWS
         assert session.scalar(select(func.count()).select_from(StageTransition)) == ROWS
+        assert rollups.check(session.connection()) == {}
 
 
 def test_a_burst_of_writes_killed_leaves_every_deal_consistent(database):
@@ -136,6 +139,7 @@ def test_a_burst_of_writes_killed_leaves_every_deal_consistent(database):
         moves = dict(
             session.execute(select(StageTransition.deal_id, func.count() - 1).group_by(StageTransition.deal_id)).all()
         )
+        assert rollups.check(session.connection()) == {}  # the summary tables went with each committed move
     assert sum(moves.values()) >= 60
     for deal_id, stage_id, version in rows:
         assert stage_id == last_stage[deal_id]

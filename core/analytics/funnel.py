@@ -1,5 +1,6 @@
 """Funnel metrics (SPEC §3), aggregated in the database."""
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -9,9 +10,9 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.analytics.sums import summed
+from core.analytics.sums import Sums, summed
 from core.clock import utcnow
-from core.filters import DealFilter, FunnelFilter, deal_conditions, funnel_scope, visible_owner_ids
+from core.filters import DealFilter, FunnelFilter, Scope, deal_conditions, funnel_scope, visible_owner_ids
 from core.permissions import Actor
 from db.models import Deal, LostReason, Stage, StageKind
 from db.rollups import CATEGORIES, CLOSED, CREATED, CYCLES, LOST, OPEN, STAYS
@@ -103,7 +104,7 @@ def cohort_funnel(session: Session, actor: Actor, funnel_filter: FunnelFilter) -
     won = _won_stage(session, funnel_filter.pipeline_id)
     scope = funnel_scope(session, actor, funnel_filter)
     rank = {stage.id: index for index, stage in enumerate(stages)}
-    # Bit k of entered_stages is the k-th open stage of the pipeline by id (db/rollups.py stage_bit).
+    # Bit k of entered_stages is the k-th open stage of the pipeline by id (db/rollups.py _stage_bit).
     bits = list(
         session.scalars(
             select(Stage.id)
@@ -114,14 +115,7 @@ def cohort_funnel(session: Session, actor: Actor, funnel_filter: FunnelFilter) -
     reached = [0] * len(stages)
     reached_amount = [Decimal(0)] * len(stages)
     won_count, won_amount = 0, Decimal(0)
-    cohort = summed(
-        session,
-        CREATED,
-        ("entered_stages", "status"),
-        match=scope.match,
-        period=funnel_filter.bounds(),
-        categories=scope.categories,
-    )
+    cohort = _over_period(session, scope, funnel_filter)(CREATED, ("entered_stages", "status"))
     for (entered, status), (count, amount) in cohort.items():
         is_won = status == StageKind.WON
         furthest = max((rank.get(stage_id, -1) for bit, stage_id in enumerate(bits) if entered >> bit & 1), default=-1)
@@ -152,8 +146,7 @@ def cohort_funnel(session: Session, actor: Actor, funnel_filter: FunnelFilter) -
 def win_rates(session: Session, actor: Actor, funnel_filter: FunnelFilter) -> dict[str, float | int | None]:
     """Closed win rate, funnel win rate, average deal size and sales cycle (SPEC §3); the cycle's
     median in completed days, its mean to the second."""
-    scope = funnel_scope(session, actor, funnel_filter)
-    sums = partial(summed, session, match=scope.match, period=funnel_filter.bounds(), categories=scope.categories)
+    sums = _over_period(session, funnel_scope(session, actor, funnel_filter), funnel_filter)
     closed = sums(CLOSED, ("status",))
     created = sums(CREATED, ("status",))
     cycles = {days: (count, seconds) for (days,), (count, seconds) in sums(CYCLES, ("days",)).items()}
@@ -173,6 +166,11 @@ def win_rates(session: Session, actor: Actor, funnel_filter: FunnelFilter) -> di
         "cycle_median_days": median_days(cycles),
         "cycle_mean_days": mean_days(cycles),
     }
+
+
+def _over_period(session: Session, scope: Scope, funnel_filter: FunnelFilter) -> Callable[..., Sums]:
+    """summed() over the funnel's deals in its period."""
+    return partial(summed, session, match=scope.match, period=funnel_filter.bounds(), categories=scope.categories)
 
 
 def median_days(histogram: dict[int, tuple[int, int]]) -> float | None:
@@ -212,13 +210,8 @@ def time_in_stage(session: Session, actor: Actor, funnel_filter: FunnelFilter, *
     mean, to the second)."""
     stages = _open_stages(session, funnel_filter.pipeline_id)
     scope = funnel_scope(session, actor, funnel_filter)
-    stays = summed(
-        session,
-        STAYS,
-        ("stage_id", "days"),
-        match={**scope.match, "stage_id": tuple(stage.id for stage in stages)},
-        period=funnel_filter.bounds(),
-        categories=scope.categories,
+    stays = _over_period(session, scope, funnel_filter)(
+        STAYS, ("stage_id", "days"), match={**scope.match, "stage_id": tuple(stage.id for stage in stages)}
     )
     histograms: dict[int, dict[int, tuple[int, int]]] = {stage.id: {} for stage in stages}
     for (stage_id, days), (count, seconds) in stays.items():
@@ -271,14 +264,7 @@ def _median_entered(session: Session, stage_id: int, who: list, count: int) -> f
 def lost_analysis(session: Session, actor: Actor, funnel_filter: FunnelFilter) -> pd.DataFrame:
     """Deals lost in the period by the stage they were in when lost and by reason: count and amount."""
     scope = funnel_scope(session, actor, funnel_filter)
-    lost = summed(
-        session,
-        LOST,
-        ("stage_id", "lost_reason_id"),
-        match=scope.match,
-        period=funnel_filter.bounds(),
-        categories=scope.categories,
-    )
+    lost = _over_period(session, scope, funnel_filter)(LOST, ("stage_id", "lost_reason_id"))
     stage_names = dict(
         session.execute(select(Stage.id, Stage.name).where(Stage.pipeline_id == funnel_filter.pipeline_id)).all()
     )
@@ -315,9 +301,7 @@ def monthly_trend(session: Session, actor: Actor, funnel_filter: FunnelFilter) -
             date_from=max(month, funnel_filter.date_from),
             date_to=min(following - timedelta(days=1), funnel_filter.date_to),
         )
-        created = summed(
-            session, CREATED, ("status",), match=scope.match, period=part.bounds(), categories=scope.categories
-        )
+        created = _over_period(session, scope, part)(CREATED, ("status",))
         count = sum(deals for deals, _ in created.values())
         won = created.get((StageKind.WON.value,), [0, 0])[0]
         rows.append({"month": month, "created": count, "won": won, "funnel_win_rate": _share(won, count)})

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
-from sqlalchemy import JSON, Boolean, Date, Enum, Integer, Table, func, insert, select
+from sqlalchemy import JSON, Boolean, Date, Enum, Integer, Table, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from core.errors import ValidationError
@@ -167,6 +167,7 @@ def import_native(
         if progress:
             progress(table.name, loaded[table.name])
     advance_sequences(session)
+    session.execute(text("ANALYZE"))  # the planner sees the loaded tables before the rollups are computed
     rollups.rebuild(session.connection())
     changes.bump(session)
     return loaded

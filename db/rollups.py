@@ -141,6 +141,12 @@ def _stage_bit(stage: type[Stage]) -> ColumnElement:
     )
 
 
+def stages_by_bit(connection: Connection, pipeline_id: int) -> list[int]:
+    """The open stages of a pipeline in the order of their bits in entered_stages (see _stage_bit)."""
+    open_stages = select(Stage.id).where(Stage.pipeline_id == pipeline_id, Stage.kind == StageKind.OPEN)
+    return list(connection.scalars(open_stages.order_by(Stage.id)))
+
+
 def _created(where: list) -> Select:
     entered, stage = aliased(StageTransition), aliased(Stage)
     bits = (

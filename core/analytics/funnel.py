@@ -10,15 +10,13 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.analytics.sums import Sums, summed
+from core.analytics.sums import SECONDS_PER_DAY, Sums, mean_days, median_days, summed
 from core.clock import utcnow
 from core.filters import DealFilter, FunnelFilter, Scope, deal_conditions, funnel_scope, visible_owner_ids
 from core.permissions import Actor
 from db.models import Deal, LostReason, Stage, StageKind
-from db.rollups import CATEGORIES, CLOSED, CREATED, CYCLES, LOST, OPEN, STAYS
+from db.rollups import CATEGORIES, CLOSED, CREATED, CYCLES, LOST, OPEN, STAYS, stages_by_bit
 from db.types import epoch_seconds, whole_seconds
-
-SECONDS_PER_DAY = 86_400
 
 CURRENT_PIPELINE_COLUMNS = [
     "stage_id",
@@ -104,14 +102,7 @@ def cohort_funnel(session: Session, actor: Actor, funnel_filter: FunnelFilter) -
     won = _won_stage(session, funnel_filter.pipeline_id)
     scope = funnel_scope(session, actor, funnel_filter)
     rank = {stage.id: index for index, stage in enumerate(stages)}
-    # Bit k of entered_stages is the k-th open stage of the pipeline by id (db/rollups.py _stage_bit).
-    bits = list(
-        session.scalars(
-            select(Stage.id)
-            .where(Stage.pipeline_id == funnel_filter.pipeline_id, Stage.kind == StageKind.OPEN)
-            .order_by(Stage.id)
-        )
-    )
+    bits = stages_by_bit(session.connection(), funnel_filter.pipeline_id)
     reached = [0] * len(stages)
     reached_amount = [Decimal(0)] * len(stages)
     won_count, won_amount = 0, Decimal(0)
@@ -149,7 +140,7 @@ def win_rates(session: Session, actor: Actor, funnel_filter: FunnelFilter) -> di
     sums = _over_period(session, funnel_scope(session, actor, funnel_filter), funnel_filter)
     closed = sums(CLOSED, ("status",))
     created = sums(CREATED, ("status",))
-    cycles = {days: (count, seconds) for (days,), (count, seconds) in sums(CYCLES, ("days",)).items()}
+    cycles = sums(CYCLES, ("days",))
     won_count, won_amount = closed.get((StageKind.WON.value,), [0, Decimal(0)])
     lost_count = closed.get((StageKind.LOST.value,), [0, 0])[0]
     created_count = sum(count for count, _ in created.values())
@@ -173,25 +164,6 @@ def _over_period(session: Session, scope: Scope, funnel_filter: FunnelFilter) ->
     return partial(summed, session, match=scope.match, period=funnel_filter.bounds(), categories=scope.categories)
 
 
-def median_days(histogram: dict[int, tuple[int, int]]) -> float | None:
-    """The median of lengths counted per completed day ({days: (how many, Σ seconds)})."""
-    total = sum(count for count, _ in histogram.values())
-    if not total:
-        return None
-    middle, seen, found = ((total - 1) // 2, total // 2), 0, []
-    for days in sorted(histogram):
-        count = histogram[days][0]
-        found += [days for position in middle if seen <= position < seen + count]
-        seen += count
-    return sum(found) / 2
-
-
-def mean_days(histogram: dict[int, tuple[int, int]]) -> float | None:
-    """The mean length, to the second, of {days: (how many, Σ seconds)}."""
-    total = sum(count for count, _ in histogram.values())
-    return sum(seconds for _, seconds in histogram.values()) / total / SECONDS_PER_DAY if total else None
-
-
 TIME_IN_STAGE_COLUMNS = [
     "stage_id",
     "stage",
@@ -213,9 +185,9 @@ def time_in_stage(session: Session, actor: Actor, funnel_filter: FunnelFilter, *
     stays = _over_period(session, scope, funnel_filter)(
         STAYS, ("stage_id", "days"), match={**scope.match, "stage_id": tuple(stage.id for stage in stages)}
     )
-    histograms: dict[int, dict[int, tuple[int, int]]] = {stage.id: {} for stage in stages}
-    for (stage_id, days), (count, seconds) in stays.items():
-        histograms[stage_id][days] = (count, seconds)
+    histograms: dict[int, Sums] = {stage.id: {} for stage in stages}
+    for (stage_id, days), lengths in stays.items():
+        histograms[stage_id][(days,)] = lengths
     sitting = summed(session, OPEN, ("stage_id",), match=scope.match, categories=scope.categories)
     # The stage says the pipeline: the walk stays in the (stage, entered, owner) index.
     who = [getattr(Deal, name) == value for name, value in scope.categories]

@@ -19,8 +19,7 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.analytics.funnel import median_days
-from core.analytics.sums import summed
+from core.analytics.sums import median_days, summed
 from core.errors import NotFound, PermissionDenied
 from core.filters import day_bounds
 from core.periods import Period, PeriodKind, add_months
@@ -299,7 +298,7 @@ def assumptions(
         closed=chosen.closed,
         win_rate=chosen.win_rate,
         average_deal=chosen.average_deal,
-        cycle_median_days=median_days({days: tuple(sums) for (days,), sums in cycles.items()}),
+        cycle_median_days=median_days(cycles),
         window_from=window_from,
         window_to=window_to,
     )

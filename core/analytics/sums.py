@@ -19,6 +19,7 @@ from db.rollups import DAY, MONTH, Rollup, whole
 _ROWS_ONLY: ContextVar[bool] = ContextVar("rows_only", default=False)
 
 Sums = dict[tuple, list]
+SECONDS_PER_DAY = 86_400
 
 
 @contextmanager
@@ -158,3 +159,22 @@ def _merge(sums: Sums, more: Sums) -> None:
     for key, values in more.items():
         stored = sums.get(key)
         sums[key] = values if stored is None else [a + b for a, b in zip(stored, values, strict=True)]
+
+
+def median_days(lengths: Sums) -> float | None:
+    """The median of lengths summed per completed day ({(days,): [how many, Σ seconds]})."""
+    total = sum(count for count, _ in lengths.values())
+    if not total:
+        return None
+    middle, seen, found = ((total - 1) // 2, total // 2), 0, []
+    for (days,) in sorted(lengths):
+        count = lengths[(days,)][0]
+        found += [days for position in middle if seen <= position < seen + count]
+        seen += count
+    return sum(found) / 2
+
+
+def mean_days(lengths: Sums) -> float | None:
+    """The mean length, to the second, of lengths summed per completed day."""
+    total = sum(count for count, _ in lengths.values())
+    return sum(seconds for _, seconds in lengths.values()) / total / SECONDS_PER_DAY if total else None

@@ -94,21 +94,6 @@ def day_bounds(date_from: date, date_to: date, zone: ZoneInfo) -> tuple[datetime
     return start, end
 
 
-def funnel_conditions(actor: Actor, funnel_filter: FunnelFilter) -> list:
-    """Who and what the deals are (not when): the pipeline, owners the actor may see, the categories."""
-    conditions = [Deal.pipeline_id == funnel_filter.pipeline_id]
-    owners = visible_owner_ids(actor, funnel_filter.owner_ids)
-    if owners:
-        conditions.append(Deal.owner_id.in_(owners))
-    if funnel_filter.team_id is not None:
-        conditions.append(Deal.owner_id.in_(select(User.id).where(User.team_id == funnel_filter.team_id)))
-    for name in ("source", "region", "segment"):
-        value = getattr(funnel_filter, name)
-        if value:
-            conditions.append(getattr(Deal, name) == value)
-    return conditions
-
-
 @dataclass(frozen=True)
 class Scope:
     """Whose deals a figure counts, as the rollups see it: key column → allowed values (a pipeline,
@@ -119,7 +104,8 @@ class Scope:
 
 
 def funnel_scope(session: Session, actor: Actor, funnel_filter: FunnelFilter) -> Scope:
-    """The deals of funnel_conditions, for a rollup: the owners the actor may see, narrowed to the team."""
+    """Who and what the funnel's deals are (not when): the pipeline, the owners the actor may see narrowed
+    to the team, and the categories."""
     match: dict[str, tuple] = {"pipeline_id": (funnel_filter.pipeline_id,)}
     owners = visible_owner_ids(actor, funnel_filter.owner_ids)
     if funnel_filter.team_id is not None:

@@ -456,10 +456,11 @@ def _add_row(sums: Contributions, rollup: Rollup, row: tuple) -> None:
     key, values = row[:size], list(row[size:])
     keys = [(DAY, *key), (MONTH, key[0].replace(day=1), *key[1:])] if rollup.timed else [key]
     for one in keys:
-        sums[(rollup.table.name, one)] = _plus(sums.get((rollup.table.name, one)), values)
+        sums[(rollup.table.name, one)] = plus(sums.get((rollup.table.name, one)), values)
 
 
-def _plus(left: list | None, right: list, sign: int = 1) -> list:
+def plus(left: list | None, right: list, sign: int = 1) -> list:
+    """Sums added (or, with sign -1, taken away) value by value; None is nothing yet."""
     if left is None:
         return [sign * value for value in right]
     return [a + sign * b for a, b in zip(left, right, strict=True)]
@@ -470,7 +471,7 @@ def apply_change(connection: Connection, before: Contributions, after: Contribut
     same order), and remove the rows that count nothing any more."""
     change: dict[str, list[tuple[tuple, list]]] = defaultdict(list)
     for table_key in sorted(set(before) | set(after), key=_sort_key):
-        values = _plus(after.get(table_key), before[table_key], -1) if table_key in before else after[table_key]
+        values = plus(after.get(table_key), before[table_key], -1) if table_key in before else after[table_key]
         if any(values):
             change[table_key[0]].append((table_key[1], values))
     for rollup in ROLLUPS:

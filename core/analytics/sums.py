@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, Integer, and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from db.models import Deal
-from db.rollups import DAY, MONTH, Rollup, whole
+from db.rollups import DAY, MONTH, Rollup, plus, whole
 
 _ROWS_ONLY: ContextVar[bool] = ContextVar("rows_only", default=False)
 
@@ -157,8 +157,7 @@ def _collect(sums: Sums, rows, width: int) -> Sums:
 
 def _merge(sums: Sums, more: Sums) -> None:
     for key, values in more.items():
-        stored = sums.get(key)
-        sums[key] = values if stored is None else [a + b for a, b in zip(stored, values, strict=True)]
+        sums[key] = plus(sums.get(key), values)
 
 
 def median_days(lengths: Sums) -> float | None:

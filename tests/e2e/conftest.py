@@ -20,11 +20,14 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 REQUIRE_BROWSER = os.environ.get("REQUIRE_BROWSER") == "1"
 READY = "[data-testid='stApp'][data-test-script-state='notRunning']"
-# Counts the script runs that finish, so a test can wait for the run its click started.
+# Counts the script runs that finish, and notes when the script last started or stopped, so that a
+# test can wait for the run its click started.
 COUNT_RUNS = """() => {
   const app = document.querySelector("[data-testid='stApp']");
   window.finishedRuns = 0;
+  window.scriptStateChanged = Date.now();
   new MutationObserver(() => {
+    window.scriptStateChanged = Date.now();
     if (app.dataset.testScriptState === "notRunning") window.finishedRuns += 1;
   }).observe(app, {attributes: true, attributeFilter: ["data-test-script-state"]});
 }"""
@@ -128,12 +131,14 @@ def open_app(page, app_url):
     return lambda path="/": open_address(page, f"{app_url}{path}")
 
 
-# The run a click started has finished; or, should the observer have missed that run, the app has
-# been idle for three seconds since the click. Callers then check the outcome they expect.
+# The run a click started has finished (or, should the observer have missed that run, three seconds
+# have passed since the click) and the app has stayed idle for half a second since: a run that ends in
+# st.rerun() stops, and its rerun starts tens of milliseconds later (up to ~200 ms on a busy machine).
+# Callers then check the outcome they expect.
 _RUN_FINISHED = """([finished, since]) =>
-  window.finishedRuns > finished
-  || (Date.now() - since > 3000
-      && document.querySelector("[data-testid='stApp']").dataset.testScriptState === "notRunning")"""
+  (window.finishedRuns > finished || Date.now() - since > 3000)
+  && document.querySelector("[data-testid='stApp']").dataset.testScriptState === "notRunning"
+  && Date.now() - window.scriptStateChanged > 500"""
 
 
 def runs_finished(page) -> tuple[int, float]:

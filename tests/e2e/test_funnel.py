@@ -6,7 +6,7 @@ import pandas as pd
 from playwright.sync_api import expect
 
 from core.cli import main
-from tests.e2e.conftest import READY, click_and_wait, open_address, sign_in
+from tests.e2e.conftest import click_and_wait, open_address, sign_in
 
 
 def last_quarter(today: date) -> tuple[date, date]:
@@ -25,8 +25,7 @@ def test_views_comparison_and_the_csv_equals_the_cli_report(open_app, demo_datab
     box = page.locator(".st-key-funnel_compare").get_by_role("combobox")
     for name in ("Anna Ivanova", "Boris Petrov"):
         box.click()
-        page.get_by_role("option", name=name).click()
-        page.wait_for_selector(READY)
+        click_and_wait(page, page.get_by_role("option", name=name))
     page.keyboard.press("Escape")
     expect(page.get_by_role("heading", name="Next-step conversion: managers and the team")).to_be_visible()
     comparison = page.locator("[data-testid='stDataFrame']").filter(has_text="Anna Ivanova")

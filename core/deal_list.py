@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from core.analytics.funnel import current_pipeline
 from core.analytics.rotting import longest_idle, rotting_condition
-from core.filters import DealFilter, deal_conditions, overdue_condition, visible_owner_ids
+from core.filters import DealFilter, deal_conditions, overdue_activity, overdue_condition, visible_owner_ids
 from core.permissions import Actor
 from db.models import Activity, Company, Deal, Stage, StageKind, User
 
@@ -236,7 +236,7 @@ def overdue_activities(
         )
         .outerjoin(Deal, Deal.id == Activity.deal_id)
         .join(User, User.id == Activity.owner_id)
-        .where(Activity.done_at.is_(None), Activity.due_at < now)
+        .where(overdue_activity(now))
         .order_by(Activity.due_at, Activity.id)
         .limit(limit)
     )

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from core.analytics.rotting import rotting_ids
@@ -33,10 +33,14 @@ def visible_owner_ids(actor: Actor, owner_ids: tuple[int, ...]) -> tuple[int, ..
     return (actor.id,)
 
 
+def overdue_activity(now: datetime) -> ColumnElement[bool]:
+    """An activity still to do whose due time has passed."""
+    return and_(Activity.done_at.is_(None), Activity.due_at < now)
+
+
 def overdue_condition(now: datetime) -> ColumnElement[bool]:
-    return exists(
-        select(Activity.id).where(Activity.deal_id == Deal.id, Activity.done_at.is_(None), Activity.due_at < now)
-    )
+    """True for a deal with an overdue activity, tested on the deal itself: for the flags of a page of deals."""
+    return exists(select(Activity.id).where(Activity.deal_id == Deal.id, overdue_activity(now)))
 
 
 def deal_conditions(session: Session, actor: Actor, deal_filter: DealFilter, now: datetime) -> list:
@@ -63,8 +67,7 @@ def deal_conditions(session: Session, actor: Actor, deal_filter: DealFilter, now
         conditions.append(Deal.id.in_(rotting_ids(stages, now)))
     if deal_filter.only_overdue:
         # The few activities still to do, by due time (a partial index), not every deal tested in turn.
-        overdue = select(Activity.deal_id).where(Activity.done_at.is_(None), Activity.due_at < now)
-        conditions.append(Deal.id.in_(overdue))
+        conditions.append(Deal.id.in_(select(Activity.deal_id).where(overdue_activity(now))))
     return conditions
 
 

@@ -72,7 +72,8 @@ from db.types import epoch_seconds, month_of, utc_day
 
 # Bump when a source changes what it adds: the next upgrade rebuilds every rollup.
 VERSION = 1
-SECONDS_PER_DAY = literal_column("86400", BigInteger)
+SECONDS_PER_DAY = 86_400
+_DAY_SECONDS = literal_column(str(SECONDS_PER_DAY), BigInteger)
 DAY, MONTH = "day", "month"
 CHUNK = 1_000  # ids per IN list
 # A pipeline's open stages are bits of one BIGINT in rollup_created: this many at most, deleted ones included.
@@ -215,7 +216,7 @@ def _cycles(where: list) -> Select:
         Deal.pipeline_id,
         Deal.owner_id,
         func.coalesce(Deal.closing_owner_id, 0).label("closing_owner_id"),
-        (seconds // SECONDS_PER_DAY).label("days"),
+        (seconds // _DAY_SECONDS).label("days"),
     ]
     return (
         select(*keys, func.count().label("deals"), whole(func.sum(seconds)).label("seconds"))
@@ -232,7 +233,7 @@ def _stays(where: list) -> Select:
         Deal.pipeline_id,
         StageTransition.from_stage_id.label("stage_id"),
         Deal.owner_id,
-        (seconds // SECONDS_PER_DAY).label("days"),
+        (seconds // _DAY_SECONDS).label("days"),
     ]
     return (
         select(*keys, func.count().label("stays"), whole(func.sum(seconds)).label("seconds"))
@@ -526,17 +527,22 @@ def _statements(rollup: Rollup, dialect_name: str) -> tuple[Insert, Delete]:
     return add, delete(table).where(*keys, table.c[rollup.values[0]] == 0)
 
 
+def _from_sources(rollup: Rollup) -> Select:
+    """Every row of the rollup as its sources give it (per day, for a time-keyed one)."""
+    rows = [
+        select(_grain(DAY), *source.query([]).subquery().c) if rollup.timed else source.query([])
+        for source in rollup.sources
+    ]
+    return select(union_all(*rows).subquery()) if len(rows) > 1 else rows[0]
+
+
 def rebuild(connection: Connection) -> None:
     """Compute every rollup from scratch, in SQL."""
     for rollup in ROLLUPS:
         table = rollup.table
         columns = list(rollup.key_columns + rollup.values)
         connection.execute(delete(table))
-        for source in rollup.sources:
-            rows = source.query([])
-            if rollup.timed:
-                rows = select(_grain(DAY), *rows.subquery().c)
-            connection.execute(insert(table).from_select(columns, rows))
+        connection.execute(insert(table).from_select(columns, _from_sources(rollup)))
         if rollup.timed:
             days = select(table).where(table.c.grain == DAY)
             connection.execute(insert(table).from_select(columns, _months(rollup, days)))
@@ -562,11 +568,7 @@ def check(connection: Connection) -> dict[str, int]:
     for rollup in ROLLUPS:
         table = rollup.table
         columns = list(rollup.key_columns + rollup.values)
-        expected = [
-            select(_grain(DAY), *source.query([]).subquery().c) if rollup.timed else source.query([])
-            for source in rollup.sources
-        ]
-        expected = select(union_all(*expected).subquery()) if len(expected) > 1 else expected[0]
+        expected = _from_sources(rollup)
         if rollup.timed:
             days = expected.subquery()
             expected = select(union_all(select(days), _months(rollup, select(days))).subquery())

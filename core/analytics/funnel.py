@@ -10,12 +10,12 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.analytics.sums import SECONDS_PER_DAY, Sums, mean_days, median_days, summed
+from core.analytics.sums import Sums, mean_days, median_days, summed
 from core.clock import utcnow
 from core.filters import DealFilter, FunnelFilter, Scope, deal_conditions, funnel_scope, visible_owner_ids
 from core.permissions import Actor
 from db.models import Deal, LostReason, Stage, StageKind
-from db.rollups import CATEGORIES, CLOSED, CREATED, CYCLES, LOST, OPEN, STAYS, stages_by_bit
+from db.rollups import CATEGORIES, CLOSED, CREATED, CYCLES, LOST, OPEN, SECONDS_PER_DAY, STAYS, plus, stages_by_bit
 from db.types import epoch_seconds, whole_seconds
 
 CURRENT_PIPELINE_COLUMNS = [
@@ -244,8 +244,7 @@ def lost_analysis(session: Session, actor: Actor, funnel_filter: FunnelFilter) -
     by_name: dict[tuple, list] = {}
     for (stage_id, reason_id), (count, amount) in lost.items():
         key = (stage_names.get(stage_id), reason_names.get(reason_id, ""))
-        known = by_name.get(key, [0, Decimal(0)])
-        by_name[key] = [known[0] + count, known[1] + amount]
+        by_name[key] = plus(by_name.get(key), [count, amount])
     rows = sorted(
         ((stage, reason, count, float(amount)) for (stage, reason), (count, amount) in by_name.items()),
         key=lambda row: (-row[2], row[0] or "", row[1]),

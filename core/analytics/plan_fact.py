@@ -11,7 +11,7 @@ the managers' current teams.
 import math
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -19,7 +19,7 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.analytics.sums import median_days, summed
+from core.analytics.sums import Sums, median_days, summed
 from core.errors import NotFound, PermissionDenied
 from core.filters import day_bounds
 from core.periods import Period, PeriodKind, add_months
@@ -334,13 +334,7 @@ def _people(
     """The rows to show: active managers, and anyone with a plan or a fact in the period."""
     if actor.role == Role.MANAGER:
         return [p for p in everyone if p.id == actor.id]
-    closers = summed(
-        session,
-        CLOSED,
-        ("closing_owner_id",),
-        match={"status": (StageKind.WON.value,), **_pipeline(pipeline_id)},
-        period=day_bounds(period.first, period.last, zone),
-    )
+    closers = _won_by_closer(session, pipeline_id, day_bounds(period.first, period.last, zone))
     planned = select(Plan.user_id).where(Plan.month.in_(period.months), Plan.user_id.is_not(None))
     shown = (
         set(session.scalars(select(User.id).where(User.role == Role.MANAGER, User.is_active.is_(True))).all())
@@ -403,15 +397,15 @@ def _facts(session: Session, period: Period, zone: ZoneInfo, pipeline_id: int | 
     """(owner at close, month) → (won amount, won count) of the deals won in the period."""
     facts = {}
     for month in period.months:
-        won = summed(
-            session,
-            CLOSED,
-            ("closing_owner_id",),
-            match={"status": (StageKind.WON.value,), **_pipeline(pipeline_id)},
-            period=day_bounds(month, Period(month, PeriodKind.MONTH).last, zone),
-        )
+        won = _won_by_closer(session, pipeline_id, day_bounds(month, Period(month, PeriodKind.MONTH).last, zone))
         facts.update({(owner, month): (amount, count) for (owner,), (count, amount) in won.items()})
     return facts
+
+
+def _won_by_closer(session: Session, pipeline_id: int | None, bounds: tuple[datetime, datetime]) -> Sums:
+    """Deals won in [start, end), counted for whoever closed them: {(closer,): [count, amount]}."""
+    match = {"status": (StageKind.WON.value,), **_pipeline(pipeline_id)}
+    return summed(session, CLOSED, ("closing_owner_id",), match=match, period=bounds)
 
 
 def _pipeline(pipeline_id: int | None) -> dict[str, tuple]:

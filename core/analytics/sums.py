@@ -14,12 +14,11 @@ from sqlalchemy import ColumnElement, Integer, and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from db.models import Deal
-from db.rollups import DAY, MONTH, Rollup, plus, whole
+from db.rollups import DAY, MONTH, SECONDS_PER_DAY, Rollup, plus, whole
 
 _ROWS_ONLY: ContextVar[bool] = ContextVar("rows_only", default=False)
 
 Sums = dict[tuple, list]
-SECONDS_PER_DAY = 86_400
 
 
 @contextmanager

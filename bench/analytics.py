@@ -20,9 +20,9 @@ from sqlalchemy import func, select, text
 
 from core import pipelines
 from core.analytics import activity, funnel, plan_fact
+from core.analytics.filters import DealFilter, FunnelFilter
 from core.analytics.sums import from_rows
 from core.clock import utcnow
-from core.filters import DealFilter, FunnelFilter
 from core.periods import Period, PeriodKind
 from core.permissions import Actor
 from db.engine import make_engine, transaction

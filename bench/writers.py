@@ -29,10 +29,10 @@ from core import activities, deals, pipelines, users
 from core.clock import utcnow
 from core.errors import Conflict, ValidationError
 from core.permissions import Actor
-from db import rollups
 from db.engine import make_engine, transaction
 from db.migrate import upgrade
 from db.models import Activity, Base, Deal, StageTransition
+from db.rollups import build
 
 SHARED_DEALS = 100
 PLANNED_CALLS = 1_000
@@ -148,7 +148,7 @@ def check(url: str, results: list) -> None:
             )
             mismatched += last != stage_id
         raised = sum(amount - Decimal(1000) for _, _, amount in rows)
-        differences = rollups.check(session.connection())
+        differences = build.check(session.connection())
     engine.dispose()
     moves = sum(1 for r in results if r[:2] == ("move", "ok"))
     raises = sum(1 for r in results if r[:2] == ("raise", "ok"))

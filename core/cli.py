@@ -15,18 +15,19 @@ import pandas as pd
 
 from core import pipelines, users
 from core.analytics import activity, funnel, plan_fact
+from core.analytics.filters import FunnelFilter
 from core.clock import utcnow
 from core.errors import DomainError, NotFound, ValidationError
 from core.exchange import files, foreign, native
-from core.filters import FunnelFilter
 from core.periods import Period
 from core.permissions import Actor
 from core.seed import database_is_empty, seed_demo
 from core.settings import LANGUAGES, load_settings
-from db import changes, rollups
+from db import changes
 from db.engine import make_engine, transaction
 from db.migrate import upgrade
 from db.models import Role
+from db.rollups import build
 
 PASSWORD_ENV = "FUNNEL_PASSWORD"
 PROBLEMS_SHOWN = 200
@@ -150,11 +151,11 @@ def _rollups(engine, action: str) -> int:
     started = time.perf_counter()
     with transaction(engine, write=action == "rebuild") as session:
         if action == "rebuild":
-            rollups.rebuild(session.connection())
+            build.rebuild(session.connection())
             changes.bump(session)
             print(f"rebuilt the summary tables in {time.perf_counter() - started:.1f} s")
             return 0
-        differences = rollups.check(session.connection())
+        differences = build.check(session.connection())
     for table, rows in differences.items():
         print(f"{table}: {rows:,} rows differ from the data", file=sys.stderr)
     if differences:

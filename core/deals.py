@@ -274,7 +274,7 @@ def reassign_deal(session: Session, actor: Actor, deal_id: int, owner_id: int, e
 
 def get_deal(session: Session, actor: Actor, deal_id: int) -> DealView:
     deal = _get(session, deal_id)
-    if actor.role == Role.MANAGER and deal.owner_id != actor.id:
+    if not actor.sees_everyone and deal.owner_id != actor.id:
         raise PermissionDenied("You may not see this deal: it belongs to another manager.")
     return DealView(
         id=deal.id,

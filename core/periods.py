@@ -1,10 +1,11 @@
-"""Calendar periods of plans: a month, a quarter or a year, named as people write them
-("2026-07", "2026-Q3", "2026")."""
+"""Periods of whole days: any range of dates, and the calendar periods of plans — a month, a quarter
+or a year, named as people write them ("2026-07", "2026-Q3", "2026")."""
 
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from core.errors import ValidationError
 
@@ -26,6 +27,20 @@ _PATTERNS = (
 def add_months(first_day: date, months: int) -> date:
     index = first_day.year * 12 + first_day.month - 1 + months
     return date(index // 12, index % 12 + 1, 1)
+
+
+@dataclass(frozen=True)
+class DateRange:
+    """Whole days from `first` to `last` (inclusive) in the installation's time zone."""
+
+    first: date
+    last: date
+
+    def bounds(self, zone: ZoneInfo) -> tuple[datetime, datetime]:
+        """As UTC instants: [the start of the first day, the start of the day after the last)."""
+        start = datetime.combine(self.first, time(0), zone).astimezone(UTC)
+        end = datetime.combine(self.last + timedelta(days=1), time(0), zone).astimezone(UTC)
+        return start, end
 
 
 @dataclass(frozen=True, order=True)
@@ -70,6 +85,10 @@ class Period:
     @property
     def days(self) -> int:
         return (self.last - self.first).days + 1
+
+    def bounds(self, zone: ZoneInfo) -> tuple[datetime, datetime]:
+        """The period's days in `zone` as UTC instants (see DateRange.bounds)."""
+        return DateRange(self.first, self.last).bounds(zone)
 
     def shifted(self, steps: int) -> "Period":
         """The period `steps` periods of the same kind later (earlier when negative)."""

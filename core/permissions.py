@@ -1,9 +1,12 @@
-"""Who may do what (SPEC §1), checked by every service before it writes."""
+"""Who may do what (SPEC §1): checked by every service before it writes, and asked by the pages
+before they offer something."""
 
 from dataclasses import dataclass
 
 from core.errors import PermissionDenied
 from db.models import Role
+
+ROLES = tuple(Role)
 
 
 @dataclass(frozen=True)
@@ -18,6 +21,29 @@ class Actor:
     def system(cls) -> "Actor":
         return cls(id=None, role=Role.ADMIN)
 
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+    @property
+    def sees_everyone(self) -> bool:
+        """Executives and admins read everyone's deals and figures; a manager only their own."""
+        return self.role != Role.MANAGER
+
+    @property
+    def oversees(self) -> bool:
+        """Executives and admins set the plans and hand deals from one manager to another."""
+        return self.role in (Role.EXECUTIVE, Role.ADMIN)
+
+    @property
+    def creates_deals(self) -> bool:
+        """Managers (for themselves) and admins create deals; executives only read."""
+        return self.role in (Role.MANAGER, Role.ADMIN)
+
+    def may_write(self, owner_id: int) -> bool:
+        """Managers change their own records; admins everyone's; executives only read."""
+        return self.is_admin or (self.role == Role.MANAGER and self.id == owner_id)
+
 
 def require_role(actor: Actor, *roles: Role, action: str) -> None:
     if actor.role not in roles:
@@ -26,9 +52,14 @@ def require_role(actor: Actor, *roles: Role, action: str) -> None:
 
 
 def require_owner_or_admin(actor: Actor, owner_id: int, *, action: str) -> None:
-    """Managers touch only their own records; admins touch everything; executives only read."""
-    if actor.role == Role.ADMIN:
-        return
-    if actor.role == Role.MANAGER and actor.id == owner_id:
-        return
-    raise PermissionDenied(f"You may not {action}: it belongs to another user.")
+    if not actor.may_write(owner_id):
+        raise PermissionDenied(f"You may not {action}: it belongs to another user.")
+
+
+def visible_owner_ids(actor: Actor, owner_ids: tuple[int, ...]) -> tuple[int, ...]:
+    """Managers see their own deals only; the others see the owners asked for (none = everyone)."""
+    if actor.sees_everyone:
+        return owner_ids
+    if owner_ids and set(owner_ids) != {actor.id}:
+        raise PermissionDenied("Managers see their own deals only.")
+    return (actor.id,)

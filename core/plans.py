@@ -142,7 +142,7 @@ def list_plans(
         )
         .order_by(Plan.month, Plan.id)
     )
-    if actor.role == Role.MANAGER:
+    if not actor.sees_everyone:
         query = query.where(Plan.user_id == actor.id)
     elif team_id is not None:
         query = query.where(or_(Plan.team_id == team_id, owner.team_id == team_id))

@@ -22,7 +22,6 @@ from core.periods import add_months
 from core.permissions import Actor
 from core.plans import scope_key
 from core.templates import DEFAULT_LOST_REASONS, TEMPLATES
-from db import rollups
 from db.engine import advance_sequences
 from db.models import (
     Activity,
@@ -37,6 +36,7 @@ from db.models import (
     StageTransition,
     User,
 )
+from db.rollups import build
 
 DEMO_PASSWORD = "demo-pass"
 DEMO_ADMIN = ("admin", "Alice Admin", Role.ADMIN)
@@ -172,7 +172,7 @@ def seed_demo(
     # Fresh statistics, so the query planner knows how the tables look after a bulk load: before the
     # rollups are computed from them (PostgreSQL took minutes without), and after, for the rollups.
     session.execute(text("ANALYZE"))
-    rollups.rebuild(session.connection())
+    build.rebuild(session.connection())
     session.execute(text("ANALYZE"))
     return SeedSummary(
         users=len(managers) + 2,

@@ -20,8 +20,9 @@ from core.permissions import Actor, require_role
 from core.pipelines import LOST_COLOR, STAGE_COLORS, WON_COLOR, record_change
 from core.templates import TEMPLATES
 from core.validation import clean_count, clean_text
-from db import rollups
 from db.models import Deal, Pipeline, PipelineChange, Role, Stage, StageKind, StageTransition, User
+from db.rollups import upkeep
+from db.rollups.sources import MAX_OPEN_STAGES
 from db.types import UTCDateTime
 
 MAX_ROT_DAYS = 3650
@@ -141,8 +142,8 @@ def create_pipeline(
     names = [clean_text(errors, "stages", stage, required=True) for stage in (*open_stages, won, *lost)]
     if not open_stages or not lost:
         errors["stages"] = "a pipeline needs at least one open stage, a won stage and a lost stage"
-    elif len(open_stages) > rollups.MAX_OPEN_STAGES:
-        errors["stages"] = f"a pipeline has at most {rollups.MAX_OPEN_STAGES} open stages"
+    elif len(open_stages) > MAX_OPEN_STAGES:
+        errors["stages"] = f"a pipeline has at most {MAX_OPEN_STAGES} open stages"
     elif len({n.lower() for n in names if n}) != len(names):
         errors["stages"] = "stage names must differ"
     if errors:
@@ -202,9 +203,8 @@ def add_stage(
     """Add an open stage after `after_stage_id` (an open stage), or first when None."""
     pipeline = _pipeline_for_change(session, actor, pipeline_id, expected_version)
     ever = session.scalar(select(func.count()).where(Stage.pipeline_id == pipeline_id, Stage.kind == StageKind.OPEN))
-    if ever >= rollups.MAX_OPEN_STAGES:
-        limit = rollups.MAX_OPEN_STAGES
-        raise ValidationError({"name": f"a pipeline has at most {limit} open stages, deleted ones included"})
+    if ever >= MAX_OPEN_STAGES:
+        raise ValidationError({"name": f"a pipeline has at most {MAX_OPEN_STAGES} open stages, deleted ones included"})
     stages = _active_stages(session, pipeline_id)
     open_stages = [s for s in stages if s.kind == StageKind.OPEN]
     values = _clean_settings(
@@ -296,7 +296,7 @@ def delete_stage(
             literal(actor.id, Integer), Deal.stage_entered_at,
         ).where(Deal.stage_id == stage_id)  # fmt: skip
         columns = ["deal_id", "from_stage_id", "to_stage_id", "at", "by_user_id", "from_entered_at"]
-        with rollups.changing(session, moved_ids):
+        with upkeep.changing(session, moved_ids):
             session.execute(insert(StageTransition).from_select(columns, moved))
             session.execute(
                 update(Deal)

@@ -6,15 +6,21 @@ from pathlib import Path
 
 from sqlalchemy import Engine, Integer, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-import db.changes  # noqa: F401  (registers the data-version bump on every session's flush)
-import db.rollups  # noqa: F401  (registers the upkeep of the summary tables, after the bump)
+from db import changes
 from db.models import Base
+from db.rollups import upkeep
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'data' / 'funnel.db'}"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+# The one session factory: each of its sessions bumps the data version and keeps the summary tables
+# in every flush (in that order: the bump first).
+new_session = sessionmaker()
+changes.install(new_session)
+upkeep.install(new_session)
 
 
 def make_engine(url: str = DEFAULT_DATABASE_URL, **kwargs) -> Engine:
@@ -52,7 +58,7 @@ def _configure_sqlite(engine: Engine) -> None:
 def transaction(engine: Engine, *, write: bool = False) -> Iterator[Session]:
     """One unit of work: commits when the block ends normally, rolls back otherwise, always closes."""
     bind = engine.execution_options(sqlite_begin="IMMEDIATE") if write else engine
-    with Session(bind) as session, session.begin():
+    with new_session(bind=bind) as session, session.begin():
         yield session
 
 

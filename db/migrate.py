@@ -7,7 +7,7 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, Engine, text
 
-from db import rollups
+from db.rollups import build
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # Several app instances may start at once against one PostgreSQL; only one migrates at a time.
@@ -35,9 +35,9 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
                 config.attributes["connection"] = connection
                 before = MigrationContext.configure(connection).get_current_revision()
                 command.upgrade(config, revision)
-                if revision == "head" and not rollups.is_current(connection):
+                if revision == "head" and not build.is_current(connection):
                     # New tables, or a new definition of them: computed once from the data (a minute at 1M deals).
-                    rollups.rebuild(connection)
+                    build.rebuild(connection)
                 if MigrationContext.configure(connection).get_current_revision() != before:
                     # New indexes and tables need statistics, or the planner may pick them badly (a sort of
                     # every deal instead of reading the newest from an index).

@@ -14,7 +14,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from db.engine import make_engine
+from db.engine import make_engine, new_session
 from db.migrate import upgrade
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -72,7 +72,7 @@ def fresh_engine(engine, tmp_path) -> Iterator[Engine]:
 def session(engine) -> Iterator[Session]:
     with engine.connect() as connection:
         outer = connection.begin()
-        session = Session(bind=connection, join_transaction_mode="create_savepoint")
+        session = new_session(bind=connection, join_transaction_mode="create_savepoint")
         yield session
         session.close()
         outer.rollback()

@@ -5,11 +5,11 @@ from datetime import date
 import pandas as pd
 
 from core import pipelines, users
+from core.analytics.filters import FunnelFilter
 from core.analytics.funnel import cohort_funnel
 from core.analytics.plan_fact import plan_fact
 from core.cli import main
 from core.clock import utcnow
-from core.filters import FunnelFilter
 from core.periods import Period
 from core.permissions import Actor
 from db.engine import make_engine, transaction

@@ -16,9 +16,9 @@ from sqlalchemy import func, select, text
 
 from core import deals, pipelines, users
 from core.permissions import Actor
-from db import rollups
 from db.engine import transaction
 from db.models import Deal, StageTransition
+from db.rollups import build
 from tests.conftest import POSTGRES_URL, new_database
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -104,7 +104,7 @@ def test_a_bulk_import_killed_half_way_leaves_nothing_and_runs_again(database, t
     with transaction(engine) as session:
         assert session.scalar(select(func.count()).select_from(Deal)) == 0
         assert session.scalar(select(func.count()).select_from(StageTransition)) == 0
-        assert rollups.check(session.connection()) == {}
+        assert build.check(session.connection()) == {}
         if engine.dialect.name == "sqlite":
             assert session.execute(text("PRAGMA integrity_check")).scalar_one() == "ok"
     finished = subprocess.run(command, cwd=PROJECT_ROOT, env={**os.environ, "DATABASE_URL": url},
@@ -113,7 +113,7 @@ def test_a_bulk_import_killed_half_way_leaves_nothing_and_runs_again(database, t
     with transaction(engine) as session:
         assert session.scalar(select(func.count()).select_from(Deal)) == ROWS
         assert session.scalar(select(func.count()).select_from(StageTransition)) == ROWS
-        assert rollups.check(session.connection()) == {}
+        assert build.check(session.connection()) == {}
 
 
 def test_a_burst_of_writes_killed_leaves_every_deal_consistent(database):
@@ -139,7 +139,7 @@ def test_a_burst_of_writes_killed_leaves_every_deal_consistent(database):
         moves = dict(
             session.execute(select(StageTransition.deal_id, func.count() - 1).group_by(StageTransition.deal_id)).all()
         )
-        assert rollups.check(session.connection()) == {}  # the summary tables went with each committed move
+        assert build.check(session.connection()) == {}  # the summary tables went with each committed move
     assert sum(moves.values()) >= 60
     for deal_id, stage_id, version in rows:
         assert stage_id == last_stage[deal_id]

@@ -11,8 +11,8 @@ from sqlalchemy import text
 
 from core import pipelines
 from core.analytics import funnel
+from core.analytics.filters import DealFilter, FunnelFilter
 from core.cli import main
-from core.filters import DealFilter, FunnelFilter
 from core.permissions import Actor
 from db.engine import make_engine, transaction
 

@@ -4,8 +4,9 @@ import streamlit as st
 
 from core import live, users
 from core.analytics import activity
+from core.analytics.deal_list import overdue_activities
+from core.analytics.rotting import rotting_deals
 from core.clock import utcnow
-from core.deal_list import overdue_activities, rotting_deals
 from core.permissions import Actor
 from db.engine import transaction
 from db.models import Role

@@ -2,10 +2,10 @@ import pandas as pd
 import streamlit as st
 
 from core import deals, pipelines, users
+from core.analytics.deal_list import board, deal_flags, list_deals, my_tasks
+from core.analytics.filters import DealFilter
 from core.clock import utcnow
-from core.deal_list import board, deal_flags, list_deals, my_tasks
 from core.errors import NotFound, PermissionDenied
-from core.filters import DealFilter
 from db.engine import transaction
 from db.models import Role, StageKind
 from ui import deal_panel, format, resources, session

@@ -3,8 +3,8 @@ import streamlit as st
 
 from core import live, pipelines, users
 from core.analytics import diagnosis, funnel
+from core.analytics.filters import FunnelFilter
 from core.clock import utcnow
-from core.filters import FunnelFilter
 from core.permissions import Actor
 from db.engine import transaction
 from db.models import Role

@@ -1,8 +1,8 @@
 import streamlit as st
 
 from core import pipelines
+from core.analytics.filters import DealFilter
 from core.analytics.funnel import current_pipeline
-from core.filters import DealFilter
 from db.engine import transaction
 from db.models import Role
 from ui import format, resources, session

@@ -2,9 +2,9 @@ import pandas as pd
 import streamlit as st
 
 from core import lost_reasons, pipelines, stage_editor
+from core.analytics.filters import DealFilter
 from core.analytics.funnel import current_pipeline
 from core.deals import REQUIRABLE_FIELDS
-from core.filters import DealFilter
 from core.templates import TEMPLATES
 from db.engine import transaction
 from db.models import StageKind

@@ -8,12 +8,14 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.analytics import rates
+from core.analytics.rates import Rates, share
 from core.analytics.rotting import rotting_counts
 from core.analytics.sums import summed
-from core.filters import day_bounds, visible_owner_ids
-from core.permissions import Actor
-from db.models import ActivityKind, Role, Stage, StageKind, Team, User
-from db.rollups import ACTIVITIES, CLOSED, DONE_EVENTS, OPEN
+from core.periods import DateRange
+from core.permissions import Actor, visible_owner_ids
+from db.models import ActivityKind, Role, Stage, Team, User
+from db.rollups.sources import ACTIVITIES, DONE_EVENTS, OPEN
 
 UTC_ZONE = ZoneInfo("UTC")
 COUNTS = [
@@ -62,14 +64,14 @@ def manager_activity(
     )
     ids = frame["manager_id"].tolist()
 
-    period = day_bounds(date_from, date_to, zone)
+    period = DateRange(date_from, date_to).bounds(zone)
     by_owner = {manager_id: dict.fromkeys(COUNTS, 0) for manager_id in ids}
     mine = {"owner_id": tuple(ids)}
     # Done in the period (keyed by the day done), due in it and still to do (by the day due).
-    for (owner, kind, event), (count,) in summed(
+    for (owner, kind, event), done in summed(
         session, ACTIVITIES, ("owner_id", "kind", "event"), match=mine, period=period
     ).items():
-        figures = by_owner[owner]
+        figures, count = by_owner[owner], done.count
         if event in DONE_EVENTS:
             figures["calls"] += count if kind == ActivityKind.CALL else 0
             figures["meetings"] += count if kind == ActivityKind.MEETING else 0
@@ -78,19 +80,18 @@ def manager_activity(
         elif event == "due":
             figures["planned"] += count
     overdue = summed(session, ACTIVITIES, ("owner_id",), match={**mine, "event": ("open",)}, period=(None, now))
-    for (owner,), (count,) in overdue.items():
-        by_owner[owner]["overdue"] = count
-    for (owner,), (count, amount, _) in summed(session, OPEN, ("owner_id",), match=mine).items():
-        by_owner[owner].update(open_deals=count, open_amount=float(amount))
+    for (owner,), activities in overdue.items():
+        by_owner[owner]["overdue"] = activities.count
+    for (owner,), deals in summed(session, OPEN, ("owner_id",), match=mine).items():
+        by_owner[owner].update(open_deals=deals.count, open_amount=float(deals.amount))
     # Closed deals count for their owner at close, as the plan's fact does.
-    closed = summed(
-        session, CLOSED, ("closing_owner_id", "status"), match={"closing_owner_id": tuple(ids)}, period=period
+    closers = rates.closed(
+        session, counted_for="closing_owner_id", match={"closing_owner_id": tuple(ids)}, period=period
     )
-    for (owner, status), (count, amount) in closed.items():
-        if status == StageKind.WON:
-            by_owner[owner].update(won=count, won_amount=float(amount))
-        else:
-            by_owner[owner]["lost"] = count
+    for owner, counts in closers.items():
+        if counts.won:
+            by_owner[owner].update(won=counts.won, won_amount=float(counts.won_amount))
+        by_owner[owner]["lost"] = counts.lost
     stages = session.scalars(select(Stage).where(Stage.deleted_at.is_(None))).all()
     for owner, count in rotting_counts(session, stages, now, ids).items():
         by_owner[owner]["rotting"] = count
@@ -103,10 +104,14 @@ def with_rates(frame: pd.DataFrame) -> pd.DataFrame:
     """Add the ratios, each from its own numerator and denominator (None where there is nothing to divide)."""
     frame = frame.copy()
     frame["done_on_time_share"] = [
-        _share(a, b) for a, b in zip(frame["done_on_time"], frame["done_with_due"], strict=True)
+        share(a, b) for a, b in zip(frame["done_on_time"], frame["done_with_due"], strict=True)
     ]
-    frame["win_rate_closed"] = [_share(w, w + lost) for w, lost in zip(frame["won"], frame["lost"], strict=True)]
-    frame["average_deal"] = [_share(a, w) for a, w in zip(frame["won_amount"], frame["won"], strict=True)]
+    counts = [
+        Rates(won=won, lost=lost, won_amount=amount)
+        for won, lost, amount in zip(frame["won"], frame["lost"], frame["won_amount"], strict=True)
+    ]
+    frame["win_rate_closed"] = [row.win_rate_closed for row in counts]
+    frame["average_deal"] = [row.average_deal for row in counts]
     return frame
 
 
@@ -114,10 +119,6 @@ def totals(frame: pd.DataFrame, label: str) -> pd.DataFrame:
     """One row summing the managers' counts, with its ratios recomputed from the sums."""
     row = {name: frame[name].sum() for name in COUNTS}
     return with_rates(pd.DataFrame([{"manager_id": None, "manager": label, "team": None, **row}]))
-
-
-def _share(part: float, whole: float) -> float | None:
-    return None if not whole else float(part) / float(whole)
 
 
 def weekly_activity(
@@ -138,10 +139,10 @@ def weekly_activity(
     weeks, calls, meetings = [], [], []
     monday = date_from - timedelta(days=date_from.weekday())
     while monday <= date_to:
-        week = day_bounds(max(monday, date_from), min(monday + timedelta(days=6), date_to), zone)
+        week = DateRange(max(monday, date_from), min(monday + timedelta(days=6), date_to)).bounds(zone)
         done = summed(session, ACTIVITIES, ("kind",), match=match, period=week)
         weeks.append(monday)
-        calls.append(done.get((ActivityKind.CALL.value,), [0])[0])
-        meetings.append(done.get((ActivityKind.MEETING.value,), [0])[0])
+        calls.append(done.get((ActivityKind.CALL.value,), ACTIVITIES.zero).count)
+        meetings.append(done.get((ActivityKind.MEETING.value,), ACTIVITIES.zero).count)
         monday += timedelta(days=7)
     return pd.DataFrame({"week": weeks, "calls": calls, "meetings": meetings})

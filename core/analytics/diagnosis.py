@@ -9,8 +9,8 @@ from statistics import median
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from core.analytics.filters import FunnelFilter
 from core.analytics.funnel import cohort_funnel, time_in_stage
-from core.filters import FunnelFilter
 from core.permissions import Actor
 from core.users import list_users
 from db.models import Role
@@ -104,7 +104,7 @@ def diagnose(
     if stays is None:
         stays = time_in_stage(session, actor, funnel_filter, now=now)
     findings = find_shapes(funnel, stays)
-    if not findings or actor.role == Role.MANAGER:
+    if not findings or not actor.sees_everyone:
         return findings
     per_manager = {}
     for manager in list_users(session, role=Role.MANAGER):

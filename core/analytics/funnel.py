@@ -10,12 +10,14 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core.analytics import rates
+from core.analytics.filters import DealFilter, FunnelFilter, Scope, deal_conditions, funnel_scope
+from core.analytics.rates import share
 from core.analytics.sums import Sums, mean_days, median_days, summed
 from core.clock import utcnow
-from core.filters import DealFilter, FunnelFilter, Scope, deal_conditions, funnel_scope, visible_owner_ids
-from core.permissions import Actor
+from core.permissions import Actor, visible_owner_ids
 from db.models import Deal, LostReason, Stage, StageKind
-from db.rollups import CATEGORIES, CLOSED, CREATED, CYCLES, LOST, OPEN, SECONDS_PER_DAY, STAYS, plus, stages_by_bit
+from db.rollups.sources import CATEGORIES, CREATED, LOST, OPEN, SECONDS_PER_DAY, STAYS, plus, stages_by_bit
 from db.types import epoch_seconds, whole_seconds
 
 CURRENT_PIPELINE_COLUMNS = [
@@ -41,8 +43,8 @@ def current_pipeline(
     owners = visible_owner_ids(actor, deal_filter.owner_ids)
     if replace(deal_filter, owner_ids=()) == DealFilter(deal_filter.pipeline_id):
         match = {"pipeline_id": (deal_filter.pipeline_id,), **({"owner_id": owners} if owners else {})}
-        per_stage = {stage_id: (deals, amount) for (stage_id,), (deals, amount, _) in
-                     summed(session, OPEN, ("stage_id",), match=match).items()}  # fmt: skip
+        open_now = summed(session, OPEN, ("stage_id",), match=match)
+        per_stage = {stage_id: (deals.count, deals.amount) for (stage_id,), deals in open_now.items()}
     else:  # the workspace's filters (stages, text, rotting, overdue) are not kept in the rollup
         conditions = deal_conditions(session, actor, deal_filter, now or utcnow())
         rows = session.execute(
@@ -76,10 +78,6 @@ def _won_stage(session: Session, pipeline_id: int) -> Stage:
     ).first()
 
 
-def _share(part: float, whole: float) -> float | None:
-    return None if not whole else part / whole
-
-
 COHORT_COLUMNS = [
     "stage_id",
     "stage",
@@ -107,15 +105,15 @@ def cohort_funnel(session: Session, actor: Actor, funnel_filter: FunnelFilter) -
     reached_amount = [Decimal(0)] * len(stages)
     won_count, won_amount = 0, Decimal(0)
     cohort = _over_period(session, scope, funnel_filter)(CREATED, ("entered_stages", "status"))
-    for (entered, status), (count, amount) in cohort.items():
+    for (entered, status), deals in cohort.items():
         is_won = status == StageKind.WON
         furthest = max((rank.get(stage_id, -1) for bit, stage_id in enumerate(bits) if entered >> bit & 1), default=-1)
         for index in range(0, (len(stages) - 1 if is_won else furthest) + 1):
-            reached[index] += count
-            reached_amount[index] += amount
+            reached[index] += deals.count
+            reached_amount[index] += deals.amount
         if is_won:
-            won_count += count
-            won_amount += amount
+            won_count += deals.count
+            won_amount += deals.amount
     counts = [*reached, won_count]
     amounts = [*reached_amount, won_amount]
     records = []
@@ -127,35 +125,32 @@ def cohort_funnel(session: Session, actor: Actor, funnel_filter: FunnelFilter) -
                 "kind": stage.kind.value,
                 "reached": counts[index],
                 "reached_amount": float(amounts[index]),
-                "next_step_conversion": _share(counts[index + 1], counts[index]) if index < len(stages) else None,
-                "cumulative_conversion": _share(counts[index], counts[0]) if counts else None,
+                "next_step_conversion": share(counts[index + 1], counts[index]) if index < len(stages) else None,
+                "cumulative_conversion": share(counts[index], counts[0]) if counts else None,
             }
         )
     return pd.DataFrame(records, columns=COHORT_COLUMNS)
 
 
 def win_rates(session: Session, actor: Actor, funnel_filter: FunnelFilter) -> dict[str, float | int | None]:
-    """Closed win rate, funnel win rate, average deal size and sales cycle (SPEC §3); the cycle's
-    median in completed days, its mean to the second."""
-    sums = _over_period(session, funnel_scope(session, actor, funnel_filter), funnel_filter)
-    closed = sums(CLOSED, ("status",))
-    created = sums(CREATED, ("status",))
-    cycles = sums(CYCLES, ("days",))
-    won_count, won_amount = closed.get((StageKind.WON.value,), [0, Decimal(0)])
-    lost_count = closed.get((StageKind.LOST.value,), [0, 0])[0]
-    created_count = sum(count for count, _ in created.values())
-    created_won = created.get((StageKind.WON.value,), [0, 0])[0]
+    """Closed win rate, funnel win rate, average deal size and sales cycle (SPEC §3) of the funnel's
+    deals, counted for their owner now; the cycle's median in completed days, its mean to the second."""
+    scope = funnel_scope(session, actor, funnel_filter)
+    within = {"match": scope.match, "period": funnel_filter.bounds(), "categories": scope.categories}
+    counts = rates.total(rates.closed(session, counted_for="owner_id", **within).values())
+    counts += rates.total(rates.created(session, **within).values())
+    cycle = rates.sales_cycle(session, **within)
     return {
-        "won": won_count,
-        "lost": lost_count,
-        "win_rate_closed": _share(won_count, won_count + lost_count),
-        "created": created_count,
-        "created_and_won": created_won,
-        "funnel_win_rate": _share(created_won, created_count),
-        "won_amount": float(won_amount),
-        "average_deal_size": float(won_amount) / won_count if won_count else None,
-        "cycle_median_days": median_days(cycles),
-        "cycle_mean_days": mean_days(cycles),
+        "won": counts.won,
+        "lost": counts.lost,
+        "win_rate_closed": counts.win_rate_closed,
+        "created": counts.created,
+        "created_and_won": counts.created_and_won,
+        "funnel_win_rate": counts.funnel_win_rate,
+        "won_amount": float(counts.won_amount),
+        "average_deal_size": counts.average_deal,
+        "cycle_median_days": cycle.median_days,
+        "cycle_mean_days": cycle.mean_days,
     }
 
 
@@ -197,18 +192,19 @@ def time_in_stage(session: Session, actor: Actor, funnel_filter: FunnelFilter, *
     records = []
     for stage in stages:
         histogram = histograms[stage.id]
-        open_now, _, entered_seconds = sitting.get((stage.id,), (0, 0, 0))
+        deals = sitting.get((stage.id,), OPEN.zero)
+        open_now = deals.count
         median_entered = _median_entered(session, stage.id, who, open_now)
         records.append(
             {
                 "stage_id": stage.id,
                 "stage": stage.name,
-                "stays": sum(count for count, _ in histogram.values()),
+                "stays": sum(lengths.count for lengths in histogram.values()),
                 "median_days": median_days(histogram),
                 "mean_days": mean_days(histogram),
                 "open_now": open_now,
                 "open_age_median_days": _age(now_seconds, median_entered),
-                "open_age_mean_days": _age(now_seconds, entered_seconds / open_now if open_now else None),
+                "open_age_mean_days": _age(now_seconds, deals.entered_seconds / open_now if open_now else None),
             }
         )
     return pd.DataFrame(records, columns=TIME_IN_STAGE_COLUMNS)
@@ -241,12 +237,12 @@ def lost_analysis(session: Session, actor: Actor, funnel_filter: FunnelFilter) -
         session.execute(select(Stage.id, Stage.name).where(Stage.pipeline_id == funnel_filter.pipeline_id)).all()
     )
     reason_names = dict(session.execute(select(LostReason.id, LostReason.name)).all())
-    by_name: dict[tuple, list] = {}
-    for (stage_id, reason_id), (count, amount) in lost.items():
+    by_name: dict[tuple, tuple] = {}
+    for (stage_id, reason_id), deals in lost.items():
         key = (stage_names.get(stage_id), reason_names.get(reason_id, ""))
-        by_name[key] = plus(by_name.get(key), [count, amount])
+        by_name[key] = plus(by_name.get(key), deals)
     rows = sorted(
-        ((stage, reason, count, float(amount)) for (stage, reason), (count, amount) in by_name.items()),
+        ((stage, reason, deals.count, float(deals.amount)) for (stage, reason), deals in by_name.items()),
         key=lambda row: (-row[2], row[0] or "", row[1]),
     )
     return pd.DataFrame(rows, columns=["stage", "reason", "deals", "amount"])
@@ -272,9 +268,16 @@ def monthly_trend(session: Session, actor: Actor, funnel_filter: FunnelFilter) -
             date_from=max(month, funnel_filter.date_from),
             date_to=min(following - timedelta(days=1), funnel_filter.date_to),
         )
-        created = _over_period(session, scope, part)(CREATED, ("status",))
-        count = sum(deals for deals, _ in created.values())
-        won = created.get((StageKind.WON.value,), [0, 0])[0]
-        rows.append({"month": month, "created": count, "won": won, "funnel_win_rate": _share(won, count)})
+        counts = rates.total(
+            rates.created(session, match=scope.match, period=part.bounds(), categories=scope.categories).values()
+        )
+        rows.append(
+            {
+                "month": month,
+                "created": counts.created,
+                "won": counts.created_and_won,
+                "funnel_win_rate": counts.funnel_win_rate,
+            }
+        )
         month = following
     return pd.DataFrame(rows, columns=["month", "created", "won", "funnel_win_rate"])

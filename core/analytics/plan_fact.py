@@ -13,24 +13,44 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.analytics.sums import Sums, median_days, summed
+from core.analytics import rates
+from core.analytics.rates import Rates
 from core.errors import NotFound, PermissionDenied
-from core.filters import day_bounds
-from core.periods import Period, PeriodKind, add_months
+from core.periods import DateRange, Period, PeriodKind, add_months
 from core.permissions import Actor
-from db.models import Plan, Role, RollupForecast, Stage, StageKind, Team, User
-from db.rollups import CLOSED, CREATED, CYCLES
+from db.models import Plan, Role, RollupForecast, Stage, Team, User
 
 UTC_ZONE = ZoneInfo("UTC")
 # Below this many deals closed in the last 12 months a manager's own rates are too noisy: the team's are used.
 MIN_CLOSED_FOR_OWN_RATES = 10
 RATE_WINDOW_MONTHS = 12
+
+
+class Level(StrEnum):
+    """Whose row a figure is, and whose rates a manager's "deals needed" rests on."""
+
+    MANAGER = "manager"
+    TEAM = "team"
+    COMPANY = "company"
+
+
+@dataclass(frozen=True)
+class Month:
+    """One month of one manager's (Level.MANAGER) or one team's (Level.TEAM) plan or fact."""
+
+    level: Level
+    id: int
+    month: date
+
+
+Who = tuple[Level, int]  # a manager or a team
 
 PLAN_FACT_COLUMNS = [
     "level",  # manager, team or company
@@ -55,38 +75,11 @@ PLAN_FACT_COLUMNS = [
 ]
 
 
-@dataclass
-class _Rates:
-    """The counts behind the deals-needed assumptions, summable over managers."""
-
-    won: int = 0
-    lost: int = 0
-    won_amount: Decimal = Decimal(0)
-    created: int = 0
-    created_and_won: int = 0
-
-    def __iadd__(self, other: "_Rates") -> "_Rates":
-        self.won += other.won
-        self.lost += other.lost
-        self.won_amount += other.won_amount
-        self.created += other.created
-        self.created_and_won += other.created_and_won
-        return self
-
-    @property
-    def win_rate(self) -> float | None:
-        return self.created_and_won / self.created if self.created else None
-
-    @property
-    def average_deal(self) -> float | None:
-        return float(self.won_amount) / self.won if self.won else None
-
-
 @dataclass(frozen=True)
 class Assumptions:
     """What "deals needed" rests on, and whose figures they are."""
 
-    basis: str  # "manager", "team" or "company"
+    basis: Level
     closed: int  # deals the basis closed in the window (won + lost)
     win_rate: float | None  # funnel win rate: won / created over the deals created in the window
     average_deal: float | None
@@ -113,11 +106,11 @@ def run_rate(fact: float, period: Period, today: date) -> float | None:
     return None if elapsed == 0 else fact * period.days / elapsed
 
 
-def rate_window(today: date) -> tuple[date, date]:
+def rate_window(today: date) -> DateRange:
     """The previous 12 months, up to and including today (from the day after the same day a year ago)."""
     first = add_months(today.replace(day=1), -RATE_WINDOW_MONTHS)
     last_day_of_that_month = (add_months(first, 1) - timedelta(days=1)).day
-    return first.replace(day=min(today.day, last_day_of_that_month)) + timedelta(days=1), today
+    return DateRange(first.replace(day=min(today.day, last_day_of_that_month)) + timedelta(days=1), today)
 
 
 def plan_fact(
@@ -132,73 +125,15 @@ def plan_fact(
 ) -> pd.DataFrame:
     """One row per manager, then per team, then the company (columns PLAN_FACT_COLUMNS). A manager
     gets their own row only. Completion is None where there is no plan ("no plan")."""
-    everyone = _all_people(session)
-    members_of = defaultdict(list)
-    for person in everyone:
-        members_of[person.team_id].append(person.id)
-    people = _people(session, actor, everyone, period, zone, pipeline_id, team_id)
-    plans = _plans(session, period, pipeline_id)
-    facts = _facts(session, period, zone, pipeline_id)
-    weighted = _weighted(session, period, today, pipeline_id)
-    rates = _rates(session, today, zone, pipeline_id)
-
-    rows = []
-    for person in people:
-        plan_amount, plan_count = _sum_months(plans, [("user", person.id)], period)
-        rows.append(
-            _row(
-                level="manager",
-                manager_id=person.id,
-                team_id=person.team_id,
-                name=person.name,
-                team=person.team,
-                plan=(plan_amount, plan_count),
-                fact=_fact_of(facts, [person.id], period),
-                weighted=weighted.get(person.id, Decimal(0)),
-                rates=_pick_rates(rates, person, team_members=members_of[person.team_id]),
-                period=period,
-                today=today,
-            )
-        )
-    if actor.role == Role.MANAGER:
+    figures = _Figures.read(session, period, today, zone, pipeline_id)
+    people = _people(session, actor, figures.everyone, period, zone, pipeline_id, team_id)
+    rows = [figures.manager_row(person) for person in people]
+    if not actor.sees_everyone:
         return _frame(rows)
-
     teams = session.execute(select(Team.id, Team.name).order_by(Team.name)).all()
-    for team in teams:
-        if team_id is not None and team.id != team_id:
-            continue
-        members = [p for p in everyone if p.team_id == team.id]
-        rows.append(
-            _row(
-                level="team",
-                manager_id=None,
-                team_id=team.id,
-                name=team.name,
-                team=team.name,
-                plan=_team_plan(plans, team.id, members, period),
-                fact=_fact_of(facts, [p.id for p in members], period),
-                weighted=sum((weighted.get(p.id, Decimal(0)) for p in members), Decimal(0)),
-                rates=_summed(rates, [p.id for p in members], "team"),
-                period=period,
-                today=today,
-            )
-        )
+    rows += [figures.team_row(team.id, team.name) for team in teams if team_id is None or team.id == team_id]
     if team_id is None:
-        rows.append(
-            _row(
-                level="company",
-                manager_id=None,
-                team_id=None,
-                name=None,
-                team=None,
-                plan=_group_plan(plans, everyone, [team.id for team in teams], period),
-                fact=_fact_of(facts, [p.id for p in everyone], period),
-                weighted=sum(weighted.values(), Decimal(0)),
-                rates=_summed(rates, [p.id for p in everyone], "company"),
-                period=period,
-                today=today,
-            )
-        )
+        rows.append(figures.company_row([team.id for team in teams]))
     return _frame(rows)
 
 
@@ -222,7 +157,7 @@ def monthly_plan_fact(
     """Per month of the year: plan and fact (won amount and count), and both running totals, for the
     company, one team or one manager (a manager: their own). A month without any plan in the scope has
     no plan (NaN), a month after today's no fact (NaN)."""
-    if actor.role == Role.MANAGER:
+    if not actor.sees_everyone:
         if manager_id not in (None, actor.id):
             raise PermissionDenied("Managers see their own plans only.")
         manager_id = actor.id
@@ -237,10 +172,10 @@ def monthly_plan_fact(
     else:
         members, teams = everyone, list(session.scalars(select(Team.id)))
     rows = []
-    scope = {("user", p.id) for p in members} | {("team", team) for team in teams}
+    scope = [(Level.MANAGER, p.id) for p in members] + [(Level.TEAM, team) for team in teams]
     for month in period.months:
         one = Period(month, PeriodKind.MONTH)
-        planned = any((*who, month) in plans for who in scope)
+        planned = any(Month(*who, month) in plans for who in scope)
         plan_amount, plan_count = _group_plan(plans, members, teams, one)
         fact_amount, fact_count = _fact_of(facts, [p.id for p in members], one)
         future = month > today
@@ -271,36 +206,28 @@ def assumptions(
     """The win rate, average deal and median sales cycle behind one manager's "deals needed": the
     manager's over the previous 12 months, or their team's (the company's, for a manager in no team)
     when they closed fewer than MIN_CLOSED_FOR_OWN_RATES deals in that time."""
-    if actor.role == Role.MANAGER and manager_id != actor.id:
+    if not actor.sees_everyone and manager_id != actor.id:
         raise PermissionDenied("Managers see their own plans only.")
     everyone = _all_people(session)
     person = next((p for p in everyone if p.id == manager_id), None)
     if person is None:
         raise NotFound(f"No such manager ({manager_id}).")
     team_members = [p.id for p in everyone if person.team_id is not None and p.team_id == person.team_id]
-    rates = _rates(session, today, zone, pipeline_id)
-    chosen = _pick_rates(rates, person, team_members=team_members)
-    window_from, window_to = rate_window(today)
-    basis_owners = {
-        "manager": [manager_id],
-        "team": team_members,
-        "company": list(rates),
-    }[chosen.basis]
-    cycles = summed(
-        session,
-        CYCLES,
-        ("days",),
-        match={"closing_owner_id": tuple(basis_owners), **_pipeline(pipeline_id)},
-        period=day_bounds(window_from, window_to, zone),
+    by_owner = _rates(session, today, zone, pipeline_id)
+    chosen = _pick_rates(by_owner, person, team_members=team_members)
+    window = rate_window(today)
+    basis_owners = {Level.MANAGER: [manager_id], Level.TEAM: team_members, Level.COMPANY: list(by_owner)}[chosen.level]
+    cycle = rates.sales_cycle(
+        session, match={"closing_owner_id": tuple(basis_owners), **_pipeline(pipeline_id)}, period=window.bounds(zone)
     )
     return Assumptions(
-        basis=chosen.basis,
-        closed=chosen.closed,
-        win_rate=chosen.win_rate,
-        average_deal=chosen.average_deal,
-        cycle_median_days=median_days(cycles),
-        window_from=window_from,
-        window_to=window_to,
+        basis=chosen.level,
+        closed=chosen.counts.closed,
+        win_rate=chosen.counts.funnel_win_rate,
+        average_deal=chosen.counts.average_deal,
+        cycle_median_days=cycle.median_days,
+        window_from=window.first,
+        window_to=window.last,
     )
 
 
@@ -310,6 +237,103 @@ class _Person:
     name: str
     team_id: int | None
     team: str | None
+
+
+@dataclass(frozen=True)
+class _Basis:
+    """Whose counts a manager's rates are taken from, and the counts."""
+
+    level: Level
+    counts: Rates
+
+
+@dataclass(frozen=True)
+class _Figures:
+    """What the rows of one period are computed from, read once."""
+
+    period: Period
+    today: date
+    everyone: list[_Person]
+    plans: dict[Month, tuple[Decimal, int]]
+    facts: dict[Month, tuple[Decimal, int]]
+    weighted: dict[int, Decimal]  # per owner
+    rates: dict[int, Rates]  # per owner
+
+    @classmethod
+    def read(cls, session: Session, period: Period, today: date, zone: ZoneInfo, pipeline_id: int | None):
+        return cls(
+            period=period,
+            today=today,
+            everyone=_all_people(session),
+            plans=_plans(session, period, pipeline_id),
+            facts=_facts(session, period, zone, pipeline_id),
+            weighted=_weighted(session, period, today, pipeline_id),
+            rates=_rates(session, today, zone, pipeline_id),
+        )
+
+    def members(self, team_id: int | None) -> list[_Person]:
+        return [p for p in self.everyone if p.team_id == team_id]
+
+    def manager_row(self, person: _Person) -> dict:
+        return self._row(
+            level=Level.MANAGER,
+            manager_id=person.id,
+            team_id=person.team_id,
+            name=person.name,
+            team=person.team,
+            plan=_sum_months(self.plans, [(Level.MANAGER, person.id)], self.period),
+            owners=[person.id],
+            basis=_pick_rates(self.rates, person, team_members=[p.id for p in self.members(person.team_id)]),
+        )
+
+    def team_row(self, team_id: int, name: str) -> dict:
+        members = self.members(team_id)
+        return self._row(
+            level=Level.TEAM,
+            manager_id=None,
+            team_id=team_id,
+            name=name,
+            team=name,
+            plan=_team_plan(self.plans, team_id, members, self.period),
+            owners=[p.id for p in members],
+            basis=_summed(self.rates, [p.id for p in members], Level.TEAM),
+        )
+
+    def company_row(self, team_ids: list[int]) -> dict:
+        return self._row(
+            level=Level.COMPANY,
+            manager_id=None,
+            team_id=None,
+            name=None,
+            team=None,
+            plan=_group_plan(self.plans, self.everyone, team_ids, self.period),
+            owners=[p.id for p in self.everyone],
+            basis=_summed(self.rates, [p.id for p in self.everyone], Level.COMPANY),
+        )
+
+    def _row(self, *, plan: tuple[Decimal, int], owners: list[int], basis: _Basis, **who) -> dict:
+        plan_amount, plan_count = plan
+        fact_amount, fact_count = _fact_of(self.facts, owners, self.period)
+        forecast = fact_amount + sum((self.weighted.get(owner, Decimal(0)) for owner in owners), Decimal(0))
+        gap = max(Decimal(0), plan_amount - forecast)
+        counts = basis.counts
+        return {
+            **who,
+            "plan_amount": float(plan_amount),
+            "plan_count": plan_count,
+            "fact_amount": float(fact_amount),
+            "fact_count": fact_count,
+            "completion_amount": float(fact_amount / plan_amount) if plan_amount else None,
+            "completion_count": fact_count / plan_count if plan_count else None,
+            "run_rate_amount": _rounded(run_rate(float(fact_amount), self.period, self.today)),
+            "run_rate_count": _rounded(run_rate(fact_count, self.period, self.today)),
+            "weighted_forecast": float(forecast.quantize(Decimal("0.01"))),
+            "gap": float(gap.quantize(Decimal("0.01"))),
+            "deals_needed": deals_needed(float(gap), counts.average_deal, counts.funnel_win_rate),
+            "basis": basis.level,
+            "win_rate": counts.funnel_win_rate,
+            "average_deal": counts.average_deal,
+        }
 
 
 def _all_people(session: Session) -> list[_Person]:
@@ -332,20 +356,20 @@ def _people(
     team_id: int | None,
 ) -> list[_Person]:
     """The rows to show: active managers, and anyone with a plan or a fact in the period."""
-    if actor.role == Role.MANAGER:
+    if not actor.sees_everyone:
         return [p for p in everyone if p.id == actor.id]
-    closers = _won_by_closer(session, pipeline_id, day_bounds(period.first, period.last, zone))
+    closers = _won_by_closer(session, pipeline_id, period.bounds(zone))
     planned = select(Plan.user_id).where(Plan.month.in_(period.months), Plan.user_id.is_not(None))
     shown = (
         set(session.scalars(select(User.id).where(User.role == Role.MANAGER, User.is_active.is_(True))).all())
-        | {owner for (owner,) in closers}
+        | set(closers)
         | set(session.scalars(planned.distinct()).all())
     )
     return [p for p in everyone if p.id in shown and (team_id is None or p.team_id == team_id)]
 
 
-def _plans(session: Session, period: Period, pipeline_id: int | None) -> dict[tuple[str, int, date], tuple]:
-    """(who kind, who id, month) → (target amount, target count) for the period's months."""
+def _plans(session: Session, period: Period, pipeline_id: int | None) -> dict[Month, tuple[Decimal, int]]:
+    """Each plan's month → (target amount, target count), for the period's months."""
     rows = session.execute(
         select(Plan.user_id, Plan.team_id, Plan.month, Plan.target_amount, Plan.target_count).where(
             Plan.month.in_(period.months),
@@ -353,39 +377,44 @@ def _plans(session: Session, period: Period, pipeline_id: int | None) -> dict[tu
         )
     ).all()
     return {
-        (("user", user_id) if user_id is not None else ("team", team_id)) + (month,): (amount, count)
+        (Month(Level.MANAGER, user_id, month) if user_id is not None else Month(Level.TEAM, team_id, month)): (
+            amount,
+            count,
+        )
         for user_id, team_id, month, amount, count in rows
     }
 
 
-def _sum_months(plans: dict, whos: list[tuple[str, int]], period: Period) -> tuple[Decimal, int]:
+def _sum_months(plans: dict[Month, tuple], whos: list[Who], period: Period) -> tuple[Decimal, int]:
     amount, count = Decimal(0), 0
     for who in whos:
         for month in period.months:
-            month_amount, month_count = plans.get((*who, month), (Decimal(0), 0))
+            month_amount, month_count = plans.get(Month(*who, month), (Decimal(0), 0))
             amount += month_amount
             count += month_count
     return amount, count
 
 
-def _team_plan(plans: dict, team_id: int, members: list[_Person], period: Period) -> tuple[Decimal, int]:
+def _team_plan(plans: dict[Month, tuple], team_id: int, members: list[_Person], period: Period) -> tuple[Decimal, int]:
     """Month by month: the team's own plan when set, otherwise the sum of its members' plans."""
     amount, count = Decimal(0), 0
     for month in period.months:
         one = Period(month, PeriodKind.MONTH)
-        if ("team", team_id, month) in plans:
-            month_amount, month_count = plans[("team", team_id, month)]
+        if (own := Month(Level.TEAM, team_id, month)) in plans:
+            month_amount, month_count = plans[own]
         else:
-            month_amount, month_count = _sum_months(plans, [("user", p.id) for p in members], one)
+            month_amount, month_count = _sum_months(plans, [(Level.MANAGER, p.id) for p in members], one)
         amount += month_amount
         count += month_count
     return amount, count
 
 
-def _group_plan(plans: dict, members: list[_Person], teams: list[int], period: Period) -> tuple[Decimal, int]:
+def _group_plan(
+    plans: dict[Month, tuple], members: list[_Person], teams: list[int], period: Period
+) -> tuple[Decimal, int]:
     """The plan of these managers and teams: each team's (its own or its managers'), plus the plans
     of the managers in none of the teams."""
-    amount, count = _sum_months(plans, [("user", p.id) for p in members if p.team_id not in teams], period)
+    amount, count = _sum_months(plans, [(Level.MANAGER, p.id) for p in members if p.team_id not in teams], period)
     for team in teams:
         team_amount, team_count = _team_plan(plans, team, [p for p in members if p.team_id == team], period)
         amount += team_amount
@@ -393,30 +422,32 @@ def _group_plan(plans: dict, members: list[_Person], teams: list[int], period: P
     return amount, count
 
 
-def _facts(session: Session, period: Period, zone: ZoneInfo, pipeline_id: int | None) -> dict[tuple[int, date], tuple]:
-    """(owner at close, month) → (won amount, won count) of the deals won in the period."""
+def _facts(session: Session, period: Period, zone: ZoneInfo, pipeline_id: int | None) -> dict[Month, tuple]:
+    """Each closer's month → (won amount, won count) of the deals won in the period."""
     facts = {}
     for month in period.months:
-        won = _won_by_closer(session, pipeline_id, day_bounds(month, Period(month, PeriodKind.MONTH).last, zone))
-        facts.update({(owner, month): (amount, count) for (owner,), (count, amount) in won.items()})
+        won = _won_by_closer(session, pipeline_id, Period(month, PeriodKind.MONTH).bounds(zone))
+        facts.update(
+            {Month(Level.MANAGER, owner, month): (counts.won_amount, counts.won) for owner, counts in won.items()}
+        )
     return facts
 
 
-def _won_by_closer(session: Session, pipeline_id: int | None, bounds: tuple[datetime, datetime]) -> Sums:
-    """Deals won in [start, end), counted for whoever closed them: {(closer,): [count, amount]}."""
-    match = {"status": (StageKind.WON.value,), **_pipeline(pipeline_id)}
-    return summed(session, CLOSED, ("closing_owner_id",), match=match, period=bounds)
+def _won_by_closer(session: Session, pipeline_id: int | None, bounds: tuple[datetime, datetime]) -> dict[int, Rates]:
+    """The deals won in [start, end), counted for whoever closed them (those who won none left out)."""
+    closed = rates.closed(session, counted_for="closing_owner_id", match=_pipeline(pipeline_id), period=bounds)
+    return {owner: counts for owner, counts in closed.items() if counts.won}
 
 
 def _pipeline(pipeline_id: int | None) -> dict[str, tuple]:
     return {} if pipeline_id is None else {"pipeline_id": (pipeline_id,)}
 
 
-def _fact_of(facts: dict, owner_ids: list[int], period: Period) -> tuple[Decimal, int]:
+def _fact_of(facts: dict[Month, tuple], owner_ids: list[int], period: Period) -> tuple[Decimal, int]:
     amount, count = Decimal(0), 0
     owners, months = set(owner_ids), set(period.months)
-    for (owner, month), (month_amount, month_count) in facts.items():
-        if owner in owners and month in months:
+    for key, (month_amount, month_count) in facts.items():
+        if key.id in owners and key.month in months:
             amount += month_amount
             count += month_count
     return amount, count
@@ -442,90 +473,26 @@ def _weighted(session: Session, period: Period, today: date, pipeline_id: int | 
     return dict(weighted)
 
 
-def _rates(session: Session, today: date, zone: ZoneInfo, pipeline_id: int | None) -> dict[int, _Rates]:
+def _rates(session: Session, today: date, zone: ZoneInfo, pipeline_id: int | None) -> dict[int, Rates]:
     """Per owner, over the previous 12 months: deals closed (won, lost, won amount) by the owner at
     close, and deals created (and of them won by now) by the owner."""
-    window = day_bounds(*rate_window(today), zone)
-    closed = summed(
-        session,
-        CLOSED,
-        ("closing_owner_id", "status"),
-        match=_pipeline(pipeline_id),
-        period=window,
-    )
-    created = summed(session, CREATED, ("owner_id", "status"), match=_pipeline(pipeline_id), period=window)
-    rates: dict[int, _Rates] = defaultdict(_Rates)
-    for (owner, status), (count, amount) in closed.items():
-        won = status == StageKind.WON
-        rates[owner] += _Rates(won=count if won else 0, lost=0 if won else count, won_amount=amount if won else 0)
-    for (owner, status), (count, _) in created.items():
-        rates[owner] += _Rates(created=count, created_and_won=count if status == StageKind.WON else 0)
-    return dict(rates)
+    window = {"match": _pipeline(pipeline_id), "period": rate_window(today).bounds(zone)}
+    closed = rates.closed(session, counted_for="closing_owner_id", **window)
+    created = rates.created(session, **window)
+    return {owner: closed.get(owner, Rates()) + created.get(owner, Rates()) for owner in {**closed, **created}}
 
 
-@dataclass(frozen=True)
-class _Chosen:
-    basis: str
-    closed: int
-    win_rate: float | None
-    average_deal: float | None
+def _summed(by_owner: dict[int, Rates], owner_ids: list[int], level: Level) -> _Basis:
+    return _Basis(level, rates.total(by_owner.get(owner, Rates()) for owner in owner_ids))
 
 
-def _summed(rates: dict[int, _Rates], owner_ids: list[int], basis: str) -> _Chosen:
-    total = _Rates()
-    for owner in owner_ids:
-        total += rates.get(owner, _Rates())
-    return _Chosen(basis, total.won + total.lost, total.win_rate, total.average_deal)
-
-
-def _pick_rates(rates: dict[int, _Rates], person: _Person, *, team_members: list[int]) -> _Chosen:
-    own = _summed(rates, [person.id], "manager")
-    if own.closed >= MIN_CLOSED_FOR_OWN_RATES:
+def _pick_rates(by_owner: dict[int, Rates], person: _Person, *, team_members: list[int]) -> _Basis:
+    own = _summed(by_owner, [person.id], Level.MANAGER)
+    if own.counts.closed >= MIN_CLOSED_FOR_OWN_RATES:
         return own
     if person.team_id is not None:
-        return _summed(rates, team_members, "team")
-    return _summed(rates, list(rates), "company")
-
-
-def _row(
-    *,
-    level: str,
-    manager_id: int | None,
-    team_id: int | None,
-    name: str | None,
-    team: str | None,
-    plan: tuple[Decimal, int],
-    fact: tuple[Decimal, int],
-    weighted: Decimal,
-    rates: _Chosen,
-    period: Period,
-    today: date,
-) -> dict:
-    plan_amount, plan_count = plan
-    fact_amount, fact_count = fact
-    forecast = fact_amount + weighted
-    gap = max(Decimal(0), plan_amount - forecast)
-    return {
-        "level": level,
-        "manager_id": manager_id,
-        "team_id": team_id,
-        "name": name,
-        "team": team,
-        "plan_amount": float(plan_amount),
-        "plan_count": plan_count,
-        "fact_amount": float(fact_amount),
-        "fact_count": fact_count,
-        "completion_amount": float(fact_amount / plan_amount) if plan_amount else None,
-        "completion_count": fact_count / plan_count if plan_count else None,
-        "run_rate_amount": _rounded(run_rate(float(fact_amount), period, today)),
-        "run_rate_count": _rounded(run_rate(fact_count, period, today)),
-        "weighted_forecast": float(forecast.quantize(Decimal("0.01"))),
-        "gap": float(gap.quantize(Decimal("0.01"))),
-        "deals_needed": deals_needed(float(gap), rates.average_deal, rates.win_rate),
-        "basis": rates.basis,
-        "win_rate": rates.win_rate,
-        "average_deal": rates.average_deal,
-    }
+        return _summed(by_owner, team_members, Level.TEAM)
+    return _summed(by_owner, list(by_owner), Level.COMPANY)
 
 
 def _rounded(value: float | None) -> float | None:

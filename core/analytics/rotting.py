@@ -1,19 +1,22 @@
 """Rotting deals (SPEC §3): open, with the last stage change and the last done activity both older
 than the stage's rot_days. A planned future activity does not stop a deal rotting.
 
-When a deal went idle (the later of the two) is `idle_since` of db/rollups.py; the rollup_idle table
-keeps it for every open deal by stage, so the rotting deals of a stage are one range of it, however
-many deals there are.
+When a deal went idle (the later of the two) is `idle_since` of db/rollups/sources.py; the rollup_idle
+table keeps it for every open deal by stage, so the rotting deals of a stage are one range of it,
+however many deals there are. Everything that asks whether deals rot — the flag on a deal, the
+workspace's filter, the dashboard's counts and list — asks here.
 """
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+import pandas as pd
 from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
-from db.models import Deal, RollupIdle, Stage, StageKind
-from db.rollups import idle_since
+from core.permissions import Actor, visible_owner_ids
+from db.models import Deal, RollupIdle, Stage, StageKind, User
+from db.rollups.sources import idle_since
 
 
 def _cutoffs(stages: Iterable[Stage], now: datetime) -> list[tuple[int, datetime]]:
@@ -70,3 +73,25 @@ def longest_idle(
             query = query.where(RollupIdle.owner_id.in_(owner_ids))
         found += session.execute(query.order_by(RollupIdle.idle_since, RollupIdle.deal_id).limit(limit)).all()
     return [deal_id for _, deal_id in sorted(found)[:limit]]
+
+
+def rotting_deals(
+    session: Session, actor: Actor, *, owner_ids: tuple[int, ...], now: datetime, limit: int = 50
+) -> pd.DataFrame:
+    """The rotting deals of the owners (a manager: their own), longest idle first, across pipelines."""
+    owners = visible_owner_ids(actor, owner_ids)
+    stages = list(session.scalars(select(Stage).where(Stage.deleted_at.is_(None))))
+    ids = longest_idle(session, stages, now, owners, limit)
+    rows = session.execute(
+        select(Deal.id, Deal.title, Stage.name, Deal.amount, Deal.stage_entered_at, User.display_name)
+        .join(Stage, Stage.id == Deal.stage_id)
+        .join(User, User.id == Deal.owner_id)
+        .where(Deal.id.in_(ids))
+    ).all()
+    order = {deal_id: position for position, deal_id in enumerate(ids)}
+    frame = pd.DataFrame(
+        sorted(rows, key=lambda row: order[row[0]]), columns=["id", "title", "stage", "amount", "entered_at", "owner"]
+    )
+    frame["amount"] = frame["amount"].astype(float)
+    frame["days_in_stage"] = [(now - entered).days for entered in frame["entered_at"]]
+    return frame

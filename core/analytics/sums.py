@@ -14,11 +14,12 @@ from sqlalchemy import ColumnElement, Integer, and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from db.models import Deal
-from db.rollups import DAY, MONTH, SECONDS_PER_DAY, Rollup, plus, whole
+from db.rollups.sources import DAY, MONTH, SECONDS_PER_DAY, Rollup, plus, whole
 
 _ROWS_ONLY: ContextVar[bool] = ContextVar("rows_only", default=False)
 
-Sums = dict[tuple, list]
+# The summed values (a rollup's record: `.deals`, `.amount`, …) by the key columns asked for.
+Sums = dict[tuple, tuple]
 
 
 @contextmanager
@@ -111,7 +112,7 @@ def summed(
     cut = slices(*period) if period is not None else None
     if cut is not None:
         query = query.where(_span(rollup, cut))
-    sums = _collect({}, session.execute(query), len(by))
+    sums = _collect({}, rollup, session.execute(query), len(by))
     if cut is not None and cut.edges:
         _merge(sums, _from_rows(session, rollup, by, match, list(cut.edges), ()))
     return sums
@@ -138,7 +139,7 @@ def _from_rows(
             .where(*[rows.c[name].in_(values) for name, values in match.items()])
             .group_by(*columns)
         )
-        _collect(sums, session.execute(query), len(by))
+        _collect(sums, rollup, session.execute(query), len(by))
     return sums
 
 
@@ -147,10 +148,9 @@ def _sum(column, rollup: Rollup) -> ColumnElement:
     return whole(func.sum(column)) if isinstance(rollup.table.c[column.name].type, Integer) else func.sum(column)
 
 
-def _collect(sums: Sums, rows, width: int) -> Sums:
+def _collect(sums: Sums, rollup: Rollup, rows, width: int) -> Sums:
     for row in rows:
-        key, values = tuple(row[:width]), list(row[width:])
-        _merge(sums, {key: values})
+        _merge(sums, {tuple(row[:width]): rollup.record(*row[width:])})
     return sums
 
 
@@ -160,13 +160,13 @@ def _merge(sums: Sums, more: Sums) -> None:
 
 
 def median_days(lengths: Sums) -> float | None:
-    """The median of lengths summed per completed day ({(days,): [how many, Σ seconds]})."""
-    total = sum(count for count, _ in lengths.values())
+    """The median of lengths summed per completed day ({(days,): record with the count and the seconds})."""
+    total = sum(record.count for record in lengths.values())
     if not total:
         return None
     middle, seen, found = ((total - 1) // 2, total // 2), 0, []
     for (days,) in sorted(lengths):
-        count = lengths[(days,)][0]
+        count = lengths[(days,)].count
         found += [days for position in middle if seen <= position < seen + count]
         seen += count
     return sum(found) / 2
@@ -174,5 +174,5 @@ def median_days(lengths: Sums) -> float | None:
 
 def mean_days(lengths: Sums) -> float | None:
     """The mean length, to the second, of lengths summed per completed day."""
-    total = sum(count for count, _ in lengths.values())
-    return sum(seconds for _, seconds in lengths.values()) / total / SECONDS_PER_DAY if total else None
+    total = sum(record.count for record in lengths.values())
+    return sum(record.seconds for record in lengths.values()) / total / SECONDS_PER_DAY if total else None

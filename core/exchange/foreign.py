@@ -26,8 +26,9 @@ from core.errors import ValidationError
 from core.exchange.files import looks_like_formula
 from core.permissions import Actor, require_role
 from core.validation import MAX_AMOUNT
-from db import changes, rollups
+from db import changes
 from db.models import Company, Deal, LostReason, Pipeline, Role, Stage, StageKind, StageTransition, User
+from db.rollups import upkeep
 
 TEXT, MONEY, TIMESTAMP, DATE = "text", "money", "timestamp", "date"
 # Deal field → (kind, required, column names it is guessed from: English, Russian, other CRMs' exports).
@@ -387,7 +388,7 @@ def apply(
                 for before, after, at in steps
             )  # fmt: skip
         session.execute(insert(StageTransition), history)
-        rollups.add_deals(session, ids)
+        upkeep.add_deals(session, ids)
         if progress:
             progress(min(start + BATCH, total), total)
     changes.bump(session)

@@ -24,13 +24,15 @@ from sqlalchemy.orm import Session
 from core.errors import ValidationError
 from core.exchange.files import neutralised, restored
 from core.permissions import Actor, require_role
-from db import changes, rollups
+from db import changes
 from db.engine import advance_sequences
 from db.models import Base, Deal, Role
+from db.rollups import build
+from db.rollups.sources import TABLES
 from db.types import Money, UTCDateTime
 
 # Bookkeeping of this installation and sums derived from the data (rebuilt on import): not exported.
-SKIPPED = {"data_version", "login_attempts"} | rollups.TABLES
+SKIPPED = {"data_version", "login_attempts"} | TABLES
 BATCH = 5_000
 EXCEL_MAX_ROWS = 1_048_575  # a sheet holds 1,048,576 rows, the header included
 
@@ -168,7 +170,7 @@ def import_native(
             progress(table.name, loaded[table.name])
     advance_sequences(session)
     session.execute(text("ANALYZE"))  # the planner sees the loaded tables before the rollups are computed
-    rollups.rebuild(session.connection())
+    build.rebuild(session.connection())
     changes.bump(session)
     return loaded
 

@@ -6,8 +6,8 @@ import pytest
 from playwright.sync_api import expect
 
 from core import deals, pipelines, users
+from core.analytics.filters import DealFilter
 from core.analytics.funnel import current_pipeline
-from core.filters import DealFilter
 from db.engine import make_engine, transaction
 from tests.e2e.conftest import click_and_wait, open_address, runs_finished, sign_in, wait_for_run_after
 from ui import format

@@ -1,8 +1,8 @@
 from playwright.sync_api import expect
 
 from core import pipelines, users
+from core.analytics.filters import DealFilter
 from core.analytics.funnel import current_pipeline
-from core.filters import DealFilter
 from db.engine import make_engine, transaction
 from tests.e2e.conftest import sign_in
 

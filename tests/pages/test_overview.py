@@ -1,8 +1,8 @@
 import pytest
 
 from core import pipelines, users
+from core.analytics.filters import DealFilter
 from core.analytics.funnel import current_pipeline
-from core.filters import DealFilter
 from db.engine import make_engine, transaction
 from tests.conftest import HOSTILE_LOGIN
 from tests.pages.conftest import open_app

@@ -1,6 +1,6 @@
 from core import deals
+from core.analytics.filters import DealFilter
 from core.analytics.funnel import current_pipeline
-from core.filters import DealFilter
 
 
 def test_open_deals_count_amount_and_weighted_amount_per_stage(session, world):

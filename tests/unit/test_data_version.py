@@ -1,8 +1,8 @@
 from datetime import UTC, datetime
 
 from core import activities, deals, pipelines
-from core.deal_list import list_deals
-from core.filters import DealFilter
+from core.analytics.deal_list import list_deals
+from core.analytics.filters import DealFilter
 from db import changes
 
 

@@ -5,9 +5,9 @@ import pytest
 from sqlalchemy import event
 
 from core import activities, deals
-from core.deal_list import board, deal_flags, list_deals, my_tasks
+from core.analytics.deal_list import board, deal_flags, list_deals, my_tasks
+from core.analytics.filters import DealFilter
 from core.errors import PermissionDenied
-from core.filters import DealFilter
 from db.models import Activity, Deal, StageKind
 
 NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)

@@ -5,8 +5,8 @@ import pytest
 
 from core import deals
 from core.analytics.diagnosis import diagnose, find_shapes
+from core.analytics.filters import FunnelFilter
 from core.clock import utcnow
-from core.filters import FunnelFilter
 
 STAGES = ["Qualification", "Presentation", "Proposal", "Contracting"]
 

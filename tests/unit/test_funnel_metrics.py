@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
+from core.analytics.filters import FunnelFilter
 from core.analytics.funnel import cohort_funnel, lost_analysis, time_in_stage, win_rates
-from core.filters import FunnelFilter
 from db.models import Deal, StageKind, StageTransition
 
 NOW = datetime(2026, 10, 10, tzinfo=UTC)

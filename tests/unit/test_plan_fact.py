@@ -15,7 +15,7 @@ import core.deals
 from core import deals, plans
 from core.analytics.plan_fact import assumptions, deals_needed, monthly_plan_fact, plan_fact, rate_window, run_rate
 from core.errors import PermissionDenied
-from core.periods import Period, PeriodKind
+from core.periods import DateRange, Period, PeriodKind
 
 TODAY = date(2026, 8, 15)
 Q2, Q3, Q4 = Period.parse("2026-Q2"), Period.parse("2026-Q3"), Period.parse("2026-Q4")
@@ -223,6 +223,6 @@ def test_run_rate_counts_today_and_stops_at_the_end():
 
 
 def test_rate_window_is_the_twelve_months_up_to_today():
-    assert rate_window(date(2026, 8, 15)) == (date(2025, 8, 16), date(2026, 8, 15))
-    assert rate_window(date(2028, 2, 29)) == (date(2027, 3, 1), date(2028, 2, 29))
-    assert rate_window(date(2026, 3, 31)) == (date(2025, 4, 1), date(2026, 3, 31))
+    assert rate_window(date(2026, 8, 15)) == DateRange(date(2025, 8, 16), date(2026, 8, 15))
+    assert rate_window(date(2028, 2, 29)) == DateRange(date(2027, 3, 1), date(2028, 2, 29))
+    assert rate_window(date(2026, 3, 31)) == DateRange(date(2025, 4, 1), date(2026, 3, 31))

@@ -16,14 +16,15 @@ import core.deals
 import core.stage_editor
 from core import activities, deals, pipelines, stage_editor, users
 from core.analytics import activity, funnel, plan_fact
+from core.analytics.filters import DealFilter, FunnelFilter
 from core.analytics.sums import from_rows, slices
 from core.errors import ValidationError
 from core.exchange import files, foreign
 from core.exchange.foreign import Mapping
-from core.filters import DealFilter, FunnelFilter
 from core.periods import Period, PeriodKind
-from db import rollups
-from db.models import Activity, Role, RollupCreated, RollupStay, StageKind
+from db.models import Activity, Deal, Role, RollupCreated, RollupStay, StageKind, StageTransition
+from db.rollups import build, upkeep
+from db.rollups.sources import ACTIVITIES, MAX_OPEN_STAGES, OF_DEALS, ROLLUPS
 
 START = datetime(2026, 1, 5, 7, 30, tzinfo=UTC)
 NOW = datetime(2026, 7, 1, 9, tzinfo=UTC)
@@ -122,7 +123,7 @@ def busy(session, world, monkeypatch):
 
 def test_the_rollups_equal_their_sources_after_random_writes(session, busy):
     assert session.scalar(select(RollupStay.stays)) is not None
-    assert rollups.check(session.connection()) == {}
+    assert build.check(session.connection()) == {}
 
 
 def test_the_check_finds_a_wrong_row_and_a_missing_one(session, busy):
@@ -131,10 +132,10 @@ def test_the_check_finds_a_wrong_row_and_a_missing_one(session, busy):
     one = (RollupStay.grain == grain, RollupStay.first_day == day, RollupStay.stage_id == stage_id)
     session.execute(RollupStay.__table__.delete().where(*one))
 
-    assert set(rollups.check(session.connection())) == {"rollup_created", "rollup_stays"}
+    assert set(build.check(session.connection())) == {"rollup_created", "rollup_stays"}
 
-    rollups.rebuild(session.connection())
-    assert rollups.check(session.connection()) == {}
+    build.rebuild(session.connection())
+    assert build.check(session.connection()) == {}
 
 
 FILTERS = [
@@ -216,7 +217,7 @@ def test_a_period_is_cut_into_whole_months_loose_days_and_edge_hours():
 
 
 def test_a_pipeline_keeps_at_most_62_open_stages(session, world):
-    names = [f"Step {n}" for n in range(rollups.MAX_OPEN_STAGES)]
+    names = [f"Step {n}" for n in range(MAX_OPEN_STAGES)]
     with pytest.raises(ValidationError) as refused:
         stage_editor.create_pipeline(session, world.admin, "Too long", open_stages=[*names, "One more"], won="W",
                                      lost=["L"])  # fmt: skip
@@ -226,3 +227,74 @@ def test_a_pipeline_keeps_at_most_62_open_stages(session, world):
         stage_editor.add_stage(session, world.admin, pipeline_id, stage_editor.pipeline_version(session, pipeline_id),
                                name="Step 62")  # fmt: skip
     assert "deleted ones included" in refused.value.errors["name"]
+
+
+def test_each_source_gives_its_tables_columns_by_name():
+    for rollup in ROLLUPS:
+        table_columns = [column.name for column in rollup.table.columns if column.name != "grain"]
+        for source in rollup.sources:
+            assert sorted(source.query([]).selected_columns.keys()) == sorted(table_columns), rollup.table.name
+        assert rollup.key_columns == tuple(c.name for c in rollup.table.primary_key.columns)
+
+
+def contributions(session, deal_id: int, activity_ids=()) -> dict:
+    """What one deal (and these activities) add to each rollup: rollup → key → sums."""
+    found = {}
+    for (rollup, key), values in upkeep.snapshot(session.connection(), upkeep.every([deal_id]), activity_ids).items():
+        found.setdefault(rollup, {})[key] = values
+    return found
+
+
+def changed_rollups(session, table, row_id: int, deal_id: int, column: str, value, activity_ids=()) -> set:
+    """The rollups whose contribution of the deal changes when one column of one row takes `value`
+    (written with a bare UPDATE in a savepoint, which is then rolled back)."""
+    before = contributions(session, deal_id, activity_ids)
+    savepoint = session.begin_nested()
+    session.execute(update(table).where(table.c.id == row_id).values({column: value}))
+    after = contributions(session, deal_id, activity_ids)
+    savepoint.rollback()
+    return {rollup for rollup in set(before) | set(after) if before.get(rollup) != after.get(rollup)}
+
+
+def test_a_change_recounts_a_row_in_every_rollup_whose_sums_it_moves(session, busy):
+    """The columns each rollup reads (found in its source queries) hold every column whose change
+    moves what a deal or an activity adds: the upkeep skips the others."""
+    deals_table, activities_table = Deal.__table__, Activity.__table__
+    deal_rows = session.execute(select(deals_table).order_by(deals_table.c.id)).mappings().all()
+    sample = [deal for status in StageKind for deal in [d for d in deal_rows if d["status"] == status][:4]]
+    seen = set()
+    for deal in sample:
+        for column in [each.name for each in deals_table.columns]:
+            if column in ("id", "version", "external_id"):  # identities, not figures
+                continue
+            for value in {other[column] for other in deal_rows if other[column] != deal[column]}:
+                moved = changed_rollups(session, deals_table, deal["id"], deal["id"], column, value)
+                for rollup in moved:
+                    assert column in rollup.reads, (rollup.table.name, column)
+                    seen.add(rollup)
+                break
+    assert seen == set(OF_DEALS)
+    activity = (
+        session.execute(select(activities_table).where(activities_table.c.deal_id.is_not(None))).mappings().first()
+    )
+    for column, value in (("done_at", NOW), ("due_at", NOW), ("kind", "meeting"), ("owner_id", busy.boris.id)):
+        moved = changed_rollups(session, activities_table, activity["id"], activity["deal_id"], column, value,
+                                [activity["id"]])  # fmt: skip
+        assert moved, column
+        for rollup in moved:
+            assert column in (rollup.reads if rollup is ACTIVITIES else rollup.activity_reads), (rollup, column)
+
+
+def test_the_rollups_that_read_the_stage_history_are_the_ones_a_new_transition_moves(session, busy):
+    deal_id, stage_id, entered = session.execute(select(Deal.id, Deal.stage_id, Deal.stage_entered_at)).first()
+    before = contributions(session, deal_id)
+    savepoint = session.begin_nested()
+    session.execute(
+        StageTransition.__table__.insert().values(
+            deal_id=deal_id, from_stage_id=stage_id, to_stage_id=stage_id, at=NOW, from_entered_at=entered
+        )  # fmt: skip
+    )
+    after = contributions(session, deal_id)
+    savepoint.rollback()
+    moved = {rollup for rollup in set(before) | set(after) if before.get(rollup) != after.get(rollup)}
+    assert moved and moved <= {rollup for rollup in OF_DEALS if rollup.history}

@@ -2,9 +2,9 @@ import pytest
 from sqlalchemy import select
 
 from core import deals, pipelines, stage_editor
+from core.analytics.filters import DealFilter
 from core.analytics.funnel import current_pipeline
 from core.errors import Conflict, ValidationError
-from core.filters import DealFilter
 from db.models import Activity, StageKind, StageTransition
 
 

@@ -12,8 +12,8 @@ from sqlalchemy import select
 import core.deals
 import core.stage_editor
 from core import deals, pipelines, stage_editor
+from core.analytics.filters import FunnelFilter
 from core.analytics.funnel import time_in_stage
-from core.filters import FunnelFilter
 from db.models import StageKind, StageTransition
 
 

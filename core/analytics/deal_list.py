@@ -11,10 +11,10 @@ import pandas as pd
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from core.analytics.filters import DealFilter, deal_conditions, overdue_activity, overdue_condition
 from core.analytics.funnel import current_pipeline
-from core.analytics.rotting import longest_idle, rotting_condition
-from core.filters import DealFilter, deal_conditions, overdue_activity, overdue_condition, visible_owner_ids
-from core.permissions import Actor
+from core.analytics.rotting import rotting_condition
+from core.permissions import Actor, visible_owner_ids
 from db.models import Activity, Company, Deal, Stage, StageKind, User
 
 MAX_PAGE_SIZE = 200
@@ -195,28 +195,6 @@ def deal_flags(session: Session, deal_id: int, *, now: datetime) -> dict[str, bo
         ).where(Deal.id == deal_id)
     ).one_or_none()
     return {"overdue": bool(row and row[0]), "rotting": bool(row and row[1])}
-
-
-def rotting_deals(
-    session: Session, actor: Actor, *, owner_ids: tuple[int, ...], now: datetime, limit: int = 50
-) -> pd.DataFrame:
-    """The rotting deals of the owners (a manager: their own), longest idle first, across pipelines."""
-    owners = visible_owner_ids(actor, owner_ids)
-    stages = list(session.scalars(select(Stage).where(Stage.deleted_at.is_(None))))
-    ids = longest_idle(session, stages, now, owners, limit)
-    rows = session.execute(
-        select(Deal.id, Deal.title, Stage.name, Deal.amount, Deal.stage_entered_at, User.display_name)
-        .join(Stage, Stage.id == Deal.stage_id)
-        .join(User, User.id == Deal.owner_id)
-        .where(Deal.id.in_(ids))
-    ).all()
-    order = {deal_id: position for position, deal_id in enumerate(ids)}
-    frame = pd.DataFrame(
-        sorted(rows, key=lambda row: order[row[0]]), columns=["id", "title", "stage", "amount", "entered_at", "owner"]
-    )
-    frame["amount"] = frame["amount"].astype(float)
-    frame["days_in_stage"] = [(now - entered).days for entered in frame["entered_at"]]
-    return frame
 
 
 def overdue_activities(

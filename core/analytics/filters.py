@@ -1,16 +1,19 @@
-"""The deal filters shared by the deals workspace and the current-pipeline figures."""
+"""The filters of the read side: the deals workspace's (shared with the current-pipeline figures) and
+the funnel's."""
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from core.analytics.rotting import rotting_ids
-from core.errors import PermissionDenied
-from core.permissions import Actor
-from db.models import Activity, Company, Deal, Role, Stage, StageKind, User
+from core.periods import DateRange
+from core.permissions import Actor, visible_owner_ids
+from db.models import Activity, Company, Deal, Stage, StageKind, User
+
+STATUSES = tuple(StageKind)
 
 
 @dataclass(frozen=True)
@@ -22,15 +25,6 @@ class DealFilter:
     owner_ids: tuple[int, ...] = ()
     only_rotting: bool = False
     only_overdue: bool = False
-
-
-def visible_owner_ids(actor: Actor, owner_ids: tuple[int, ...]) -> tuple[int, ...]:
-    """Managers see their own deals only; the others see the owners asked for (none = everyone)."""
-    if actor.role != Role.MANAGER:
-        return owner_ids
-    if owner_ids and set(owner_ids) != {actor.id}:
-        raise PermissionDenied("Managers see their own deals only.")
-    return (actor.id,)
 
 
 def overdue_activity(now: datetime) -> ColumnElement[bool]:
@@ -87,14 +81,7 @@ class FunnelFilter:
     segment: str | None = None
 
     def bounds(self) -> tuple[datetime, datetime]:
-        return day_bounds(self.date_from, self.date_to, self.zone)
-
-
-def day_bounds(date_from: date, date_to: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
-    """Whole days in `zone` as UTC instants: [start of date_from, start of the day after date_to)."""
-    start = datetime.combine(date_from, time(0), zone).astimezone(UTC)
-    end = datetime.combine(date_to + timedelta(days=1), time(0), zone).astimezone(UTC)
-    return start, end
+        return DateRange(self.date_from, self.date_to).bounds(self.zone)
 
 
 @dataclass(frozen=True)

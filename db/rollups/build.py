@@ -1,0 +1,58 @@
+"""Building the rollups from scratch, and checking the stored rows against their sources."""
+
+from sqlalchemy import Connection, Select, delete, except_, func, insert, select, union_all
+
+from db.models import RollupState
+from db.rollups.sources import DAY, MONTH, ROLLUPS, VERSION, Rollup, grain, source_columns
+from db.types import month_of
+
+
+def _from_sources(rollup: Rollup) -> Select:
+    """Every row of the rollup as its sources give it (per day, for a time-keyed one)."""
+    rows = [source_columns(rollup, source, []) for source in rollup.sources]
+    return select(union_all(*rows).subquery()) if len(rows) > 1 else rows[0]
+
+
+def _months(rollup: Rollup, day_rows: Select) -> Select:
+    """Each month's sums of the day rows."""
+    days = day_rows.subquery()
+    month = month_of(days.c.first_day)
+    keys = [days.c[name] for name in rollup.keys]
+    sums = [func.sum(days.c[name]).label(name) for name in rollup.values]
+    return select(grain(MONTH), month.label("first_day"), *keys, *sums).group_by(month, *keys)
+
+
+def rebuild(connection: Connection) -> None:
+    """Compute every rollup from scratch, in SQL."""
+    for rollup in ROLLUPS:
+        table = rollup.table
+        columns = list(rollup.key_columns + rollup.values)
+        connection.execute(delete(table))
+        connection.execute(insert(table).from_select(columns, _from_sources(rollup)))
+        if rollup.timed:
+            days = select(table).where(table.c.grain == DAY)
+            connection.execute(insert(table).from_select(columns, _months(rollup, days)))
+    connection.execute(delete(RollupState))
+    connection.execute(insert(RollupState).values(id=1, version=VERSION))
+
+
+def is_current(connection: Connection) -> bool:
+    return connection.scalar(select(RollupState.version).where(RollupState.id == 1)) == VERSION
+
+
+def check(connection: Connection) -> dict[str, int]:
+    """Rows of each rollup that differ from what its sources give (stored but wrong or missing), by table."""
+    differences = {}
+    for rollup in ROLLUPS:
+        table = rollup.table
+        columns = list(rollup.key_columns + rollup.values)
+        expected = _from_sources(rollup)
+        if rollup.timed:
+            days = expected.subquery()
+            expected = select(union_all(select(days), _months(rollup, select(days))).subquery())
+        stored = select(*[table.c[name] for name in columns])
+        wrong = connection.scalar(select(func.count()).select_from(except_(stored, expected).subquery()))
+        missing = connection.scalar(select(func.count()).select_from(except_(expected, stored).subquery()))
+        if wrong or missing:
+            differences[table.name] = wrong + missing
+    return differences

@@ -1,0 +1,414 @@
+"""What each rollup sums: one definition per summary table, as source queries over the data.
+
+A rollup is the GROUP BY of one or more *sources*. A source is a query over the deals (with their stage
+history) or over the activities, saying what each row adds to which key of the table; its columns are
+named after the table's. Everything else is read off the model and the queries:
+
+- the key columns are the table's primary key, the summed values its other columns (the first, a
+  count: a row counting nothing is removed);
+- the columns of a deal or an activity that a rollup reads, and whether it reads the stage history,
+  are found in its source queries, so a flush recounts a row only in the rollups its change touches.
+
+Time-keyed rollups (a `grain` and a `first_day` in their key) are stored per UTC day and per UTC
+month; their sources key each row by the UTC day of their `time` column. A stay's or a sales cycle's
+length is in whole seconds; its `days` are the completed days (seconds // SECONDS_PER_DAY).
+"""
+
+from collections import namedtuple
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, TypeVar
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ColumnElement,
+    Connection,
+    Integer,
+    Select,
+    String,
+    Table,
+    and_,
+    case,
+    cast,
+    distinct,
+    func,
+    literal_column,
+    select,
+    type_coerce,
+)
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql import visitors
+
+from db.models import (
+    Activity,
+    Deal,
+    RollupActivity,
+    RollupCategory,
+    RollupClosed,
+    RollupCreated,
+    RollupCycle,
+    RollupForecast,
+    RollupIdle,
+    RollupLost,
+    RollupOpen,
+    RollupState,
+    RollupStay,
+    Stage,
+    StageKind,
+    StageTransition,
+)
+from db.types import epoch_seconds, utc_day
+
+# Bump when a source changes what it adds: the next upgrade rebuilds every rollup.
+VERSION = 1
+SECONDS_PER_DAY = 86_400
+_DAY_SECONDS = literal_column(str(SECONDS_PER_DAY), BigInteger)
+DAY, MONTH = "day", "month"
+TIME_KEYS = ("grain", "first_day")
+# A pipeline's open stages are bits of one BIGINT in rollup_created: this many at most, deleted ones included.
+MAX_OPEN_STAGES = 62
+
+
+@dataclass(frozen=True)
+class Source:
+    """One query feeding a rollup: `query(conditions)` groups the rows matching the conditions by the
+    rollup's key (for a time-keyed rollup, first the UTC day of `time`)."""
+
+    query: Callable[[list[ColumnElement[bool]]], Select]
+    row_id: ColumnElement  # Deal.id or Activity.id: restricts the source to given rows
+    time: ColumnElement | None = None
+    # Key columns of the rollup and the base columns they come from, to filter before grouping.
+    columns: dict[str, ColumnElement] | None = None
+
+    @property
+    def of_activities(self) -> bool:
+        return self.row_id is Activity.id
+
+
+@dataclass(frozen=True, eq=False)  # one object per rollup: hashed by identity
+class Rollup:
+    model: type
+    sources: tuple[Source, ...]
+
+    @property
+    def table(self) -> Table:
+        return self.model.__table__
+
+    @property
+    def timed(self) -> bool:
+        return "grain" in self.table.c
+
+    @cached_property
+    def key_columns(self) -> tuple[str, ...]:
+        """The table's primary key: for a time-keyed rollup, grain and first_day, then the keys."""
+        return tuple(column.name for column in self.table.primary_key.columns)
+
+    @cached_property
+    def keys(self) -> tuple[str, ...]:
+        """The key columns besides grain and first_day."""
+        return tuple(name for name in self.key_columns if name not in TIME_KEYS)
+
+    @cached_property
+    def source_keys(self) -> tuple[str, ...]:
+        """The key columns a source gives (every key column but the grain)."""
+        return tuple(name for name in self.key_columns if name != "grain")
+
+    @cached_property
+    def values(self) -> tuple[str, ...]:
+        """The summed columns: every column not in the key, the count first."""
+        return tuple(column.name for column in self.table.columns if column.name not in self.key_columns)
+
+    @cached_property
+    def record(self) -> type:
+        """The summed values of one key, by name (`.deals`, `.amount`, …; `.count`, the first)."""
+        fields = namedtuple(f"{self.model.__name__}Sums", self.values)
+        return type(fields.__name__, (fields,), {"__slots__": (), "count": property(lambda record: record[0])})
+
+    @property
+    def zero(self):
+        return self.record(*(0 for _ in self.values))
+
+    @cached_property
+    def reads(self) -> frozenset[str]:
+        """The columns of a deal (of an activity, for a rollup of activities) whose change can change
+        what the row adds."""
+        return frozenset().union(*(_columns_of(source.query([]), _base(source)) for source in self.sources))
+
+    @cached_property
+    def activity_reads(self) -> frozenset[str]:
+        """For a rollup of deals: the columns of an activity whose change can change what its deal adds."""
+        if any(source.of_activities for source in self.sources):
+            return frozenset()
+        return frozenset().union(*(_columns_of(source.query([]), Activity.__table__) for source in self.sources))
+
+    @cached_property
+    def history(self) -> bool:
+        """Whether what a deal adds depends on its stage transitions."""
+        return any(_columns_of(source.query([]), StageTransition.__table__) for source in self.sources)
+
+
+def _base(source: Source) -> Table:
+    return Activity.__table__ if source.of_activities else Deal.__table__
+
+
+def _columns_of(query: Select, table: Table) -> frozenset[str]:
+    """The columns of `table` that the query refers to anywhere (aliases of it included)."""
+    names = set()
+    for element in visitors.iterate(query):
+        if isinstance(element, Column):
+            names |= {column.name for column in element.proxy_set if column.table is table}
+    return frozenset(names)
+
+
+Record = TypeVar("Record", bound=tuple)
+
+
+def plus(left: Record | None, right: Record, sign: int = 1) -> Record:
+    """Sums added (or, with sign -1, taken away) value by value; None is nothing yet."""
+    if left is None:
+        return right._make(sign * value for value in right)
+    return right._make(a + sign * b for a, b in zip(left, right, strict=True))
+
+
+def whole(total: ColumnElement) -> ColumnElement:
+    # PostgreSQL sums BIGINT into NUMERIC; seconds stay whole numbers.
+    return cast(total, BigInteger)
+
+
+def _status(column) -> ColumnElement:
+    return type_coerce(column, String)
+
+
+DEAL_COLUMNS = {"pipeline_id": Deal.pipeline_id, "owner_id": Deal.owner_id, "closing_owner_id": Deal.closing_owner_id}
+
+
+def _stage_bit(stage: type[Stage]) -> ColumnElement:
+    """k for the k-th open stage of its pipeline in the order of creation (ids): never changes."""
+    earlier = aliased(Stage)
+    return (
+        select(func.count())
+        .where(earlier.pipeline_id == stage.pipeline_id, earlier.kind == StageKind.OPEN, earlier.id < stage.id)
+        .scalar_subquery()
+    )
+
+
+def stages_by_bit(connection: Connection, pipeline_id: int) -> list[int]:
+    """The open stages of a pipeline in the order of their bits in entered_stages (see _stage_bit)."""
+    open_stages = select(Stage.id).where(Stage.pipeline_id == pipeline_id, Stage.kind == StageKind.OPEN)
+    return list(connection.scalars(open_stages.order_by(Stage.id)))
+
+
+def _created(where: list) -> Select:
+    entered, stage = aliased(StageTransition), aliased(Stage)
+    bits = (
+        select(func.sum(distinct(cast(literal_column("1"), BigInteger).op("<<")(cast(_stage_bit(stage), Integer)))))
+        .select_from(entered)
+        .join(stage, stage.id == entered.to_stage_id)
+        .where(entered.deal_id == Deal.id, stage.kind == StageKind.OPEN)
+        .scalar_subquery()
+    )
+    deals = (
+        select(
+            utc_day(Deal.created_at).label("first_day"),
+            Deal.pipeline_id,
+            Deal.owner_id,
+            _status(Deal.status).label("status"),
+            whole(func.coalesce(bits, 0)).label("entered_stages"),
+            Deal.amount,
+        )
+        .where(*where)
+        .subquery()
+    )
+    keys = [deals.c.first_day, deals.c.pipeline_id, deals.c.owner_id, deals.c.status, deals.c.entered_stages]
+    return select(*keys, func.count().label("deals"), func.sum(deals.c.amount).label("amount")).group_by(*keys)
+
+
+def _closed(where: list) -> Select:
+    keys = [
+        utc_day(Deal.closed_at).label("first_day"),
+        Deal.pipeline_id,
+        Deal.owner_id,
+        func.coalesce(Deal.closing_owner_id, 0).label("closing_owner_id"),
+        _status(Deal.status).label("status"),
+    ]
+    return (
+        select(*keys, func.count().label("deals"), func.sum(Deal.amount).label("amount"))
+        .where(Deal.status.in_((StageKind.WON, StageKind.LOST)), Deal.closed_at.is_not(None), *where)
+        .group_by(*keys)
+    )
+
+
+def _lost(where: list) -> Select:
+    closing = aliased(StageTransition)
+    keys = [
+        utc_day(Deal.closed_at).label("first_day"),
+        Deal.pipeline_id,
+        Deal.owner_id,
+        func.coalesce(closing.from_stage_id, 0).label("stage_id"),
+        func.coalesce(Deal.lost_reason_id, 0).label("lost_reason_id"),
+    ]
+    # The stage it was lost from: the one the transition into its lost stage, at its closing, left.
+    return (
+        select(*keys, func.count().label("deals"), func.sum(Deal.amount).label("amount"))
+        .join(
+            closing,
+            and_(closing.deal_id == Deal.id, closing.to_stage_id == Deal.stage_id, closing.at == Deal.closed_at),
+        )
+        .where(Deal.status == StageKind.LOST, *where)
+        .group_by(*keys)
+    )
+
+
+def _cycles(where: list) -> Select:
+    seconds = epoch_seconds(Deal.closed_at) - epoch_seconds(Deal.created_at)
+    keys = [
+        utc_day(Deal.closed_at).label("first_day"),
+        Deal.pipeline_id,
+        Deal.owner_id,
+        func.coalesce(Deal.closing_owner_id, 0).label("closing_owner_id"),
+        (seconds // _DAY_SECONDS).label("days"),
+    ]
+    return (
+        select(*keys, func.count().label("deals"), whole(func.sum(seconds)).label("seconds"))
+        .where(Deal.status == StageKind.WON, Deal.closed_at.is_not(None), *where)
+        .group_by(*keys)
+    )
+
+
+def _stays(where: list) -> Select:
+    # A stay ends with the transition out of its stage, which records when the stay began.
+    seconds = epoch_seconds(StageTransition.at) - epoch_seconds(StageTransition.from_entered_at)
+    keys = [
+        utc_day(StageTransition.at).label("first_day"),
+        Deal.pipeline_id,
+        StageTransition.from_stage_id.label("stage_id"),
+        Deal.owner_id,
+        (seconds // _DAY_SECONDS).label("days"),
+    ]
+    return (
+        select(*keys, func.count().label("stays"), whole(func.sum(seconds)).label("seconds"))
+        .select_from(StageTransition)
+        .join(Deal, Deal.id == StageTransition.deal_id)
+        .where(StageTransition.from_stage_id.is_not(None), StageTransition.from_entered_at.is_not(None), *where)
+        .group_by(*keys)
+    )
+
+
+def _activities(day_of: ColumnElement, event: ColumnElement, *only: ColumnElement[bool]) -> Callable:
+    def query(where: list) -> Select:
+        keys = [
+            utc_day(day_of).label("first_day"),
+            Activity.owner_id,
+            _status(Activity.kind).label("kind"),
+            event.label("event"),
+        ]
+        # A constant event is not a key to group by (PostgreSQL refuses constants there).
+        grouped = keys[:3] if getattr(event, "is_literal", False) else keys
+        return select(*keys, func.count().label("activities")).where(*only, *where).group_by(*grouped)
+
+    return query
+
+
+DONE_EVENT = case(
+    (Activity.due_at.is_(None), literal_column("'done_undated'")),
+    (Activity.done_at <= Activity.due_at, literal_column("'done_on_time'")),
+    else_=literal_column("'done_late'"),
+)
+DONE_EVENTS = ("done_on_time", "done_late", "done_undated")
+
+
+def _open(where: list) -> Select:
+    keys = [Deal.pipeline_id, Deal.stage_id, Deal.owner_id]
+    return (
+        select(
+            *keys,
+            func.count().label("deals"),
+            func.sum(Deal.amount).label("amount"),
+            whole(func.sum(epoch_seconds(Deal.stage_entered_at))).label("entered_seconds"),
+        )
+        .where(Deal.status == StageKind.OPEN, *where)
+        .group_by(*keys)
+    )
+
+
+def _forecast(where: list) -> Select:
+    keys = [Deal.expected_close_date, Deal.pipeline_id, Deal.stage_id, Deal.owner_id]
+    return (
+        select(*keys, func.count().label("deals"), func.sum(Deal.amount).label("amount"))
+        .where(Deal.status == StageKind.OPEN, Deal.expected_close_date.is_not(None), *where)
+        .group_by(*keys)
+    )
+
+
+def idle_since() -> ColumnElement:
+    """When a deal went idle: the later of its last stage change and its last done activity."""
+    last_done = select(func.max(Activity.done_at)).where(Activity.deal_id == Deal.id).scalar_subquery()
+    return case((last_done > Deal.stage_entered_at, last_done), else_=Deal.stage_entered_at)
+
+
+def _idle(where: list) -> Select:
+    keys = [Deal.stage_id, idle_since().label("idle_since"), Deal.owner_id, Deal.id.label("deal_id")]
+    return select(*keys, func.count().label("deals")).where(Deal.status == StageKind.OPEN, *where).group_by(*keys)
+
+
+def _category(name: str) -> Callable:
+    column = getattr(Deal, name)
+
+    def query(where: list) -> Select:
+        return (
+            select(
+                Deal.pipeline_id,
+                literal_column(f"'{name}'").label("field"),
+                column.label("value"),
+                func.count().label("deals"),
+            )
+            .where(column.is_not(None), *where)
+            .group_by(Deal.pipeline_id, column)
+        )
+
+    return query
+
+
+def _of_activities(day_of: ColumnElement, event: ColumnElement, *only: ColumnElement[bool]) -> Source:
+    return Source(_activities(day_of, event, *only), Activity.id, day_of, {"owner_id": Activity.owner_id})
+
+
+CREATED = Rollup(RollupCreated, (Source(_created, Deal.id, Deal.created_at, DEAL_COLUMNS),))
+CLOSED = Rollup(RollupClosed, (Source(_closed, Deal.id, Deal.closed_at, DEAL_COLUMNS),))
+LOST = Rollup(RollupLost, (Source(_lost, Deal.id, Deal.closed_at, DEAL_COLUMNS),))
+CYCLES = Rollup(RollupCycle, (Source(_cycles, Deal.id, Deal.closed_at, DEAL_COLUMNS),))
+STAYS = Rollup(RollupStay, (Source(_stays, Deal.id, StageTransition.at, DEAL_COLUMNS),))
+ACTIVITIES = Rollup(
+    RollupActivity,
+    (
+        _of_activities(Activity.done_at, DONE_EVENT, Activity.done_at.is_not(None)),
+        _of_activities(Activity.due_at, literal_column("'due'"), Activity.due_at.is_not(None)),
+        _of_activities(
+            Activity.due_at, literal_column("'open'"), Activity.due_at.is_not(None), Activity.done_at.is_(None)
+        ),
+    ),
+)
+OPEN = Rollup(RollupOpen, (Source(_open, Deal.id, columns=DEAL_COLUMNS),))
+FORECAST = Rollup(RollupForecast, (Source(_forecast, Deal.id, columns=DEAL_COLUMNS),))
+IDLE = Rollup(RollupIdle, (Source(_idle, Deal.id, columns=DEAL_COLUMNS),))
+CATEGORIES = Rollup(
+    RollupCategory,
+    tuple(Source(_category(name), Deal.id, columns=DEAL_COLUMNS) for name in ("source", "region", "segment")),
+)
+ROLLUPS = (CREATED, CLOSED, LOST, CYCLES, STAYS, ACTIVITIES, OPEN, FORECAST, IDLE, CATEGORIES)
+OF_DEALS = tuple(rollup for rollup in ROLLUPS if not any(source.of_activities for source in rollup.sources))
+TABLES = frozenset(rollup.table.name for rollup in ROLLUPS) | {RollupState.__tablename__}
+
+
+def grain(name: str) -> ColumnElement:
+    return literal_column(f"'{name}'").label("grain")
+
+
+def source_columns(rollup: Rollup, source: Source, where: list[Any]) -> Select:
+    """The source's rows with the rollup's columns in the table's order, picked by name (per day, for a
+    time-keyed rollup)."""
+    query = source.query(where)
+    columns = [query.selected_columns[name] for name in (*rollup.source_keys, *rollup.values)]
+    return query.with_only_columns(*([grain(DAY)] if rollup.timed else []), *columns, maintain_column_froms=True)

@@ -19,8 +19,8 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
 
 ## run: install, migrate the database, seed demo data when it is empty, start the app
 run: $(VENV)/.runtime-installed
-	$(BIN)/python -m core migrate
-	$(BIN)/python -m core seed --if-empty
+	$(BIN)/python -m cli migrate
+	$(BIN)/python -m cli seed --if-empty
 	$(BIN)/streamlit run app.py
 
 ## test: install the test tools, lint, run the whole suite
@@ -33,7 +33,7 @@ lint: $(VENV)/.dev-installed
 
 ## seed-1m: a million demo deals in data/million.db (a few minutes), for trying the app at scale
 seed-1m: $(VENV)/.runtime-installed
-	DATABASE_URL=sqlite:///data/million.db $(BIN)/python -m core seed --deals 1000000 --if-empty
+	DATABASE_URL=sqlite:///data/million.db $(BIN)/python -m cli seed --deals 1000000 --if-empty
 
 ## bench: seed 10k and 1M demo databases (SQLite, and PostgreSQL when it answers) once, then print every benchmark
 bench: $(VENV)/.dev-installed

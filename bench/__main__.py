@@ -48,7 +48,7 @@ def seed_missing(wanted: list[tuple[str, int]]) -> None:
             if have and have != deals:
                 raise SystemExit(f"{url} holds {have:,} deals, not {deals:,}: remove it and run again")
             if not have:
-                command = [sys.executable, "-m", "core", "seed", "--deals", str(deals), "--seed", "42"]
+                command = [sys.executable, "-m", "cli", "seed", "--deals", str(deals), "--seed", "42"]
                 log = logs.enter_context(tempfile.TemporaryFile(mode="w+"))  # its progress line, shown if it fails
                 process = subprocess.Popen(command, cwd=PROJECT_ROOT, env={**os.environ, "DATABASE_URL": url},
                                            stdout=subprocess.DEVNULL, stderr=log)  # fmt: skip

@@ -4,7 +4,7 @@ function with its sums read from the rows instead of the rollups (what the summa
 
     python -m bench.analytics --database-url sqlite:///data/bench/sqlite-10k.db --database-url sqlite:///data/bench/sqlite-1m.db
 
-Seed the databases first (`python -m core seed --deals N`; `make bench` does). For each database it
+Seed the databases first (`python -m cli seed --deals N`; `make bench` does). For each database it
 prints the seconds of each function (best of --runs), the naive version's, the bare count's, the
 rows-only version's, and the ratios; with two or more databases, the time ratio of the largest to the
 smallest, each against its target. The period is the last whole quarter; the pipeline the first one.

@@ -2,7 +2,7 @@
 
     python -m bench.deals_page --database-url sqlite:///data/million.db [--login anna --login ceo]
 
-Seed the database first (`python -m core seed --deals 200000`, or `make seed-1m`). Prints, per login,
+Seed the database first (`python -m cli seed --deals 200000`, or `make seed-1m`). Prints, per login,
 the seconds from opening /deals to the page having finished running with the grid drawn, the rows
 the page shows, and the Streamlit process's peak memory.
 """

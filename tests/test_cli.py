@@ -1,14 +1,18 @@
 import io
+import os
+import subprocess
+import sys
 from contextlib import redirect_stdout
 from datetime import date
+from pathlib import Path
 
 import pandas as pd
 
+from cli.main import main
 from core import pipelines, users
 from core.analytics.filters import FunnelFilter
 from core.analytics.funnel import cohort_funnel
 from core.analytics.plan_fact import plan_fact
-from core.cli import main
 from core.clock import utcnow
 from core.periods import Period
 from core.permissions import Actor
@@ -181,3 +185,16 @@ def test_rollups_check_finds_a_summary_that_differs_and_rebuild_mends_it(monkeyp
 
     assert run_cli(monkeypatch, writable_demo_url, "rollups", "rebuild")[0] == 0
     assert run_cli(monkeypatch, writable_demo_url, "rollups", "check")[0] == 0
+
+
+def test_the_older_name_python_m_core_runs_the_same_cli(demo_database_url):
+    for module in ("cli", "core"):
+        finished = subprocess.run(
+            [sys.executable, "-m", module, "migrate"],
+            cwd=Path(__file__).resolve().parents[1],
+            env={**os.environ, "DATABASE_URL": demo_database_url},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert (finished.returncode, finished.stdout.strip()) == (0, "database is up to date"), finished.stderr

@@ -95,7 +95,7 @@ def test_a_bulk_import_killed_half_way_leaves_nothing_and_runs_again(database, t
     columns = {"external_id": "id", "owner": "owner", "stage": "stage", "amount": "amount", "created_at": "created"}
     stages = {"Qualification": "Qualification"}
     mapping.write_text(json.dumps({"pipeline": "B2B classic", "stages": stages, "columns": columns}))
-    command = [sys.executable, "-m", "core", "import", "foreign", str(source), "--mapping", str(mapping)]
+    command = [sys.executable, "-m", "cli", "import", "foreign", str(source), "--mapping", str(mapping)]
 
     process = run_until(command, url, "/40,000 deals")  # the first batches are written, not yet committed
     process.send_signal(signal.SIGKILL)

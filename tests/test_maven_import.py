@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 from sqlalchemy import text
 
+from cli.main import main
 from core import pipelines
 from core.analytics import funnel
 from core.analytics.filters import DealFilter, FunnelFilter
-from core.cli import main
 from core.permissions import Actor
 from db.engine import make_engine, transaction
 

@@ -36,9 +36,9 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "sign_in.no_users": {
         "en": "There are no users yet. Create the first admin on the server: "
-        "`FUNNEL_PASSWORD=... python -m core user add --login admin --name 'Your Name' --role admin`",
+        "`FUNNEL_PASSWORD=... python -m cli user add --login admin --name 'Your Name' --role admin`",
         "ru": "Пользователей пока нет. Создайте первого администратора на сервере: "
-        "`FUNNEL_PASSWORD=... python -m core user add --login admin --name 'Ваше имя' --role admin`",
+        "`FUNNEL_PASSWORD=... python -m cli user add --login admin --name 'Ваше имя' --role admin`",
     },
     "not_permitted.title": {"en": "Not permitted", "ru": "Нет доступа"},
     "not_permitted.body": {
@@ -56,8 +56,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "ru": "Ваши открытые сделки на каждом этапе: количество, сумма и сумма с учётом вероятности этапа.",
     },
     "overview.empty": {
-        "en": "There are no pipelines yet. Run `python -m core seed` for demo data.",
-        "ru": "Воронок пока нет. Запустите `python -m core seed`, чтобы загрузить демо-данные.",
+        "en": "There are no pipelines yet. Run `python -m cli seed` for demo data.",
+        "ru": "Воронок пока нет. Запустите `python -m cli seed`, чтобы загрузить демо-данные.",
     },
     "overview.open_deals": {"en": "Open deals", "ru": "Открытые сделки"},
     "overview.amount": {"en": "Amount", "ru": "Сумма"},
@@ -461,8 +461,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "ru": "Все таблицы в родном формате (README, «Native format»): zip с CSV или одна книга Excel. В ней хэши паролей — храните её в тайне.",
     },
     "data.export_cli": {
-        "en": "{deals} deals are too many for a browser download; run `python -m core export --to DIR` on the server.",
-        "ru": "Сделок слишком много для скачивания в браузере ({deals}); выполните на сервере `python -m core export --to DIR`.",
+        "en": "{deals} deals are too many for a browser download; run `python -m cli export --to DIR` on the server.",
+        "ru": "Сделок слишком много для скачивания в браузере ({deals}); выполните на сервере `python -m cli export --to DIR`.",
     },
     "data.export_prepare": {"en": "Prepare the export", "ru": "Подготовить выгрузку"},
     "data.export_zip": {"en": "Download CSV (zip)", "ru": "Скачать CSV (zip)"},

@@ -20,7 +20,7 @@ import pandas as pd
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from core import stage_editor, users
+from core import customers, lost_reasons, stage_editor, users
 from core.clock import utcnow
 from core.errors import ValidationError
 from core.exchange.files import looks_like_formula
@@ -359,17 +359,12 @@ def apply(
             session, actor, login=_free_login(session, name), display_name=name, role=Role.MANAGER, password="",
             team_id=team_id, password_hash=users.NO_PASSWORD_HASH,
         )  # fmt: skip
-    now = utcnow()
     companies = {name.lower(): company_id for company_id, name in session.execute(select(Company.id, Company.name))}
     for name in sorted(prepared.new_companies):
-        companies[name.lower()] = session.execute(
-            insert(Company).values(name=name, created_at=now).returning(Company.id)
-        ).scalar_one()
+        companies[name.lower()] = customers.create_company(session, actor, name)
     reasons = {name.lower(): reason_id for reason_id, name in session.execute(select(LostReason.id, LostReason.name))}
     for name in sorted(prepared.new_reasons):
-        reasons[name.lower()] = session.execute(
-            insert(LostReason).values(name=name, is_active=True).returning(LostReason.id)
-        ).scalar_one()
+        reasons[name.lower()] = lost_reasons.create_lost_reason(session, actor, name)
 
     total = len(prepared.deals)
     for start in range(0, total, BATCH):

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 import pandas as pd
 from playwright.sync_api import expect
 
-from core.cli import main
+from cli.main import main
 from tests.e2e.conftest import click_and_wait, open_address, sign_in
 
 

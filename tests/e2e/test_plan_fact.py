@@ -12,9 +12,9 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from cli.main import main
 from core import plans, users
 from core.analytics.plan_fact import plan_fact
-from core.cli import main
 from core.clock import utcnow
 from core.periods import Period, PeriodKind
 from core.permissions import Actor

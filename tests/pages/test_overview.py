@@ -54,4 +54,4 @@ def test_an_empty_database_says_how_to_create_the_first_admin(tmp_path, monkeypa
     app = open_app(f"sqlite:///{tmp_path / 'empty.db'}", monkeypatch).run()
 
     assert not app.exception
-    assert "python -m core user add" in app.warning[0].value
+    assert "python -m cli user add" in app.warning[0].value

@@ -1,0 +1,104 @@
+"""`python -m cli report …`: the analytics functions behind the pages, printed as a table or CSV."""
+
+import argparse
+from datetime import date
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+from sqlalchemy.orm import Session
+
+from core import pipelines, users
+from core.analytics import activity, funnel, plan_fact
+from core.analytics.filters import FunnelFilter
+from core.clock import utcnow
+from core.errors import NotFound, ValidationError
+from core.periods import Period
+from core.permissions import Actor
+
+NAMES = ("funnel", "winrate", "managers", "plan-fact")
+
+
+def add_parser(commands) -> argparse.ArgumentParser:
+    report = commands.add_parser("report", help="print a report: the same figures as the pages")
+    report.add_argument("name", choices=NAMES)
+    report.add_argument("--pipeline", help="pipeline name (funnel, winrate; plan-fact: default all pipelines)")
+    report.add_argument("--team", help="team name (managers, plan-fact)")
+    report.add_argument("--from", dest="date_from", type=date.fromisoformat, help="first day (not plan-fact)")
+    report.add_argument("--to", dest="date_to", type=date.fromisoformat, help="last day, inclusive (not plan-fact)")
+    report.add_argument("--period", help="plan-fact: a month (2026-07), a quarter (2026-Q3) or a year (2026)")
+    report.add_argument("--manager", action="append", default=[], help="a manager's login (repeatable)")
+    report.add_argument("--format", choices=["table", "csv"], default="table")
+    return report
+
+
+def report(session: Session, args: argparse.Namespace, zone: ZoneInfo) -> str:
+    """The report `args.name` as text."""
+    if args.name == "plan-fact":
+        return _shown(_plan_fact(session, args, zone), args.format)
+    if args.date_from is None or args.date_to is None:
+        raise ValidationError({"from": "--from and --to are required for this report"})
+    if args.name == "managers":
+        return _shown(_managers(session, args, zone), args.format)
+    if not args.pipeline:
+        raise ValidationError({"pipeline": "is required for this report"})
+    owners = tuple(users.find_user(session, login).id for login in args.manager)
+    funnel_filter = FunnelFilter(
+        _pipeline_named(session, args.pipeline).id, args.date_from, args.date_to, zone, owner_ids=owners
+    )
+    if args.name == "funnel":
+        frame = funnel.cohort_funnel(session, Actor.system(), funnel_filter).drop(columns=["stage_id"])
+    else:
+        frame = pd.DataFrame([funnel.win_rates(session, Actor.system(), funnel_filter)])
+    return _shown(frame, args.format)
+
+
+def _managers(session: Session, args: argparse.Namespace, zone: ZoneInfo) -> pd.DataFrame:
+    frame = activity.manager_activity(
+        session,
+        Actor.system(),
+        date_from=args.date_from,
+        date_to=args.date_to,
+        now=utcnow(),
+        zone=zone,
+        team_id=_team_named(session, args.team),
+    )
+    return pd.concat([frame, activity.totals(frame, "Total")]).drop(columns=["manager_id"])
+
+
+def _plan_fact(session: Session, args: argparse.Namespace, zone: ZoneInfo) -> pd.DataFrame:
+    if not args.period:
+        raise ValidationError({"period": "is required for this report, e.g. --period 2026-Q3"})
+    period = Period.parse(args.period)
+    frame = plan_fact.plan_fact(
+        session,
+        Actor.system(),
+        period=period,
+        today=utcnow().astimezone(zone).date(),
+        zone=zone,
+        pipeline_id=_pipeline_named(session, args.pipeline).id if args.pipeline else None,
+        team_id=_team_named(session, args.team),
+    )
+    if args.manager:
+        ids = {users.find_user(session, login).id for login in args.manager}
+        frame = frame[frame["manager_id"].isin(ids)]
+    return plan_fact.report_table(frame)
+
+
+def _shown(frame: pd.DataFrame, output: str) -> str:
+    return frame.to_csv(index=False).rstrip("\n") if output == "csv" else frame.to_string(index=False)
+
+
+def _team_named(session: Session, name: str | None) -> int | None:
+    if not name:
+        return None
+    team_id = users.find_team(session, name)
+    if team_id is None:
+        raise NotFound(f"No team named {name!r}.")
+    return team_id
+
+
+def _pipeline_named(session: Session, name: str):
+    pipeline = next((p for p in pipelines.list_pipelines(session, include_archived=True) if p.name == name), None)
+    if pipeline is None:
+        raise NotFound(f"No pipeline named {name!r}.")
+    return pipeline

@@ -70,6 +70,10 @@ class DealView:
     stage_entered_at: datetime
     version: int
 
+    @property
+    def is_open(self) -> bool:
+        return self.status == StageKind.OPEN
+
 
 @dataclass(frozen=True)
 class TransitionView:

@@ -30,6 +30,18 @@ class StageInfo:
     entry_tasks: tuple[dict, ...] = ()
     deleted: bool = False
 
+    @property
+    def is_open(self) -> bool:
+        return self.kind == StageKind.OPEN
+
+    @property
+    def is_won(self) -> bool:
+        return self.kind == StageKind.WON
+
+    @property
+    def is_lost(self) -> bool:
+        return self.kind == StageKind.LOST
+
 
 @dataclass(frozen=True)
 class PipelineInfo:

@@ -205,6 +205,11 @@ def find_user(session: Session, login: str) -> UserInfo:
     return _info(user)
 
 
+def list_managers(session: Session) -> list[UserInfo]:
+    """The active managers, by name."""
+    return list_users(session, role=Role.MANAGER)
+
+
 def list_users(session: Session, *, role: Role | None = None, active_only: bool = True) -> list[UserInfo]:
     query = select(User).order_by(User.display_name)
     if role is not None:

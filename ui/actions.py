@@ -1,21 +1,66 @@
-"""Running one user action as one write transaction, and telling the user what went wrong."""
+"""How a page reaches the database: `read` for what it shows, `figures` for the dashboards' figures
+(cached per data version), `live` for the part of a page that follows changes as they happen, and
+`perform` for a user action, one write transaction each, with what went wrong told to the user.
+Pages call core through these; none opens a session itself."""
 
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import streamlit as st
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
+from core.clock import utcnow
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from core.live import data_version
 from db.engine import transaction
 from ui import resources
 from ui.i18n import field_errors, t
 
 # The database did not answer: SQLite busy past its timeout, PostgreSQL restarting or unreachable.
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+LIVE_SECONDS = 5  # an open live page shows a change made anywhere within this (plus one query time)
+T = TypeVar("T")
+
+
+def read(query: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """`query(session, *args, **kwargs)` in one read transaction: a page's reads."""
+    with transaction(resources.engine()) as session:
+        return query(session, *args, **kwargs)
+
+
+# The functions `figures` has run, by name: the cache keeps their results, and their name.
+_COMPUTED: dict[str, Callable[..., Any]] = {}
+
+
+def figures(version: int, compute: Callable[..., T], *args: Any) -> T:
+    """`compute(session, *args)` read once per data version, arguments and hour for every session of
+    this process: every open dashboard recomputes only when something it shows has changed (or the
+    hour turned, for the figures that age, like the days in stage)."""
+    name = f"{compute.__code__.co_filename}:{compute.__qualname__}"
+    _COMPUTED[name] = compute
+    return _cached(name, version, utcnow().strftime("%Y%m%d%H"), args)
+
+
+@st.cache_data(ttl=3600, max_entries=256, show_spinner=False)
+def _cached(name: str, version: int, hour: str, args: tuple) -> Any:
+    """Keyed by every argument (st.cache_data leaves out only those whose names start with _)."""
+    return read(_COMPUTED[name], *args)
+
+
+def live(render: Callable[[int], None]) -> Callable[[], None]:
+    """A part of a page redrawn every LIVE_SECONDS with the data version it shows (it reads one row to
+    know it); when the database does not answer, a note in its place, tried again on the next tick."""
+
+    @st.fragment(run_every=LIVE_SECONDS)
+    @shielded
+    @functools.wraps(render)
+    def part() -> None:
+        render(read(data_version))
+
+    return part
 
 
 @dataclass

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 from st_aggrid import JsCode
 
-from ui.grid import event_grid
+from ui.grid import NUMBER_FORMAT, event_grid
 
 EDITABLE_FIELDS = ("title", "amount", "expected_close_date")
 
@@ -33,7 +33,6 @@ function (params) {
 }
 """)
 _ROW_ID = JsCode("function (params) { return String(params.data.id); }")
-_AMOUNT = JsCode("function (params) { return params.value == null ? '' : params.value.toLocaleString(); }")
 
 
 @dataclass(frozen=True)
@@ -82,7 +81,7 @@ def deal_grid(frame: pd.DataFrame, headers: dict[str, str], *, key: str, height:
             "editable": True,
             "type": "numericColumn",
             "cellEditor": "agNumberCellEditor",
-            "valueFormatter": _AMOUNT,
+            "valueFormatter": NUMBER_FORMAT,
             "minWidth": 110,
         },
         {"field": "stage", "cellStyle": _STAGE_STYLE, "minWidth": 140},

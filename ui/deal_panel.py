@@ -8,12 +8,10 @@ from core import activities, customers, deals, lost_reasons, pipelines, users
 from core.clock import utcnow
 from core.deals import DealView
 from core.permissions import Actor
-from db.engine import transaction
-from db.models import Role, StageKind
 from ui import format, resources
-from ui.actions import perform
+from ui.actions import perform, read
 from ui.i18n import language, t
-from ui.state import DEALS_MOVE_TARGET, DEALS_SELECTED_ID
+from ui.state import Deals, forget, key
 
 TEXT_FIELDS = ("source", "region", "segment")
 CONFLICT_FIELDS = (
@@ -39,37 +37,35 @@ def field_message(errors: dict[str, str], name: str) -> None:
 
 
 def _errors_key(prefix: str) -> str:
-    return f"{prefix}_errors"
+    return key(prefix, "errors")
 
 
 def _company_and_contact(prefix: str, company_id: int | None, contact_id: int | None) -> dict:
     """Pick a company (searchable) and one of its contacts, or name new ones to create on save."""
-    with transaction(resources.engine()) as session:
-        company_name, _ = customers.names(session, company_id, contact_id)
-        found = customers.search_companies(session, st.session_state.get(f"{prefix}_company_search", ""))
-        options = dict(found)
-        if company_id is not None:
-            options.setdefault(company_id, company_name)
-        left, right = st.columns(2)
-        left.text_input(t("deal.company_search"), key=f"{prefix}_company_search")
-        chosen_company = right.selectbox(
-            t("field.company_id"),
-            [None, *options],
-            index=[None, *options].index(company_id),
-            format_func=lambda i: t("deal.none") if i is None else options[i],
-            key=f"{prefix}_company",
-        )
-        contacts = dict(customers.company_contacts(session, chosen_company))
-    new_company = st.text_input(t("deal.new_company"), key=f"{prefix}_new_company")
+    company_name, _ = read(customers.names, company_id, contact_id)
+    options = dict(read(customers.search_companies, st.session_state.get(key(prefix, "company_search"), "")))
+    if company_id is not None:
+        options.setdefault(company_id, company_name)
+    left, right = st.columns(2)
+    left.text_input(t("deal.company_search"), key=key(prefix, "company_search"))
+    chosen_company = right.selectbox(
+        t("field.company_id"),
+        [None, *options],
+        index=[None, *options].index(company_id),
+        format_func=lambda i: t("deal.none") if i is None else options[i],
+        key=key(prefix, "company"),
+    )
+    contacts = dict(read(customers.company_contacts, chosen_company))
+    new_company = st.text_input(t("deal.new_company"), key=key(prefix, "new_company"))
     contact_options = [None, *contacts]
     chosen_contact = st.selectbox(
         t("field.contact_id"),
         contact_options,
         index=contact_options.index(contact_id) if contact_id in contact_options else 0,
         format_func=lambda i: t("deal.none") if i is None else contacts[i],
-        key=f"{prefix}_contact",
+        key=key(prefix, "contact"),
     )
-    new_contact = st.text_input(t("deal.new_contact"), key=f"{prefix}_new_contact")
+    new_contact = st.text_input(t("deal.new_contact"), key=key(prefix, "new_contact"))
     return {
         "company_id": chosen_company,
         "contact_id": chosen_contact,
@@ -91,25 +87,25 @@ def _with_new_parties(session, actor: Actor, picked: dict, fields: dict) -> dict
 
 def deal_fields(prefix: str, deal: DealView | None, errors: dict[str, str]) -> dict:
     """The deal's editable fields as widgets; returns what they hold now."""
-    values = {"title": st.text_input(t("field.title"), value=deal.title if deal else "", key=f"{prefix}_title")}
+    values = {"title": st.text_input(t("field.title"), value=deal.title if deal else "", key=key(prefix, "title"))}
     field_message(errors, "title")
     amount_default = "" if deal is None else f"{deal.amount:.2f}"
     # An empty amount is no amount yet: zero, which a stage that requires an amount refuses.
-    values["amount"] = st.text_input(t("field.amount"), value=amount_default, key=f"{prefix}_amount") or "0"
+    values["amount"] = st.text_input(t("field.amount"), value=amount_default, key=key(prefix, "amount")) or "0"
     field_message(errors, "amount")
     values["expected_close_date"] = st.date_input(
         t("field.expected_close_date"),
         value=deal.expected_close_date if deal else None,
         min_value=date(2000, 1, 1),
         max_value=date(2100, 12, 31),
-        key=f"{prefix}_expected_close_date",
+        key=key(prefix, "expected_close_date"),
     )
     field_message(errors, "expected_close_date")
     columns = st.columns(3)
     for column, name in zip(columns, TEXT_FIELDS, strict=True):
         with column:
             values[name] = st.text_input(
-                t(f"field.{name}"), value=getattr(deal, name) or "" if deal else "", key=f"{prefix}_{name}"
+                t(f"field.{name}"), value=getattr(deal, name) or "" if deal else "", key=key(prefix, name)
             )
             field_message(errors, name)
     picked = _company_and_contact(prefix, deal.company_id if deal else None, deal.contact_id if deal else None)
@@ -119,16 +115,15 @@ def deal_fields(prefix: str, deal: DealView | None, errors: dict[str, str]) -> d
 
 
 def new_deal_form(actor: Actor, pipeline_id: int) -> None:
-    prefix = "new_deal"
+    prefix = Deals.NEW_DEAL
     errors = st.session_state.get(_errors_key(prefix), {})
-    with transaction(resources.engine()) as session:
-        open_stages = [s for s in pipelines.list_stages(session, pipeline_id) if s.kind == StageKind.OPEN]
-        owners = users.list_users(session, role=Role.MANAGER) if actor.role == Role.ADMIN else []
+    open_stages = [s for s in read(pipelines.list_stages, pipeline_id) if s.is_open]
+    owners = read(users.list_managers) if actor.is_admin else []  # an admin creates deals for a manager
     stage_id = st.selectbox(
         t("field.stage_id"),
         [s.id for s in open_stages],
         format_func={s.id: s.name for s in open_stages}.get,
-        key=f"{prefix}_stage",
+        key=key(prefix, "stage"),
     )
     owner_id = None
     if owners:
@@ -136,10 +131,10 @@ def new_deal_form(actor: Actor, pipeline_id: int) -> None:
             t("field.owner_id"),
             [u.id for u in owners],
             format_func={u.id: u.display_name for u in owners}.get,
-            key=f"{prefix}_owner",
+            key=key(prefix, "owner"),
         )
     form = deal_fields(prefix, None, errors)
-    if st.button(t("deal.create"), type="primary", key=f"{prefix}_save"):
+    if st.button(t("deal.create"), type="primary", key=key(prefix, "save")):
         outcome = perform(
             lambda session: deals.create_deal(
                 session,
@@ -152,9 +147,8 @@ def new_deal_form(actor: Actor, pipeline_id: int) -> None:
             success=t("deal.created"),
         )
         if outcome.ok:
-            for key in [k for k in st.session_state if str(k).startswith(prefix)]:
-                del st.session_state[key]
-            st.session_state[DEALS_SELECTED_ID] = outcome.value
+            forget(prefix)
+            st.session_state[Deals.SELECTED_ID] = outcome.value
             st.rerun()
         st.session_state[_errors_key(prefix)] = outcome.errors
         if outcome.errors:
@@ -162,23 +156,21 @@ def new_deal_form(actor: Actor, pipeline_id: int) -> None:
 
 
 def _loaded_key(deal_id: int) -> str:
-    return f"deal_{deal_id}_loaded"
+    return Deals.DEAL(deal_id, "loaded")
 
 
 def _forget_form(deal_id: int) -> None:
-    prefix = f"deal_{deal_id}"
-    for key in [k for k in st.session_state if str(k).startswith(prefix)]:
-        del st.session_state[key]
+    forget(Deals.DEAL(deal_id))
 
 
 def edit_form(actor: Actor, deal: DealView, stage_names: dict[int, str]) -> None:
     """Edit with the version the user loaded; a save over someone else's change shows what changed."""
-    prefix = f"deal_{deal.id}"
+    prefix = Deals.DEAL(deal.id)
     loaded: DealView = st.session_state.setdefault(_loaded_key(deal.id), deal)
     errors = st.session_state.get(_errors_key(prefix), {})
     form = deal_fields(prefix, loaded, errors)
     save, reload = st.columns(2)
-    if save.button(t("deal.save"), type="primary", key=f"{prefix}_save"):
+    if save.button(t("deal.save"), type="primary", key=key(prefix, "save")):
         outcome = perform(
             lambda session: deals.update_deal(
                 session,
@@ -196,8 +188,8 @@ def edit_form(actor: Actor, deal: DealView, stage_names: dict[int, str]) -> None
         if outcome.errors:
             st.rerun()
         if outcome.conflict:
-            st.session_state[f"{prefix}_conflict"] = True
-    if st.session_state.get(f"{prefix}_conflict") and loaded.version != deal.version:
+            st.session_state[key(prefix, "conflict")] = True
+    if st.session_state.get(key(prefix, "conflict")) and loaded.version != deal.version:
         st.warning(t("deal.conflict"))
         changes = [name for name in CONFLICT_FIELDS if getattr(loaded, name) != getattr(deal, name)]
         st.table(
@@ -207,7 +199,7 @@ def edit_form(actor: Actor, deal: DealView, stage_names: dict[int, str]) -> None
                 t("deal.change_now"): [_shown(name, getattr(deal, name), stage_names) for name in changes],
             }
         )
-    if reload.button(t("deal.reload"), key=f"{prefix}_reload"):
+    if reload.button(t("deal.reload"), key=key(prefix, "reload")):
         _forget_form(deal.id)
         st.rerun()
 
@@ -221,13 +213,13 @@ def _shown(name: str, value, stage_names: dict[int, str]) -> str:
 def move_panel(actor: Actor, deal: DealView, stages: list[pipelines.StageInfo]) -> None:
     """Move to any stage; asks in the same step for what the target needs: its required fields,
     a lost reason, the final amount."""
-    prefix = f"move_{deal.id}"
+    prefix = Deals.MOVE(deal.id)
     by_id = {s.id: s for s in stages}
     targets = [s.id for s in stages if s.id != deal.stage_id]
-    preset = st.session_state.pop(DEALS_MOVE_TARGET, None)
+    preset = st.session_state.pop(Deals.MOVE_TARGET, None)
     if preset in targets:
-        st.session_state[f"{prefix}_target"] = preset
-    target_id = st.selectbox(t("deal.move_to"), targets, format_func=lambda i: by_id[i].name, key=f"{prefix}_target")
+        st.session_state[key(prefix, "target")] = preset
+    target_id = st.selectbox(t("deal.move_to"), targets, format_func=lambda i: by_id[i].name, key=key(prefix, "target"))
     target = by_id[target_id]
     errors = st.session_state.get(_errors_key(prefix), {})
     fields, reason_id, comment = {}, None, None
@@ -237,25 +229,26 @@ def move_panel(actor: Actor, deal: DealView, stages: list[pipelines.StageInfo]) 
     for name in missing:
         fields[name] = _required_field_input(prefix, name)
         field_message(errors, name)
-    if target.kind == StageKind.WON and "amount" not in fields:
-        fields["amount"] = st.text_input(t("deal.final_amount"), value=f"{deal.amount:.2f}", key=f"{prefix}_won_amount")
+    if target.is_won and "amount" not in fields:
+        fields["amount"] = st.text_input(
+            t("deal.final_amount"), value=f"{deal.amount:.2f}", key=key(prefix, "won_amount")
+        )
         field_message(errors, "amount")
-    if target.kind == StageKind.LOST:
-        with transaction(resources.engine()) as session:
-            reasons = {r.id: r.name for r in lost_reasons.list_lost_reasons(session)}
+    if target.is_lost:
+        reasons = {r.id: r.name for r in read(lost_reasons.list_lost_reasons)}
         reason_id = st.selectbox(
             t("field.lost_reason_id"),
             [None, *reasons],
-            key=f"{prefix}_reason",
+            key=key(prefix, "reason"),
             format_func=lambda i: t("deal.choose") if i is None else reasons[i],
         )
         field_message(errors, "lost_reason_id")
-        comment = st.text_area(t("field.lost_comment"), key=f"{prefix}_comment")
+        comment = st.text_area(t("field.lost_comment"), key=key(prefix, "comment"))
         field_message(errors, "lost_comment")
-    label = {StageKind.WON: "deal.close_won", StageKind.LOST: "deal.close_lost"}.get(target.kind, "deal.move")
-    if deal.status != StageKind.OPEN and target.kind == StageKind.OPEN:
+    label = "deal.close_won" if target.is_won else "deal.close_lost" if target.is_lost else "deal.move"
+    if not deal.is_open and target.is_open:
         label = "deal.reopen"
-    if st.button(t(label), type="primary", key=f"{prefix}_go"):
+    if st.button(t(label), type="primary", key=key(prefix, "go")):
         outcome = perform(
             lambda session: deals.move_deal(
                 session,
@@ -271,8 +264,7 @@ def move_panel(actor: Actor, deal: DealView, stages: list[pipelines.StageInfo]) 
         )
         st.session_state[_errors_key(prefix)] = outcome.errors
         if outcome.ok:
-            for key in [k for k in st.session_state if str(k).startswith(prefix)]:
-                del st.session_state[key]
+            forget(prefix)
             _forget_form(deal.id)
         if outcome.ok or outcome.errors:
             st.rerun()
@@ -285,10 +277,10 @@ def reassign_panel(actor: Actor, deal: DealView, managers: list[users.UserInfo])
         return
     with st.container(border=True):
         new_owner = st.selectbox(
-            t("deal.reassign_to"), list(names), format_func=names.get, key=f"reassign_{deal.id}_owner"
+            t("deal.reassign_to"), list(names), format_func=names.get, key=Deals.REASSIGN(deal.id, "owner")
         )
         if (
-            st.button(t("deal.reassign"), key=f"reassign_{deal.id}_go")
+            st.button(t("deal.reassign"), key=Deals.REASSIGN(deal.id, "go"))
             and perform(
                 lambda session: deals.reassign_deal(session, actor, deal.id, new_owner, deal.version),
                 success=t("deal.reassigned", owner=names[new_owner]),
@@ -304,17 +296,16 @@ def _is_empty(name: str, value) -> bool:
 
 def _required_field_input(prefix: str, name: str):
     if name == "expected_close_date":
-        return st.date_input(t(f"field.{name}"), value=None, key=f"{prefix}_{name}")
+        return st.date_input(t(f"field.{name}"), value=None, key=key(prefix, name))
     if name in ("company_id", "contact_id"):
-        picked = _company_and_contact(f"{prefix}_{name}", None, None)
+        picked = _company_and_contact(key(prefix, name), None, None)
         return picked[name]
-    return st.text_input(t(f"field.{name}"), key=f"{prefix}_{name}")
+    return st.text_input(t(f"field.{name}"), key=key(prefix, name))
 
 
 def activities_panel(actor: Actor, deal: DealView) -> None:
     zone = resources.settings().zone
-    with transaction(resources.engine()) as session:
-        frame = activities.deal_activities(session, actor, deal.id)
+    frame = read(activities.deal_activities, actor, deal.id)
     if frame.empty:
         st.caption(t("activity.none"))
     else:
@@ -328,10 +319,10 @@ def activities_panel(actor: Actor, deal: DealView) -> None:
             },
             hide_index=True,
             width="stretch",
-            key=f"activities_{deal.id}",
+            key=Deals.ACTIVITIES(deal.id),
         )
     todo = frame[frame["done_at"].isna()]
-    can_write = actor.role == Role.ADMIN or actor.id == deal.owner_id
+    can_write = actor.may_write(deal.owner_id)
     if can_write and not todo.empty:
         _todo_controls(actor, deal, todo)
     if can_write:
@@ -339,23 +330,23 @@ def activities_panel(actor: Actor, deal: DealView) -> None:
 
 
 def _todo_controls(actor: Actor, deal: DealView, todo) -> None:
-    prefix = f"todo_{deal.id}"
+    prefix = Deals.TODO(deal.id)
     labels = dict(zip(todo["id"], todo["subject"], strict=True))
-    activity_id = st.selectbox(t("activity.open_one"), list(labels), format_func=labels.get, key=f"{prefix}_pick")
-    result = st.text_input(t("activity.result"), key=f"{prefix}_result")
+    activity_id = st.selectbox(t("activity.open_one"), list(labels), format_func=labels.get, key=key(prefix, "pick"))
+    result = st.text_input(t("activity.result"), key=key(prefix, "result"))
     done_col, day_col, hour_col, move_col = st.columns([2, 2, 1, 2], vertical_alignment="bottom")
     if (
-        done_col.button(t("activity.mark_done"), key=f"{prefix}_done")
+        done_col.button(t("activity.mark_done"), key=key(prefix, "done"))
         and perform(
             lambda session: activities.complete_activity(session, actor, activity_id, result=result or None),
             success=t("activity.completed"),
         ).ok
     ):
         st.rerun()
-    new_day = day_col.date_input(t("activity.new_due"), value=date.today() + timedelta(days=1), key=f"{prefix}_day")
-    new_time = hour_col.time_input(t("activity.time"), value=time(10), key=f"{prefix}_time")
+    new_day = day_col.date_input(t("activity.new_due"), value=date.today() + timedelta(days=1), key=key(prefix, "day"))
+    new_time = hour_col.time_input(t("activity.time"), value=time(10), key=key(prefix, "time"))
     if (
-        move_col.button(t("activity.reschedule"), key=f"{prefix}_reschedule")
+        move_col.button(t("activity.reschedule"), key=key(prefix, "reschedule"))
         and perform(
             lambda session: activities.reschedule_activity(
                 session, actor, activity_id, due_at=_zoned(new_day, new_time)
@@ -367,7 +358,7 @@ def _todo_controls(actor: Actor, deal: DealView, todo) -> None:
 
 
 def _log_activity_form(actor: Actor, deal: DealView) -> None:
-    with st.form(f"log_activity_{deal.id}", clear_on_submit=True):
+    with st.form(Deals.LOG_ACTIVITY(deal.id), clear_on_submit=True):
         st.markdown(f"**{t('activity.log_title')}**")
         kind_col, when_col = st.columns(2)
         kind = kind_col.selectbox(t("activity.kind"), ACTIVITY_KINDS, format_func=lambda k: t(f"activity.{k}"))
@@ -397,9 +388,8 @@ def _log_activity_form(actor: Actor, deal: DealView) -> None:
 
 def history_panel(actor: Actor, deal: DealView, stage_names: dict[int, str]) -> None:
     zone = resources.settings().zone
-    with transaction(resources.engine()) as session:
-        history = deals.deal_history(session, actor, deal.id)
-        people = {u.id: u.display_name for u in users.list_users(session, active_only=False)}
+    history, people = read(lambda db: (deals.deal_history(db, actor, deal.id), users.list_users(db, active_only=False)))
+    people = {u.id: u.display_name for u in people}
     for move in reversed(history):
         source = stage_names.get(move.from_stage_id, "—") if move.from_stage_id else t("deal.created_event")
         who = people.get(move.by_user_id, t("deal.system"))

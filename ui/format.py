@@ -1,8 +1,25 @@
-"""Numbers shown the way the chosen language writes them."""
+"""Numbers shown the way the chosen language writes them, and a dash where a figure does not exist."""
 
+from collections.abc import Callable
 from decimal import Decimal
 
 NARROW_NBSP = "\u202f"
+DASH = "—"
+
+
+def missing(value: object) -> bool:
+    """None, or NaN (a figure pandas could not compute)."""
+    return value is None or value != value
+
+
+def or_dash(shown: Callable[[float], str]) -> Callable[[float | None], str]:
+    """`shown`, with a dash for a figure that does not exist."""
+    return lambda value: DASH if missing(value) else shown(value)
+
+
+def percent(value: float | None) -> str:
+    """A share as whole percent (23%), or a dash."""
+    return DASH if missing(value) else f"{value:.0%}"
 
 
 def money(value: float | Decimal, currency: str, language: str) -> str:

@@ -1,8 +1,20 @@
 """An AgGrid (Community features only) that sends back only what the user did, as a small object
-built in the browser by `collector`, never the whole table."""
+built in the browser by `collector`, never the whole table; and the handling every editable grid of
+the app shares: each edit saved through its service on its own, then the grid redrawn from the
+database, so a refused value snaps back and the reason shows above it."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
+import streamlit as st
 from st_aggrid import AgGrid, DataReturnMode, JsCode
+
+from ui.actions import perform
+
+# A number as the browser's locale writes it; an empty cell stays empty.
+NUMBER_FORMAT = JsCode("function (params) { return params.value == null ? '' : params.value.toLocaleString(); }")
 
 
 def event_grid(
@@ -22,3 +34,40 @@ def event_grid(
     )
     raw = getattr(response, "raw_data", None)
     return raw if isinstance(raw, dict) else None
+
+
+@dataclass(frozen=True)
+class EditedGrid:
+    """One editable grid of a page, kept in session state under `name`: a new grid (a new key) after
+    each save, the last event handled (the grid sends each again on later runs), and why the last
+    edit was refused (shown after the redraw)."""
+
+    name: str
+
+    def key(self, *shown: object) -> str:
+        """The grid's widget key: a new one after each save, and for each choice of what it shows."""
+        nonce = st.session_state.setdefault(f"{self.name}_nonce", 0)
+        return "_".join((self.name, *map(str, shown), str(nonce)))
+
+    def refusal(self) -> str | None:
+        """Why the last edit was refused, once."""
+        return st.session_state.pop(f"{self.name}_message", None)
+
+    def is_new(self, at: int) -> bool:
+        """Whether the event stamped `at` (ms) is one not handled yet; from now on it is."""
+        last = f"{self.name}_last_event"
+        if at <= st.session_state.get(last, 0):
+            return False
+        st.session_state[last] = at
+        return True
+
+    def save(self, action: Callable[..., Any], *, success: str) -> None:
+        """Save one edit through `action`, then redraw the grid from the database."""
+        outcome = perform(action, success=success, where=None)
+        if not outcome.ok:
+            st.session_state[f"{self.name}_message"] = outcome.message
+        self.redraw()
+
+    def redraw(self) -> None:
+        st.session_state[f"{self.name}_nonce"] = st.session_state.get(f"{self.name}_nonce", 0) + 1
+        st.rerun()

@@ -5,11 +5,9 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from core.permissions import Actor
 from core.users import UserInfo
-from db.models import Role
 from ui.i18n import t
-
-EVERYONE = frozenset(Role)
 
 
 @dataclass(frozen=True)
@@ -18,19 +16,22 @@ class PageSpec:
     url_path: str
     title_key: str
     icon: str
-    roles: frozenset[Role]
+    admin_only: bool = False
     default: bool = False
+
+    def open_to(self, actor: Actor) -> bool:
+        return actor.is_admin or not self.admin_only
 
 
 PAGES = (
-    PageSpec("views/overview.py", "overview", "nav.overview", ":material/dashboard:", EVERYONE, default=True),
-    PageSpec("views/funnel.py", "funnel", "nav.funnel", ":material/filter_alt:", EVERYONE),
-    PageSpec("views/dashboard.py", "dashboard", "nav.dashboard", ":material/monitoring:", EVERYONE),
-    PageSpec("views/plan_fact.py", "plan-fact", "nav.plan_fact", ":material/flag:", EVERYONE),
-    PageSpec("views/deals.py", "deals", "nav.deals", ":material/handshake:", EVERYONE),
-    PageSpec("views/stage_editor.py", "stage-editor", "nav.stage_editor", ":material/tune:", frozenset({Role.ADMIN})),
-    PageSpec("views/users.py", "users", "nav.users", ":material/group:", frozenset({Role.ADMIN})),
-    PageSpec("views/data.py", "data", "nav.data", ":material/swap_vert:", frozenset({Role.ADMIN})),
+    PageSpec("views/overview.py", "overview", "nav.overview", ":material/dashboard:", default=True),
+    PageSpec("views/funnel.py", "funnel", "nav.funnel", ":material/filter_alt:"),
+    PageSpec("views/dashboard.py", "dashboard", "nav.dashboard", ":material/monitoring:"),
+    PageSpec("views/plan_fact.py", "plan-fact", "nav.plan_fact", ":material/flag:"),
+    PageSpec("views/deals.py", "deals", "nav.deals", ":material/handshake:"),
+    PageSpec("views/stage_editor.py", "stage-editor", "nav.stage_editor", ":material/tune:", admin_only=True),
+    PageSpec("views/users.py", "users", "nav.users", ":material/group:", admin_only=True),
+    PageSpec("views/data.py", "data", "nav.data", ":material/swap_vert:", admin_only=True),
 )
 
 
@@ -46,9 +47,9 @@ def signed_out_navigation(render_sign_in: Callable[[], None]):
 
 def signed_in_navigation(user: UserInfo):
     """The role's pages in the menu; any other page's address answers "not permitted"."""
-    allowed, pages = [], []
+    allowed, pages, actor = [], [], user.as_actor()
     for spec in PAGES:
-        if user.role in spec.roles:
+        if spec.open_to(actor):
             page = st.Page(
                 spec.script,
                 title=t(spec.title_key),

@@ -8,7 +8,7 @@ from datetime import date
 import pandas as pd
 from st_aggrid import JsCode
 
-from ui.grid import event_grid
+from ui.grid import NUMBER_FORMAT, event_grid
 
 _CELL_EDIT = JsCode("""
 function ({eventData}) {
@@ -16,7 +16,6 @@ function ({eventData}) {
 }
 """)
 _ROW_ID = JsCode("function (params) { return params.data.row_key; }")
-_NUMBER = JsCode("function (params) { return params.value == null ? '' : params.value.toLocaleString(); }")
 
 
 @dataclass(frozen=True)
@@ -61,12 +60,12 @@ def plan_grid(
                 "cellEditor": "agNumberCellEditor",
                 # No "min": a negative number reaches the service, which says what is wrong with it.
                 "cellEditorParams": {"precision": 2 if decimals else 0},
-                "valueFormatter": _NUMBER,
+                "valueFormatter": NUMBER_FORMAT,
                 "minWidth": 100,
             }
             for month in months
         ],
-        {"field": "total", "headerName": headers["total"], "type": "numericColumn", "valueFormatter": _NUMBER},
+        {"field": "total", "headerName": headers["total"], "type": "numericColumn", "valueFormatter": NUMBER_FORMAT},
         {"field": "row_key", "hide": True},
     ]
     options = {

@@ -5,8 +5,7 @@ import streamlit as st
 from core import users
 from core.permissions import Actor
 from core.users import UserInfo
-from db.engine import transaction
-from ui import resources
+from ui.actions import read
 from ui.state import USER, USER_ID, clear_for_sign_out
 
 
@@ -15,8 +14,7 @@ def refresh_signed_in_user() -> UserInfo | None:
     user_id = st.session_state.get(USER_ID)
     if user_id is None:
         return None
-    with transaction(resources.engine()) as session:
-        user = users.active_user(session, user_id)
+    user = read(users.active_user, user_id)
     if user is None:
         clear_for_sign_out()
         return None

@@ -1,47 +1,194 @@
-"""Session-state keys, named once and initialised in one place."""
+"""Every session-state and widget key of the app, named once, one namespace per page (a page's keys
+start with its name, so no two pages share one), and initialised in one place. The AppTests and the
+browser tests find widgets by these same names."""
+
+from collections.abc import Callable
 
 import streamlit as st
 
 from core.settings import Settings
 
+
+def key(*parts: object) -> str:
+    """A key made of parts: a widget's or a form's, repeated per record (`deals_card_12_go`)."""
+    return "_".join(map(str, parts))
+
+
+def _each(name: str) -> Callable[..., str]:
+    """The keys of a widget repeated per record: name_<id>[_<part>…]."""
+    return lambda *parts: key(name, *parts)
+
+
+def forget(prefix: str) -> None:
+    """Drop every key made from `prefix` (a form's widgets, its errors), so that it starts afresh."""
+    for name in [k for k in st.session_state if str(k) == prefix or str(k).startswith(f"{prefix}_")]:
+        del st.session_state[name]
+
+
 LANGUAGE = "language"
 USER_ID = "user_id"
 USER = "user"  # the signed-in UserInfo, re-read from the database on every run
+SIGN_OUT = "sidebar_sign_out"
 
-SIGN_IN_LOGIN = "sign_in_login"
-SIGN_IN_PASSWORD = "sign_in_password"
-USERS_EDITED_ID = "users_edited_id"
 
-STAGE_EDITOR_PIPELINE = "stage_editor_pipeline"
-STAGE_EDITOR_STAGE = "stage_editor_stage"
-STAGE_EDITOR_SEEN_VERSION = "stage_editor_seen_version"  # pipeline id -> the version the page last showed
+class SignIn:
+    FORM = "sign_in"
+    LOGIN = "sign_in_login"
+    PASSWORD = "sign_in_password"
 
-DEALS_PIPELINE = "deals_pipeline"
-DEALS_PAGE = "deals_page"
-DEALS_SELECTED_ID = "deals_selected_id"
-DEALS_MOVE_TARGET = "deals_move_target"  # a stage chosen on the board or a quick action, for the move step
-DEALS_GRID_NONCE = "deals_grid_nonce"  # a new grid after each edit, redrawn from the database
-DEALS_LAST_GRID_EVENT = "deals_last_grid_event"
-DEALS_GRID_MESSAGE = "deals_grid_message"  # why the last grid edit was refused, shown after the redraw
 
-PLAN_GRID_NONCE = "plan_grid_nonce"  # a new plans grid after each edit or copy, redrawn from the database
-PLAN_LAST_GRID_EVENT = "plan_last_grid_event"
-PLAN_GRID_MESSAGE = "plan_grid_message"  # why the last cell edit was refused
-PLAN_COPY_MESSAGE = "plan_copy_message"  # what the last copy wrote, shown after the redraw
+class Overview:
+    PIPELINE = _each("overview_pipeline")  # the container of one pipeline
+    TABLE = _each("overview_table")
+    DOWNLOAD = _each("overview_download")
 
-DATA_IMPORT_RESULT = "data_import_result"  # what the last import wrote, shown after the rerun
+
+class Funnel:
+    PIPELINE = "funnel_pipeline"
+    PRESET = "funnel_preset"
+    FROM = "funnel_from"
+    TO = "funnel_to"
+    COMPARE = "funnel_compare"
+    TEAM = "funnel_team"
+    CATEGORY = _each("funnel")  # source, region, segment
+    VIEW = "funnel_view"
+    TABLE = "funnel_table"
+    DOWNLOAD = "funnel_download"
+    COMPARISON = "funnel_comparison"
+    TIME = "funnel_time"
+    TIME_DOWNLOAD = "funnel_time_download"
+    LOST = "funnel_lost"
+    LOST_DOWNLOAD = "funnel_lost_download"
+
+
+class Dashboard:
+    PRESET = "dashboard_preset"
+    TEAM = "dashboard_team"
+    MANAGER = "dashboard_manager"
+    OVERDUE = _each("dashboard_overdue")  # an overdue activity's "open the deal"
+    ROTTING = _each("dashboard_rotting")
+    LEADERBOARD = "dashboard_leaderboard"
+    DOWNLOAD = "dashboard_download"
+
+
+class PlanFact:
+    KIND = "plan_period_kind"
+    PERIOD = _each("plan_period")  # per kind of period
+    PIPELINE = "plan_pipeline"
+    TEAM = "plan_team"
+    CUMULATIVE = "plan_cumulative"
+    TABLE = "plan_table"
+    DOWNLOAD = "plan_csv"
+    CALCULATOR_MANAGER = "plan_calculator_manager"
+    WHAT_IF = _each("plan_what_if")  # gap, win_rate or average; per manager, period and pipeline
+    TARGET = "plan_target"
+    GRID = "plan_grid"  # a new grid after each edit or copy, redrawn from the database (ui.grid.EditedGrid)
+    COPY = "plan_copy"
+    COPY_SOURCE = _each("plan_copy_source")  # per period shown
+    COPY_TARGET = _each("plan_copy_target")
+    COPY_UPLIFT = _each("plan_copy_uplift")
+    COPY_MESSAGE = "plan_copy_message"  # what the last copy wrote, shown after the redraw
+
+
+class Deals:
+    PIPELINE = "deals_pipeline"
+    STAGES = "deals_stages"
+    STATUS = "deals_status"
+    SEARCH = "deals_search"
+    OWNER = "deals_owner"
+    ONLY_ROTTING = "deals_only_rotting"
+    ONLY_OVERDUE = "deals_only_overdue"
+    SORT = "deals_sort"
+    PAGE = "deals_page"
+    PREVIOUS = "deals_previous"
+    NEXT = "deals_next"
+    GRID = "deals_grid"  # a new grid after each edit, redrawn from the database (ui.grid.EditedGrid)
+    BOARD_STAGE = _each("deals_board_stage")  # the board's column of a stage
+    CARD = _each("deals_card")  # a deal's card on the board; its move target and button
+    TASK = _each("deals_task")
+    SELECTED_ID = "deals_selected_id"  # the deal open beside the grid
+    MOVE_TARGET = "deals_move_target"  # a stage chosen on the board, for the move step
+    CLOSE_PANEL = "deals_close_panel"
+    # The deal panel's forms: each widget's key is key(prefix, field).
+    NEW_DEAL = "deals_new_deal"
+    DEAL = _each("deals_deal")  # the edit form of a deal
+    MOVE = _each("deals_move")  # the move step of a deal
+    REASSIGN = _each("deals_reassign")
+    ACTIVITIES = _each("deals_activities")
+    TODO = _each("deals_todo")  # a deal's activities still to do: done, reschedule
+    LOG_ACTIVITY = _each("deals_log_activity")
+
+
+class StageEditor:
+    NEW_PIPELINE = "stage_editor_new_pipeline"
+    TEMPLATE = "stage_editor_new_pipeline_template"
+    NAMES_LANGUAGE = "stage_editor_new_pipeline_language"
+    NEW_NAME = "stage_editor_new_pipeline_name"
+    PIPELINE = "stage_editor_pipeline"
+    STAGE = "stage_editor_stage"
+    SEEN_VERSION = "stage_editor_seen_version"  # pipeline id -> the version the page last showed
+    STAGES_TABLE = "stage_editor_stages_table"
+    UP = "stage_editor_up"
+    DOWN = "stage_editor_down"
+    EDIT_STAGE = _each("stage_editor_edit_stage")  # per stage: the form, and key(form, field)
+    DELETE = "stage_editor_delete"
+    DELETE_TARGET = _each("stage_editor_delete_target")  # per stage
+    DELETE_GO = "stage_editor_delete_go"
+    ADD_STAGE = "stage_editor_add_stage"  # the form, and key(form, field)
+    PIPELINE_SETTINGS = "stage_editor_pipeline_settings"
+    PIPELINE_NAME = _each("stage_editor_pipeline_name")
+    ARCHIVE = "stage_editor_archive"
+    CHANGE_LOG = "stage_editor_change_log"
+    REASON_TOGGLE = _each("stage_editor_reason_toggle")
+    REASON_FORM = "stage_editor_reason"
+    REASON_PICK = "stage_editor_reason_pick"
+    REASON_NAME = "stage_editor_reason_name"
+
+
+class Users:
+    TABLE = "users_table"
+    ADD = "users_add"  # the form, and key(form, field)
+    CREATE = "users_create"
+    EDITED_ID = "users_edited_id"
+    EDIT = _each("users_edit")  # per user: the form, and key(form, field)
+    RESET_PASSWORD = _each("users_reset_password")
+    ADD_TEAM = "users_add_team"
+    TEAM_NAME = "users_add_team_name"
+
+
+class Data:
+    FILE = "data_file"
+    FILE_HEAD = "data_file_head"
+    MAP = _each("data_map")  # per deal field
+    INTO = "data_into"
+    PIPELINE = "data_pipeline"
+    STAGE = _each("data_stage")  # per pipeline and stage value of the file
+    NEW_NAME = "data_new_name"
+    OPEN_STAGES = "data_open_stages"
+    WON_STAGE = "data_won_stage"
+    LOST_STAGES = "data_lost_stages"
+    OWNERS = "data_owners"
+    COMPANIES = "data_companies"
+    DEFAULT_CREATED = "data_default_created"
+    DAY_FIRST = "data_day_first"
+    TEAMS_FILE = "data_teams_file"
+    TEAMS_OWNER = "data_teams_owner"
+    TEAMS_TEAM = "data_teams_team"
+    PROBLEMS = "data_problems"
+    PREVIEW = "data_preview"
+    RUN = "data_run"
+    IMPORT_RESULT = "data_import_result"  # what the last import wrote, shown after the rerun
+    EXPORT_PREPARE = "data_export_prepare"
+    EXPORT_ZIP = "data_export_zip"
+    EXPORT_XLSX = "data_export_xlsx"
 
 
 def init_state(settings: Settings) -> None:
     st.session_state.setdefault(LANGUAGE, settings.language)
     st.session_state.setdefault(USER_ID, None)
     st.session_state.setdefault(USER, None)
-    st.session_state.setdefault(DEALS_PAGE, 0)
-    st.session_state.setdefault(DEALS_SELECTED_ID, None)
-    st.session_state.setdefault(DEALS_GRID_NONCE, 0)
-    st.session_state.setdefault(DEALS_LAST_GRID_EVENT, 0)
-    st.session_state.setdefault(PLAN_GRID_NONCE, 0)
-    st.session_state.setdefault(PLAN_LAST_GRID_EVENT, 0)
+    st.session_state.setdefault(Deals.PAGE, 0)
+    st.session_state.setdefault(Deals.SELECTED_ID, None)
 
 
 def clear_for_sign_out() -> None:

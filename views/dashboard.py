@@ -1,137 +1,129 @@
+"""Manager dashboard: activities, results, overdue and rotting work, the leaderboard; live."""
+
 import altair as alt
 import pandas as pd
 import streamlit as st
 
-from core import live, users
+from core import users
 from core.analytics import activity
 from core.analytics.deal_list import overdue_activities
 from core.analytics.rotting import rotting_deals
 from core.clock import utcnow
+from core.periods import DateRange
 from core.permissions import Actor
-from db.engine import transaction
-from db.models import Role
-from ui import format, resources, session
-from ui.actions import shielded
+from ui import format, pickers, resources, session
+from ui.actions import figures, live, read
 from ui.downloads import download_buttons
 from ui.i18n import language, t
 from ui.periods import PRESETS, period, previous
-from ui.state import DEALS_SELECTED_ID
+from ui.state import Dashboard, Deals
 
-LIVE_SECONDS = 5
 LIST_LIMIT = 15  # the oldest overdue activities and the longest-idle deals; the tiles count them all
 # Leaderboard and team view columns; for "overdue" fewer is better.
 BOARD = ["won_amount", "won", "calls", "meetings", "win_rate_closed", "overdue"]
+# The tiles: each figure, and whether it has a change against the previous period.
+TILES = ("calls", "meetings", "overdue", "open_deals", "rotting", "won_amount", "win_rate_closed")
+NOW_ONLY = ("overdue", "open_deals", "rotting")
 
-actor = session.actor()
-settings = resources.settings()
-lang = language()
-st.title(t("dashboard.title"))
 
-with transaction(resources.engine()) as db:
-    managers = users.list_users(db, role=Role.MANAGER)
-    teams = users.list_teams(db)
-row = st.columns(3)
-preset = row[0].selectbox(
-    t("funnel.period"), PRESETS[:-1], index=2, format_func=lambda p: t(f"funnel.{p}"), key="dashboard_preset"
-)
-today = utcnow().astimezone(settings.zone).date()
-date_from, date_to = period(preset, today)
-before_from, before_to = previous(date_from, date_to)
-row[0].caption(f"{date_from:%Y-%m-%d} — {date_to:%Y-%m-%d}")
-team_id, manager_id = None, actor.id if actor.role == Role.MANAGER else None
-if actor.role != Role.MANAGER:
-    team_names = {team.id: team.name for team in teams}
-    team_id = row[1].selectbox(
-        t("field.team"),
-        [None, *team_names],
-        key="dashboard_team",
-        format_func=lambda i: t("dashboard.company") if i is None else team_names[i],
+def page() -> None:
+    actor = session.actor()
+    st.title(t("dashboard.title"))
+    row = st.columns(3)
+    preset = row[0].selectbox(
+        t("funnel.period"), PRESETS[:-1], index=2, format_func=lambda p: t(f"funnel.{p}"), key=Dashboard.PRESET
     )
-    in_scope = {u.id: u.display_name for u in managers if team_id is None or u.team_id == team_id}
-    manager_id = row[2].selectbox(
-        t("dashboard.manager"),
-        [None, *in_scope],
-        key="dashboard_manager",
-        format_func=lambda i: t("dashboard.everyone") if i is None else in_scope[i],
+    days = DateRange(*period(preset, utcnow().astimezone(resources.settings().zone).date()))
+    before = DateRange(*previous(days.first, days.last))
+    row[0].caption(f"{days.first:%Y-%m-%d} — {days.last:%Y-%m-%d}")
+    team_id, manager_id = None, None if actor.sees_everyone else actor.id
+    if actor.sees_everyone:
+        team_id, manager_id = whose(row[1], row[2])
+
+    @live
+    def live_dashboard(version: int) -> None:
+        data = figures(version, dashboard_figures, actor, days, before, team_id, manager_id)
+        shown(data, manager_id)
+
+    live_dashboard()
+
+
+def whose(team_column, manager_column) -> tuple[int | None, int | None]:
+    """The team (or the company) and the manager (or everyone in it) an executive looks at."""
+    managers, teams = read(lambda db: (users.list_managers(db), users.list_teams(db)))
+    team_id = pickers.team(teams, key=Dashboard.TEAM, everyone=t("dashboard.company"), where=team_column)
+    in_scope = [u for u in managers if team_id is None or u.team_id == team_id]
+    manager_id = pickers.manager(
+        in_scope, key=Dashboard.MANAGER, everyone=t("dashboard.everyone"), where=manager_column
     )
+    return team_id, manager_id
 
 
-@st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
-def figures(version: int, who: Actor, dates: tuple, team: int | None, manager: int | None, hour: str) -> dict:
-    """Every figure of the dashboard; recomputed only when the data version, the choice or the hour change."""
-    now = utcnow()
-    date_from, date_to, before_from, before_to = dates
-    with transaction(resources.engine()) as db:
-        rows = activity.manager_activity(
-            db, who, date_from=date_from, date_to=date_to, now=now, zone=settings.zone, team_id=team
-        )
-        earlier = activity.manager_activity(
-            db, who, date_from=before_from, date_to=before_to, now=now, zone=settings.zone, team_id=team
-        )
-        owners = (manager,) if manager else tuple(int(i) for i in rows["manager_id"])
-        return {
-            "rows": rows,
-            "earlier": earlier,
-            "weekly": activity.weekly_activity(
-                db, who, date_from=date_from, date_to=date_to, zone=settings.zone, manager_ids=owners
-            ),
-            "overdue": overdue_activities(db, who, owner_ids=owners, now=now, limit=LIST_LIMIT),
-            "rotting": rotting_deals(db, who, owner_ids=owners, now=now, limit=LIST_LIMIT),
-        }
+def dashboard_figures(
+    db, who: Actor, days: DateRange, before: DateRange, team: int | None, manager: int | None
+) -> dict:
+    """Every figure of the dashboard, in one read."""
+    now, zone = utcnow(), resources.settings().zone
+    rows = activity.manager_activity(db, who, date_from=days.first, date_to=days.last, now=now, zone=zone, team_id=team)
+    earlier = activity.manager_activity(
+        db, who, date_from=before.first, date_to=before.last, now=now, zone=zone, team_id=team
+    )
+    owners = (manager,) if manager else tuple(int(i) for i in rows["manager_id"])
+    return {
+        "rows": rows,
+        "earlier": earlier,
+        "weekly": activity.weekly_activity(
+            db, who, date_from=days.first, date_to=days.last, zone=zone, manager_ids=owners
+        ),
+        "overdue": overdue_activities(db, who, owner_ids=owners, now=now, limit=LIST_LIMIT),
+        "rotting": rotting_deals(db, who, owner_ids=owners, now=now, limit=LIST_LIMIT),
+    }
 
 
-def subject(rows: pd.DataFrame, manager: int | None, label: str) -> dict:
+def shown(data: dict, manager_id: int | None) -> None:
+    tiles(subject(data["rows"], manager_id), subject(data["earlier"], manager_id))
+    weekly_chart(data["weekly"])
+    left, right = st.columns(2)
+    with left:
+        overdue_list(data["overdue"])
+    with right:
+        rotting_list(data["rotting"])
+    leaderboard(data["rows"], manager_id)
+
+
+def subject(rows: pd.DataFrame, manager: int | None) -> dict:
+    """The chosen manager's row, or the total of everyone shown."""
+    label = t("dashboard.total")
     if manager is not None:
         chosen = rows[rows["manager_id"] == manager]
         return chosen.iloc[0].to_dict() if not chosen.empty else activity.totals(chosen, label).iloc[0].to_dict()
     return activity.totals(rows, label).iloc[0].to_dict()
 
 
-def open_deal(deal_id: int) -> None:
-    st.session_state[DEALS_SELECTED_ID] = int(deal_id)
-    st.switch_page("views/deals.py")
-
-
-@st.fragment(run_every=LIVE_SECONDS)
-@shielded
-def live_dashboard() -> None:
-    with transaction(resources.engine()) as db:
-        version = live.data_version(db)
-    data = figures(
-        version, actor, (date_from, date_to, before_from, before_to), team_id, manager_id, utcnow().strftime("%Y%m%d%H")
-    )
-    now_row = subject(data["rows"], manager_id, t("dashboard.total"))
-    then_row = subject(data["earlier"], manager_id, t("dashboard.total"))
-
-    tiles = st.columns(7)
-    for column, (name, shown) in zip(
-        tiles,
-        (
-            ("calls", lambda v: format.count(v, lang)),
-            ("meetings", lambda v: format.count(v, lang)),
-            ("overdue", lambda v: format.count(v, lang)),
-            ("open_deals", lambda v: format.count(v, lang)),
-            ("rotting", lambda v: format.count(v, lang)),
-            ("won_amount", lambda v: format.money(v, settings.currency, lang)),
-            ("win_rate_closed", lambda v: "—" if v is None else f"{v:.0%}"),
-        ),
-        strict=True,
-    ):
+def tiles(now_row: dict, then_row: dict) -> None:
+    lang, currency = language(), resources.settings().currency
+    shown_as = {
+        "won_amount": lambda v: format.money(v, currency, lang),
+        "win_rate_closed": format.percent,
+    }
+    for column, name in zip(st.columns(len(TILES)), TILES, strict=True):
         value, earlier = now_row[name], then_row[name]
         delta = None
-        if name not in ("overdue", "open_deals", "rotting") and value is not None and earlier is not None:
+        if name not in NOW_ONLY and not format.missing(value) and not format.missing(earlier):
             delta = f"{(value - earlier):+.0%}" if name == "win_rate_closed" else f"{value - earlier:+,.0f}"
         column.metric(
             t(f"dashboard.{name}"),
-            shown(value),
+            shown_as.get(name, lambda v: format.count(v, lang))(value),
             delta=delta,
             help=t("dashboard.versus_previous") if delta is not None else None,
         )
 
-    weekly = data["weekly"].melt("week", var_name="kind", value_name="count")
-    weekly["kind"] = weekly["kind"].map({"calls": t("dashboard.calls"), "meetings": t("dashboard.meetings")})
+
+def weekly_chart(weekly: pd.DataFrame) -> None:
+    long = weekly.melt("week", var_name="kind", value_name="count")
+    long["kind"] = long["kind"].map({"calls": t("dashboard.calls"), "meetings": t("dashboard.meetings")})
     st.altair_chart(
-        alt.Chart(weekly)
+        alt.Chart(long)
         .mark_line(point=True)
         .encode(
             x=alt.X("week:T", title=t("dashboard.week"), axis=alt.Axis(format="%d %b")),
@@ -141,29 +133,40 @@ def live_dashboard() -> None:
         width="stretch",
     )
 
-    left, right = st.columns(2)
-    with left:
-        st.subheader(t("dashboard.overdue_list"))
-        if data["overdue"].empty:
-            st.caption(t("tasks.none"))
-        for item in data["overdue"].itertuples():
-            text, button = st.columns([5, 1], vertical_alignment="center")
-            due = item.due_at.astimezone(settings.zone).strftime("%Y-%m-%d %H:%M")
-            deal = item.deal if isinstance(item.deal, str) else "—"
-            text.text(f"{due}  {t(f'activity.{item.kind}')}: {item.subject} — {deal} ({item.owner})")
-            if pd.notna(item.deal_id) and button.button(t("tasks.open_deal"), key=f"overdue_{item.id}"):
-                open_deal(item.deal_id)
-    with right:
-        st.subheader(t("dashboard.rotting_list"))
-        if data["rotting"].empty:
-            st.caption(t("tasks.none"))
-        for item in data["rotting"].itertuples():
-            text, button = st.columns([5, 1], vertical_alignment="center")
-            text.text(f"{item.title} — {item.stage}, {t('deal.days_in_stage', days=item.days_in_stage)} ({item.owner})")
-            if button.button(t("tasks.open_deal"), key=f"rotting_{item.id}"):
-                open_deal(item.id)
 
-    board = data["rows"][["manager_id", "manager", *BOARD]].sort_values("won_amount", ascending=False)
+def open_deal(deal_id: int) -> None:
+    st.session_state[Deals.SELECTED_ID] = int(deal_id)
+    st.switch_page("views/deals.py")
+
+
+def overdue_list(overdue: pd.DataFrame) -> None:
+    zone = resources.settings().zone
+    st.subheader(t("dashboard.overdue_list"))
+    if overdue.empty:
+        st.caption(t("tasks.none"))
+    for item in overdue.itertuples():
+        text, button = st.columns([5, 1], vertical_alignment="center")
+        due = item.due_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        deal = item.deal if isinstance(item.deal, str) else "—"
+        text.text(f"{due}  {t(f'activity.{item.kind}')}: {item.subject} — {deal} ({item.owner})")
+        if pd.notna(item.deal_id) and button.button(t("tasks.open_deal"), key=Dashboard.OVERDUE(item.id)):
+            open_deal(item.deal_id)
+
+
+def rotting_list(rotting: pd.DataFrame) -> None:
+    st.subheader(t("dashboard.rotting_list"))
+    if rotting.empty:
+        st.caption(t("tasks.none"))
+    for item in rotting.itertuples():
+        text, button = st.columns([5, 1], vertical_alignment="center")
+        text.text(f"{item.title} — {item.stage}, {t('deal.days_in_stage', days=item.days_in_stage)} ({item.owner})")
+        if button.button(t("tasks.open_deal"), key=Dashboard.ROTTING(item.id)):
+            open_deal(item.id)
+
+
+def leaderboard(rows: pd.DataFrame, manager_id: int | None) -> None:
+    """Every manager's figures, coloured against the team median, the chosen manager in bold."""
+    board = rows[["manager_id", "manager", *BOARD]].sort_values("won_amount", ascending=False)
     st.subheader(t("dashboard.leaderboard"))
     st.caption(t("dashboard.leaderboard_caption"))
     medians = board[BOARD].apply(pd.to_numeric).median()  # NaN where nobody has the figure
@@ -179,15 +182,17 @@ def live_dashboard() -> None:
             for b, w in zip(better, worse, strict=True)
         ]
 
-    styled = board.style.apply(colour).format({"won_amount": "{:,.0f}", "win_rate_closed": "{:.0%}"}, na_rep="—")
+    styled = board.style.apply(colour).format(
+        {"won_amount": "{:,.0f}", "win_rate_closed": format.percent}, na_rep=format.DASH
+    )
     st.dataframe(
         styled,
         hide_index=True,
         width="stretch",
-        key="dashboard_leaderboard",
+        key=Dashboard.LEADERBOARD,
         column_config={"manager_id": None} | {name: t(f"dashboard.{name}") for name in ["manager", *BOARD]},
     )
-    download_buttons(board.drop(columns=["manager_id"]), "leaderboard", key="dashboard_download")
+    download_buttons(board.drop(columns=["manager_id"]), "leaderboard", key=Dashboard.DOWNLOAD)
 
 
-live_dashboard()
+page()

@@ -1,6 +1,3 @@
-import io
-import tempfile
-import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -11,25 +8,28 @@ from core.clock import utcnow
 from core.errors import ValidationError
 from core.exchange import files, foreign, native
 from core.exchange.foreign import Mapping, NewPipeline
-from db.engine import transaction
-from ui import format, resources, session
-from ui.actions import perform
+from core.permissions import Actor
+from ui import format, pickers, resources, session
+from ui.actions import perform, read
 from ui.downloads import XLSX
 from ui.i18n import field_errors, language, t
-from ui.state import DATA_IMPORT_RESULT
+from ui.state import Data
 
 PAGE_EXPORT_MAX_DEALS = 200_000  # beyond this the export belongs to the CLI, not to a browser download
 NONE = ""
 WON_WORDS = ("won", "closed won", "выиграна", "успешно реализовано", "успешно")
 LOST_WORDS = ("lost", "closed lost", "проиграна", "отказ", "закрыто и не реализовано")
 
-actor = session.actor()
-settings = resources.settings()
-lang = language()
-st.title(t("data.title"))
-st.caption(t("data.caption"))
 
-import_tab, export_tab = st.tabs([t("data.import"), t("data.export")])
+def page() -> None:
+    actor = session.actor()
+    st.title(t("data.title"))
+    st.caption(t("data.caption"))
+    import_tab, export_tab = st.tabs([t("data.import"), t("data.export")])
+    with import_tab:
+        import_wizard(actor)
+    with export_tab:
+        export_panel(actor)
 
 
 def read_upload(upload) -> pd.DataFrame | None:
@@ -51,16 +51,16 @@ def column_choice(label: str, columns: list[str], guessed: str | None, key: str)
     )
 
 
-def import_wizard() -> None:
-    if result := st.session_state.pop(DATA_IMPORT_RESULT, None):
+def import_wizard(actor: Actor) -> None:
+    if result := st.session_state.pop(Data.IMPORT_RESULT, None):
         st.success(result)
     st.markdown(t("data.step_file"))
-    upload = st.file_uploader(t("data.file"), type=["csv", "txt", "xlsx"], key="data_file")
+    upload = st.file_uploader(t("data.file"), type=["csv", "txt", "xlsx"], key=Data.FILE)
     frame = read_upload(upload) if upload is not None else None
     if frame is None:
         return
-    st.caption(t("data.file_read", rows=format.count(len(frame), lang), columns=len(frame.columns)))
-    st.dataframe(frame.head(5), hide_index=True, width="stretch", key="data_file_head")
+    st.caption(t("data.file_read", rows=format.count(len(frame), language()), columns=len(frame.columns)))
+    st.dataframe(frame.head(5), hide_index=True, width="stretch", key=Data.FILE_HEAD)
 
     chosen = columns_step(list(frame.columns))
     if "stage" not in chosen or "owner" not in chosen:
@@ -71,7 +71,7 @@ def import_wizard() -> None:
         return
     pipeline_name, new_pipeline, stage_map = stages
     mapping = options_step(chosen, pipeline_name, new_pipeline, stage_map)
-    check_and_import(frame, mapping)
+    check_and_import(actor, frame, mapping)
 
 
 def columns_step(columns: list[str]) -> dict[str, str | tuple[str, ...]]:
@@ -87,14 +87,14 @@ def columns_step(columns: list[str]) -> dict[str, str | tuple[str, ...]]:
                     t("data.field.title"),
                     columns,
                     default=[guessed["title"]] if "title" in guessed else [],
-                    key="data_map_title",
+                    key=Data.MAP("title"),
                     help=t("data.title_help"),
                 )
                 if parts:
                     chosen["title"] = tuple(parts)
                 continue
             label = t(f"data.field.{name}") + (" *" if foreign.FIELDS[name][1] else "")
-            column = column_choice(label, columns, guessed.get(name), f"data_map_{name}")
+            column = column_choice(label, columns, guessed.get(name), Data.MAP(name))
             if column:
                 chosen[name] = column
     return chosen
@@ -103,23 +103,21 @@ def columns_step(columns: list[str]) -> dict[str, str | tuple[str, ...]]:
 def stages_step(values: list[str], file_stem: str) -> tuple[str | None, NewPipeline | None, dict[str, str]] | None:
     """Into which pipeline, and which of its stages each stage value of the file is (None: not ready)."""
     st.markdown(t("data.step_stages"))
-    with transaction(resources.engine()) as db:
-        pipeline_list = pipelines.list_pipelines(db)
+    pipeline_list = read(pipelines.list_pipelines)
     names = {p.id: p.name for p in pipeline_list}
     target = st.radio(
         t("data.into"),
         ["existing", "new"],
         format_func=lambda v: t(f"data.into_{v}"),
         horizontal=True,
-        key="data_into",
+        key=Data.INTO,
         index=0 if pipeline_list else 1,
     )
     new_pipeline, pipeline_name, stage_map = None, None, {}
     if target == "existing" and pipeline_list:
-        pipeline_id = st.selectbox(t("field.pipeline_id"), list(names), format_func=names.get, key="data_pipeline")
+        pipeline_id = pickers.pipeline(pipeline_list, key=Data.PIPELINE)
         pipeline_name = names[pipeline_id]
-        with transaction(resources.engine()) as db:
-            stage_names = [s.name for s in pipelines.list_stages(db, pipeline_id)]
+        stage_names = [s.name for s in read(pipelines.list_stages, pipeline_id)]
         for value in values:
             by_name = next((s for s in stage_names if s.lower() == value.lower()), NONE)
             stage_map[value] = st.selectbox(
@@ -127,11 +125,11 @@ def stages_step(values: list[str], file_stem: str) -> tuple[str | None, NewPipel
                 [NONE, *stage_names],
                 index=[NONE, *stage_names].index(by_name),
                 format_func=lambda s: t("data.stage_unmapped") if s == NONE else s,
-                key=f"data_stage_{pipeline_id}_{value}",
+                key=Data.STAGE(pipeline_id, value),
             )
         stage_map = {value: stage for value, stage in stage_map.items() if stage}
     else:
-        new_name = st.text_input(t("data.new_pipeline_name"), value=file_stem, key="data_new_name")
+        new_name = st.text_input(t("data.new_pipeline_name"), value=file_stem, key=Data.NEW_NAME)
         st.caption(t("data.kinds_caption"))
         won_guess = next((v for v in values if v.lower() in WON_WORDS), None)
         lost_guess = [v for v in values if v.lower() in LOST_WORDS]
@@ -140,12 +138,12 @@ def stages_step(values: list[str], file_stem: str) -> tuple[str | None, NewPipel
             t("data.open_stages"),
             values,
             default=[v for v in values if v != won_guess and v not in lost_guess],
-            key="data_open_stages",
+            key=Data.OPEN_STAGES,
         )
         won_value = kinds[1].selectbox(
-            t("data.won_stage"), values, index=values.index(won_guess) if won_guess else 0, key="data_won_stage"
+            t("data.won_stage"), values, index=values.index(won_guess) if won_guess else 0, key=Data.WON_STAGE
         )
-        lost_values = kinds[2].multiselect(t("data.lost_stages"), values, default=lost_guess, key="data_lost_stages")
+        lost_values = kinds[2].multiselect(t("data.lost_stages"), values, default=lost_guess, key=Data.LOST_STAGES)
         if (
             not open_values
             or not lost_values
@@ -164,24 +162,23 @@ def options_step(
     st.markdown(t("data.step_options"))
     left, right = st.columns(2)
     create_owners = left.radio(
-        t("data.unknown_owners"), [True, False], format_func=lambda v: t(f"data.create_{v}"), key="data_owners"
+        t("data.unknown_owners"), [True, False], format_func=lambda v: t(f"data.create_{v}"), key=Data.OWNERS
     )
     create_companies = right.radio(
-        t("data.unknown_companies"), [True, False], format_func=lambda v: t(f"data.create_{v}"), key="data_companies"
+        t("data.unknown_companies"), [True, False], format_func=lambda v: t(f"data.create_{v}"), key=Data.COMPANIES
     )
-    default_created = left.date_input(
-        t("data.default_created"), value=utcnow().astimezone(settings.zone).date(), key="data_default_created"
-    )
-    day_first = right.toggle(t("data.day_first"), value=True, key="data_day_first")
-    teams_upload = st.file_uploader(t("data.teams_file"), type=["csv", "txt", "xlsx"], key="data_teams_file")
+    today = utcnow().astimezone(resources.settings().zone).date()
+    default_created = left.date_input(t("data.default_created"), value=today, key=Data.DEFAULT_CREATED)
+    day_first = right.toggle(t("data.day_first"), value=True, key=Data.DAY_FIRST)
+    teams_upload = st.file_uploader(t("data.teams_file"), type=["csv", "txt", "xlsx"], key=Data.TEAMS_FILE)
     owner_teams: dict[str, str] = {}
     if teams_upload is not None and (teams := read_upload(teams_upload)) is not None:
         team_columns = list(teams.columns)
         pick = st.columns(2)
         with pick[0]:
-            owner_column = column_choice(t("data.teams_owner"), team_columns, chosen["owner"], "data_teams_owner")
+            owner_column = column_choice(t("data.teams_owner"), team_columns, chosen["owner"], Data.TEAMS_OWNER)
         with pick[1]:
-            team_column = column_choice(t("data.teams_team"), team_columns, None, "data_teams_team")
+            team_column = column_choice(t("data.teams_team"), team_columns, None, Data.TEAMS_TEAM)
         if owner_column and team_column:
             owner_teams = foreign.owner_teams(teams, owner_column, team_column)
 
@@ -198,13 +195,13 @@ def options_step(
     )
 
 
-def check_and_import(frame: pd.DataFrame, mapping: Mapping) -> None:
+def check_and_import(actor: Actor, frame: pd.DataFrame, mapping: Mapping) -> None:
     """Every problem and the first rows as stored; the import button once nothing blocks."""
-    today = utcnow().astimezone(settings.zone).date()
+    zone, lang = resources.settings().zone, language()
+    today = utcnow().astimezone(zone).date()
     st.markdown(t("data.step_check"))
     try:
-        with transaction(resources.engine()) as db:
-            prepared = foreign.prepare(db, actor, frame, mapping, zone=settings.zone, today=today)
+        prepared = read(foreign.prepare, actor, frame, mapping, zone=zone, today=today)
     except ValidationError as error:
         st.error(field_errors(error))
         return
@@ -226,16 +223,16 @@ def check_and_import(frame: pd.DataFrame, mapping: Mapping) -> None:
             problems,
             hide_index=True,
             width="stretch",
-            key="data_problems",
+            key=Data.PROBLEMS,
             column_config={name: t(f"data.problem_{name}") for name in problems.columns},
         )
     st.caption(t("data.preview"))
-    st.dataframe(prepared.preview(), hide_index=True, width="stretch", key="data_preview")
-    if st.button(t("data.run"), type="primary", disabled=bool(prepared.errors) or not prepared.deals, key="data_run"):
+    st.dataframe(prepared.preview(), hide_index=True, width="stretch", key=Data.PREVIEW)
+    if st.button(t("data.run"), type="primary", disabled=bool(prepared.errors) or not prepared.deals, key=Data.RUN):
         bar = st.progress(0.0, text=t("data.importing"))
 
         def run(db):
-            again = foreign.prepare(db, actor, frame, mapping, zone=settings.zone, today=today)
+            again = foreign.prepare(db, actor, frame, mapping, zone=zone, today=today)
             return foreign.apply(
                 db,
                 actor,
@@ -246,7 +243,7 @@ def check_and_import(frame: pd.DataFrame, mapping: Mapping) -> None:
 
         outcome = perform(run)
         if outcome.ok:
-            st.session_state[DATA_IMPORT_RESULT] = t(
+            st.session_state[Data.IMPORT_RESULT] = t(
                 "data.done",
                 deals=format.count(outcome.value.deals, lang),
                 before=format.count(outcome.value.already_imported, lang),
@@ -256,34 +253,26 @@ def check_and_import(frame: pd.DataFrame, mapping: Mapping) -> None:
             st.rerun()
 
 
-def export_panel() -> None:
+def export_panel(actor: Actor) -> None:
     st.markdown(t("data.export_caption"))
-    with transaction(resources.engine()) as db:
-        deal_count = native.deal_count(db)
+    deal_count = read(native.deal_count)
     if deal_count > PAGE_EXPORT_MAX_DEALS:
-        st.info(t("data.export_cli", deals=format.count(deal_count, lang)))
+        st.info(t("data.export_cli", deals=format.count(deal_count, language())))
         return
     stamp = utcnow().strftime("%Y%m%d-%H%M")
-    if st.button(t("data.export_prepare"), key="data_export_prepare"):
-        with transaction(resources.engine()) as db, tempfile.TemporaryDirectory() as folder:
-            native.export_csv(db, actor, Path(folder))
-            buffer = io.BytesIO()
-            with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-                for path in sorted(Path(folder).glob("*.csv")):
-                    archive.write(path, path.name)
-            workbook = native.export_excel(db, actor)
+    if st.button(t("data.export_prepare"), key=Data.EXPORT_PREPARE):
+        archive, workbook = read(lambda db: (native.export_zip(db, actor), native.export_excel(db, actor)))
         columns = st.columns(2)
         columns[0].download_button(
-            t("data.export_zip"), buffer.getvalue(), file_name=f"funnel-export-{stamp}.zip", mime="application/zip",
-            key="data_export_zip",
-        )  # fmt: skip
+            t("data.export_zip"),
+            archive,
+            file_name=f"funnel-export-{stamp}.zip",
+            mime="application/zip",
+            key=Data.EXPORT_ZIP,
+        )
         columns[1].download_button(
-            t("data.export_xlsx"), workbook, file_name=f"funnel-export-{stamp}.xlsx",
-            mime=XLSX, key="data_export_xlsx",
-        )  # fmt: skip
+            t("data.export_xlsx"), workbook, file_name=f"funnel-export-{stamp}.xlsx", mime=XLSX, key=Data.EXPORT_XLSX
+        )
 
 
-with import_tab:
-    import_wizard()
-with export_tab:
-    export_panel()
+page()

@@ -12,8 +12,7 @@ from sqlalchemy.orm import Session
 from core.analytics.filters import FunnelFilter
 from core.analytics.funnel import cohort_funnel, time_in_stage
 from core.permissions import Actor
-from core.users import list_users
-from db.models import Role
+from core.users import list_managers
 
 # A cohort smaller than this says nothing about shapes.
 MIN_COHORT = 20
@@ -107,7 +106,7 @@ def diagnose(
     if not findings or not actor.sees_everyone:
         return findings
     per_manager = {}
-    for manager in list_users(session, role=Role.MANAGER):
+    for manager in list_managers(session):
         mine = FunnelFilter(**{**funnel_filter.__dict__, "owner_ids": (manager.id,)})
         per_manager[manager.display_name] = (
             cohort_funnel(session, actor, mine),

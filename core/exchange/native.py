@@ -11,6 +11,8 @@ written with a leading apostrophe, and read back without it.
 import csv
 import io
 import json
+import tempfile
+import zipfile
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -85,6 +87,16 @@ def export_csv(
         if progress:
             progress(table.name, count)
     return written
+
+
+def export_zip(session: Session, actor: Actor) -> bytes:
+    """Every table as a CSV file of one zip archive (what export_csv writes to a folder)."""
+    buffer = io.BytesIO()
+    with tempfile.TemporaryDirectory() as folder, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        export_csv(session, actor, Path(folder))
+        for path in sorted(Path(folder).glob("*.csv")):
+            archive.write(path, path.name)
+    return buffer.getvalue()
 
 
 def export_excel(session: Session, actor: Actor) -> bytes:

@@ -21,7 +21,7 @@ def test_an_overdue_activity_opens_its_deal(open_app):
     first = page.locator("[data-testid='stText']").filter(has_text=re.compile(r"^\d{4}-\d\d-\d\d")).first
     deal_title = first.inner_text().split(" — ")[1].rsplit(" (", 1)[0]
 
-    page.locator("[class*='st-key-overdue_']").first.get_by_role("button", name="Open").click()
+    page.locator("[class*='st-key-dashboard_overdue_']").first.get_by_role("button", name="Open").click()
 
     expect(page.get_by_role("heading", name="Deals", exact=True)).to_be_visible()
     expect(page.get_by_role("heading", name=deal_title)).to_be_visible()
@@ -47,7 +47,7 @@ def test_completing_an_overdue_task_elsewhere_drops_the_count_without_a_reload(
     other = browser.new_context()
     second = open_address(other.new_page(), f"{app_url}/dashboard")
     sign_in(second, "grace")
-    second.locator("[class*='st-key-overdue_']").first.get_by_role("button", name="Open").click()
+    second.locator("[class*='st-key-dashboard_overdue_']").first.get_by_role("button", name="Open").click()
     expect(second.get_by_role("heading", name="Deals", exact=True)).to_be_visible()
     second.wait_for_selector(READY)
     second.evaluate(COUNT_RUNS)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from db.engine import make_engine, transaction
 from db.models import Deal
 from tests.e2e.conftest import click_and_wait, runs_finished, sign_in, wait_for_run_after
+from ui.state import Dashboard, Data
 
 BAD = (
     "\ufeffDeal ID;Title;Manager;Stage;Amount;Created;Closed\n"
@@ -33,7 +34,7 @@ def upload(page, tmp_path, text: str, name: str) -> None:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     finished = runs_finished(page)
-    page.locator(".st-key-data_file input[type='file']").set_input_files(str(path))
+    page.locator(f".st-key-{Data.FILE} input[type='file']").set_input_files(str(path))
     wait_for_run_after(page, finished)
 
 
@@ -68,7 +69,7 @@ def test_the_dashboard_leaderboard_downloads_as_excel(open_app):
     expect(page.get_by_role("heading", name="Leaderboard")).to_be_visible()
 
     with page.expect_download() as download:
-        page.locator(".st-key-dashboard_download_excel").get_by_role("button").click()
+        page.locator(f".st-key-{Dashboard.DOWNLOAD}_excel").get_by_role("button").click()
 
     sheet = openpyxl.load_workbook(io.BytesIO(download.value.path().read_bytes())).active
     names = [row[0].value for row in sheet.iter_rows(min_row=2)]

@@ -11,6 +11,7 @@ from core.analytics.funnel import current_pipeline
 from db.engine import make_engine, transaction
 from tests.e2e.conftest import click_and_wait, open_address, runs_finished, sign_in, wait_for_run_after
 from ui import format
+from ui.state import Deals, key
 
 GRID = "iframe[title='st_aggrid.AgGrid.agGrid']"
 
@@ -93,7 +94,7 @@ def test_two_browsers_saving_the_same_deal_the_second_gets_a_conflict(open_app, 
         page.get_by_role("tab", name="Details").click()
 
     for page, amount in ((first, "111"), (second, "222")):
-        page.locator(f".st-key-deal_{deal_id}_amount input").fill(amount)
+        page.locator(f".st-key-{key(Deals.DEAL(deal_id), 'amount')} input").fill(amount)
         click_and_wait(page, page.get_by_role("button", name="Save", exact=True))
 
     expect(second.get_by_text("Someone else changed this deal")).to_be_visible()
@@ -112,7 +113,7 @@ def test_the_board_shows_each_stage_with_its_count_and_amount(open_app, db):
         first = pipelines.list_pipelines(session)[0].id
         expected = current_pipeline(session, clara, DealFilter(first))
     for stage in expected.itertuples():
-        column = page.locator(f".st-key-board-stage-{stage.stage_id}")
+        column = page.locator(f".st-key-{Deals.BOARD_STAGE(stage.stage_id)}")
         expect(column.get_by_text(stage.stage, exact=True)).to_be_visible()
         expect(column.get_by_text(f"{stage.deals:,} · {format.money(stage.amount, 'USD', 'en')}")).to_be_visible()
 
@@ -122,7 +123,7 @@ def test_a_card_moved_into_a_stage_with_required_fields_asks_for_them(open_app, 
     page = deals_page(open_app, "hugo")
     page.get_by_role("tab", name="Board").click()
 
-    card = page.locator(f".st-key-card-{deal_id}")
+    card = page.locator(f".st-key-{Deals.CARD(deal_id)}")
     card.get_by_role("button", name="Move").click()
     popover = page.locator("[data-testid='stPopoverBody']")
     popover.get_by_role("combobox").click()

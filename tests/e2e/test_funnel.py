@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 
 from cli.main import main
 from tests.e2e.conftest import click_and_wait, open_address, sign_in
+from ui.state import Deals, Funnel, key
 
 
 def last_quarter(today: date) -> tuple[date, date]:
@@ -20,9 +21,9 @@ def test_views_comparison_and_the_csv_equals_the_cli_report(open_app, demo_datab
     expect(page.get_by_role("heading", name="Every figure")).to_be_visible()
 
     for view in ("Bars", "Monthly trend", "Funnel"):
-        page.locator(".st-key-funnel_view").get_by_text(view, exact=True).click()
+        page.locator(f".st-key-{Funnel.VIEW}").get_by_text(view, exact=True).click()
         expect(page.locator("[data-testid='stVegaLiteChart']").first).to_be_visible()
-    box = page.locator(".st-key-funnel_compare").get_by_role("combobox")
+    box = page.locator(f".st-key-{Funnel.COMPARE}").get_by_role("combobox")
     for name in ("Anna Ivanova", "Boris Petrov"):
         box.click()
         click_and_wait(page, page.get_by_role("option", name=name))
@@ -32,7 +33,7 @@ def test_views_comparison_and_the_csv_equals_the_cli_report(open_app, demo_datab
     expect(comparison).to_contain_text("Boris Petrov")
 
     with page.expect_download() as download:
-        page.locator(".st-key-funnel_download").get_by_role("button").click()
+        page.locator(f".st-key-{Funnel.DOWNLOAD}").get_by_role("button").click()
     from_page = pd.read_csv(download.value.path())
     date_from, date_to = last_quarter(date.today())
     monkeypatch.setenv("DATABASE_URL", demo_database_url)
@@ -60,7 +61,7 @@ def test_views_comparison_and_the_csv_equals_the_cli_report(open_app, demo_datab
 
 def test_a_deal_created_in_another_browser_shows_up_without_a_reload(open_app, browser, app_url):
     page = sign_in(open_app("/funnel"), "ceo")
-    page.locator(".st-key-funnel_preset").get_by_role("combobox").click()
+    page.locator(f".st-key-{Funnel.PRESET}").get_by_role("combobox").click()
     click_and_wait(page, page.get_by_role("option", name="This month"))
     created = (
         page.locator("[data-testid='stMetric']")
@@ -74,7 +75,7 @@ def test_a_deal_created_in_another_browser_shows_up_without_a_reload(open_app, b
     manager = open_address(other.new_page(), f"{app_url}/deals")
     sign_in(manager, "anna")
     manager.get_by_role("tab", name="New deal").click()
-    manager.locator(".st-key-new_deal_title input").fill("Live update")
+    manager.locator(f".st-key-{key(Deals.NEW_DEAL, 'title')} input").fill("Live update")
     click_and_wait(manager, manager.get_by_role("button", name="Create deal"))
     expect(manager.get_by_role("heading", name="Live update")).to_be_visible()
 

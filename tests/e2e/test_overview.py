@@ -5,6 +5,7 @@ from core.analytics.filters import DealFilter
 from core.analytics.funnel import current_pipeline
 from db.engine import make_engine, transaction
 from tests.e2e.conftest import sign_in
+from ui.state import Overview
 
 
 def test_overview_shows_the_three_demo_pipelines_in_chromium(open_app, demo_database_url, tmp_path):
@@ -21,7 +22,7 @@ def test_overview_shows_the_three_demo_pipelines_in_chromium(open_app, demo_data
     engine.dispose()
     assert len(expected) == 3
     for pipeline, open_deals in expected.items():
-        section = page.locator(f".st-key-pipeline-{pipeline.id}")
+        section = page.locator(f".st-key-{Overview.PIPELINE(pipeline.id)}")
         expect(section.get_by_role("heading", name=pipeline.name)).to_be_visible()
         expect(section.locator("[data-testid='stMetricValue']").first).to_have_text(f"{open_deals:,}")
         expect(section.locator("[data-testid='stVegaLiteChart']")).to_be_visible()

@@ -21,6 +21,7 @@ from core.permissions import Actor
 from db.engine import make_engine, transaction
 from db.models import Plan
 from tests.e2e.conftest import runs_finished, sign_in, wait_for_run_after
+from ui.state import PlanFact
 
 GRID = "iframe[title='st_aggrid.AgGrid.agGrid']"
 THIS_QUARTER = Period.containing(PeriodKind.QUARTER, utcnow().date())
@@ -111,9 +112,9 @@ def test_the_downloads_hold_the_figures_of_the_cli_report(open_app, demo_databas
     page = plan_page(open_app, "ceo")
 
     with page.expect_download() as csv_download:
-        page.locator(".st-key-plan_csv").get_by_role("button").click()
+        page.locator(f".st-key-{PlanFact.DOWNLOAD}").get_by_role("button").click()
     with page.expect_download() as excel_download:
-        page.locator(".st-key-plan_csv_excel").get_by_role("button").click()
+        page.locator(f".st-key-{PlanFact.DOWNLOAD}_excel").get_by_role("button").click()
     from_page = pd.read_csv(csv_download.value.path())
     sheet = openpyxl.load_workbook(io.BytesIO(excel_download.value.path().read_bytes())).active
     monkeypatch.setenv("DATABASE_URL", demo_database_url)
@@ -154,5 +155,5 @@ def test_the_calculator_opens_on_the_manager_furthest_behind_plan(open_app, db):
     weakest = people.iloc[0]["name"]
     page = plan_page(open_app, "ceo")
 
-    expect(page.locator(".st-key-plan_calculator_manager").get_by_role("combobox")).to_have_value(weakest)
+    expect(page.locator(f".st-key-{PlanFact.CALCULATOR_MANAGER}").get_by_role("combobox")).to_have_value(weakest)
     expect(page.get_by_text(re.compile(r"(manager's own|team's) rates"))).to_be_visible()

@@ -4,6 +4,7 @@ from core import deals, pipelines, users
 from core.permissions import Actor
 from db.engine import make_engine, transaction
 from tests.e2e.conftest import click_and_wait, runs_finished, sign_in, wait_for_run_after
+from ui.state import StageEditor, key
 
 PIPELINE = "Editor test pipeline"
 
@@ -36,17 +37,17 @@ def test_an_admin_reshapes_a_pipeline_and_the_database_agrees(open_app, demo_dat
         deal_id = deals.create_deal(session, anna, pipeline_id=pipeline_id, fields={"title": "Editor deal"})
     page = sign_in(open_app("/stage-editor"), "admin")
     expect(page.get_by_role("heading", name="Stage editor")).to_be_visible()
-    choose(page, "stage_editor_pipeline", PIPELINE)
+    choose(page, StageEditor.PIPELINE, PIPELINE)
 
     form = page.locator("[data-testid='stForm']").filter(has_text="Add a stage")
     form.get_by_role("textbox", name="Name").fill("Demo")
-    choose(page, "add_stage_after", "Negotiation", in_form=True)
+    choose(page, key(StageEditor.ADD_STAGE, "after"), "Negotiation", in_form=True)
     click_and_wait(page, form.get_by_role("button", name="Add stage"))
     expect(page.locator("[data-testid='stDataFrame']").first).to_contain_text("Demo")
     assert [s.name for s in stages(engine, pipeline_id)][:4] == ["First contact", "Negotiation", "Demo",
                                                                  "Decision making"]  # fmt: skip
 
-    choose(page, "stage_editor_stage", "Demo")
+    choose(page, StageEditor.STAGE, "Demo")
     click_and_wait(page, page.get_by_role("button", name="Up"))
     expect(page.get_by_role("button", name="Up")).to_be_enabled()
     assert [s.name for s in stages(engine, pipeline_id)][:3] == ["First contact", "Demo", "Negotiation"]
@@ -61,8 +62,8 @@ def test_an_admin_reshapes_a_pipeline_and_the_database_agrees(open_app, demo_dat
     expect(page.locator("[data-testid='stDataFrame']").first).to_contain_text("45")
     assert next(s for s in stages(engine, pipeline_id) if s.name == "Demo").probability == 45
 
-    choose(page, "stage_editor_stage", "First contact")
-    target = page.locator(f".st-key-stage_{first_contact}_delete_target").get_by_role("combobox")
+    choose(page, StageEditor.STAGE, "First contact")
+    target = page.locator(f".st-key-{StageEditor.DELETE_TARGET(first_contact)}").get_by_role("combobox")
     expect(target).to_have_value("Demo")  # the first choice
     click_and_wait(page, page.get_by_role("button", name="Delete stage"))
     expect(page.locator("[data-testid='stDataFrame']").first).not_to_contain_text("First contact")

@@ -2,6 +2,7 @@ import pytest
 
 from tests.conftest import HOSTILE_LOGIN, user_id_of
 from tests.pages.conftest import open_view
+from ui.state import Dashboard
 
 
 @pytest.mark.parametrize("login", ["admin", "ceo", HOSTILE_LOGIN])
@@ -23,7 +24,7 @@ def test_a_manager_sees_only_themselves_and_picks_nobody(app_as):
 
 def test_an_executive_picks_a_manager(app_as, demo_database_url):
     app = open_view(app_as("ceo"), "views/dashboard.py")
-    app.selectbox(key="dashboard_manager").set_value(user_id_of(demo_database_url, "anna")).run()
+    app.selectbox(key=Dashboard.MANAGER).set_value(user_id_of(demo_database_url, "anna")).run()
 
     assert not app.exception
     leaderboard = app.dataframe[0].value

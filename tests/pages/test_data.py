@@ -1,4 +1,5 @@
 from tests.pages.conftest import open_view
+from ui.state import Data
 
 
 def test_the_admin_sees_the_import_and_export_page(app_as):
@@ -10,7 +11,7 @@ def test_the_admin_sees_the_import_and_export_page(app_as):
 
 def test_the_export_is_prepared_for_download(app_as):
     app = open_view(app_as("admin"), "views/data.py")
-    app.button(key="data_export_prepare").click().run()
+    app.button(key=Data.EXPORT_PREPARE).click().run()
 
     assert not app.exception
     downloads = [e for e in app.get("download_button")]

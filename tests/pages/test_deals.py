@@ -6,7 +6,7 @@ from core import deals, pipelines, users
 from db.engine import make_engine, transaction
 from db.models import Deal, StageKind
 from tests.pages.conftest import open_view
-from ui.state import DEALS_SELECTED_ID
+from ui.state import Deals, key
 
 
 class Database:
@@ -32,9 +32,9 @@ class Database:
 
 
 def create_deal(app, title: str, amount: str):
-    app.text_input(key="new_deal_title").input(title)
-    app.text_input(key="new_deal_amount").input(amount)
-    return app.button(key="new_deal_save").click().run()
+    app.text_input(key=key(Deals.NEW_DEAL, "title")).input(title)
+    app.text_input(key=key(Deals.NEW_DEAL, "amount")).input(amount)
+    return app.button(key=key(Deals.NEW_DEAL, "save")).click().run()
 
 
 def test_the_page_shows_the_grid_board_and_tasks(app_as):
@@ -54,7 +54,7 @@ def test_a_manager_creates_a_deal_with_the_form(writable_app_as, writable_demo_u
     stored = Database(writable_demo_url).deal("Fleet tracking for Volga Logistics")
     assert (float(stored.amount), stored.status) == (1500.0, StageKind.OPEN)
     assert stored.owner_id == users_id(writable_demo_url, "anna")
-    assert app.session_state[DEALS_SELECTED_ID] == stored.id
+    assert app.session_state[Deals.SELECTED_ID] == stored.id
 
 
 def users_id(url: str, login: str) -> int:
@@ -76,16 +76,16 @@ def test_a_move_into_a_stage_with_required_fields_asks_for_them_then_stores_them
     deal = db.deal("Needs a close date")
     contracting = db.stage_named(deal.pipeline_id, "Contracting")
 
-    app.selectbox(key=f"move_{deal.id}_target").set_value(contracting).run()
+    app.selectbox(key=Deals.MOVE(deal.id, "target")).set_value(contracting).run()
 
     assert any("Contracting needs" in i.value for i in app.info)
-    app.button(key=f"move_{deal.id}_go").click().run()  # without the fields: refused, named
+    app.button(key=Deals.MOVE(deal.id, "go")).click().run()  # without the fields: refused, named
     assert any("is required" in c.value for c in app.caption)
     assert db.deal("Needs a close date").stage_id == deal.stage_id
 
-    app.date_input(key=f"move_{deal.id}_expected_close_date").set_value(date(2027, 2, 1))
-    app.selectbox(key=f"move_{deal.id}_company_id_company").set_value(db.a_company())
-    app.button(key=f"move_{deal.id}_go").click().run()
+    app.date_input(key=Deals.MOVE(deal.id, "expected_close_date")).set_value(date(2027, 2, 1))
+    app.selectbox(key=Deals.MOVE(deal.id, "company_id_company")).set_value(db.a_company())
+    app.button(key=Deals.MOVE(deal.id, "go")).click().run()
 
     moved = db.deal("Needs a close date")
     assert (moved.stage_id, moved.expected_close_date, moved.company_id) == (
@@ -101,19 +101,19 @@ def test_closing_lost_needs_a_reason_and_a_lost_deal_reopens(writable_app_as, wr
     deal = db.deal("Will be lost")
     lost = db.stage_named(deal.pipeline_id, "Lost")
 
-    app.selectbox(key=f"move_{deal.id}_target").set_value(lost).run()
-    app.button(key=f"move_{deal.id}_go").click().run()
+    app.selectbox(key=Deals.MOVE(deal.id, "target")).set_value(lost).run()
+    app.button(key=Deals.MOVE(deal.id, "go")).click().run()
 
     assert any("choose why the deal was lost" in c.value for c in app.caption)
     assert db.deal("Will be lost").status == StageKind.OPEN
 
-    app.selectbox(key=f"move_{deal.id}_reason").select_index(1).run()
-    app.button(key=f"move_{deal.id}_go").click().run()
+    app.selectbox(key=Deals.MOVE(deal.id, "reason")).select_index(1).run()
+    app.button(key=Deals.MOVE(deal.id, "go")).click().run()
     assert db.deal("Will be lost").status == StageKind.LOST
 
-    app.selectbox(key=f"move_{deal.id}_target").set_value(deal.stage_id).run()
-    assert app.button(key=f"move_{deal.id}_go").label == "Reopen"
-    app.button(key=f"move_{deal.id}_go").click().run()
+    app.selectbox(key=Deals.MOVE(deal.id, "target")).set_value(deal.stage_id).run()
+    assert app.button(key=Deals.MOVE(deal.id, "go")).label == "Reopen"
+    app.button(key=Deals.MOVE(deal.id, "go")).click().run()
 
     reopened = db.deal("Will be lost")
     assert (reopened.status, reopened.stage_id, reopened.lost_reason_id) == (StageKind.OPEN, deal.stage_id, None)
@@ -124,7 +124,7 @@ def test_an_executive_reads_a_deal_but_cannot_change_it(app_as, demo_database_ur
 
     deal = Database(demo_database_url).deal(HOSTILE_TITLE)
     app = app_as("ceo")
-    app.session_state[DEALS_SELECTED_ID] = deal.id
+    app.session_state[Deals.SELECTED_ID] = deal.id
     app = open_view(app, "views/deals.py")
 
     assert app.subheader[0].value == HOSTILE_TITLE
@@ -139,11 +139,11 @@ def test_an_executive_reassigns_a_deal_to_another_manager(writable_app_as, writa
     deal = db.deal("Changes hands")
     boris = users_id(writable_demo_url, "boris")
     app = writable_app_as("ceo")
-    app.session_state[DEALS_SELECTED_ID] = deal.id
+    app.session_state[Deals.SELECTED_ID] = deal.id
     app = open_view(app, "views/deals.py")
 
-    app.selectbox(key=f"reassign_{deal.id}_owner").set_value(boris)
-    app.button(key=f"reassign_{deal.id}_go").click().run()
+    app.selectbox(key=Deals.REASSIGN(deal.id, "owner")).set_value(boris)
+    app.button(key=Deals.REASSIGN(deal.id, "go")).click().run()
 
     assert not app.exception
     assert (db.deal("Changes hands").owner_id, db.deal("Changes hands").version) == (boris, 2)

@@ -2,6 +2,7 @@ import pytest
 
 from tests.conftest import HOSTILE_LOGIN, user_id_of
 from tests.pages.conftest import open_view
+from ui.state import Funnel
 
 
 @pytest.mark.parametrize("login", ["admin", "ceo", HOSTILE_LOGIN])
@@ -18,12 +19,12 @@ def test_the_funnel_page_renders_for_every_role(app_as, login):
 def test_a_manager_cannot_compare_others(app_as):
     app = open_view(app_as(HOSTILE_LOGIN), "views/funnel.py")
 
-    assert app.multiselect(key="funnel_compare").options == []
+    assert app.multiselect(key=Funnel.COMPARE).options == []
 
 
 def test_an_executive_compares_a_manager_with_the_team(app_as, demo_database_url):
     app = open_view(app_as("ceo"), "views/funnel.py")
-    app.multiselect(key="funnel_compare").select(user_id_of(demo_database_url, "anna")).run()
+    app.multiselect(key=Funnel.COMPARE).select(user_id_of(demo_database_url, "anna")).run()
 
     assert not app.exception
     assert "Next-step conversion: managers and the team" in [h.value for h in app.subheader]
@@ -31,7 +32,7 @@ def test_an_executive_compares_a_manager_with_the_team(app_as, demo_database_url
 
 def test_this_year_and_the_bar_view(app_as):
     app = open_view(app_as("admin"), "views/funnel.py")
-    app.selectbox(key="funnel_preset").set_value("this_year").run()
+    app.selectbox(key=Funnel.PRESET).set_value("this_year").run()
 
     assert not app.exception
     assert app.metric[0].value != "0"

@@ -12,6 +12,7 @@ from db.engine import make_engine, transaction
 from db.models import Plan, PlanChange, User
 from tests.conftest import HOSTILE_LOGIN, HOSTILE_NAME
 from tests.pages.conftest import open_view
+from ui.state import PlanFact
 
 PAGE = "views/plan_fact.py"
 THIS_QUARTER = Period.containing(PeriodKind.QUARTER, utcnow().date())
@@ -61,7 +62,7 @@ def test_an_executive_sees_managers_teams_and_the_company(app_as):
 def test_a_quarter_without_plans_says_no_plan(app_as):
     app = open_view(app_as("ceo"), PAGE)
     later = THIS_QUARTER.shifted(4)  # the seed plans up to three months ahead
-    app.selectbox(key="plan_period_quarter").set_value(later).run()
+    app.selectbox(key=PlanFact.PERIOD("quarter")).set_value(later).run()
 
     assert not app.exception
     assert app.metric[2].value == "no plan"
@@ -70,9 +71,10 @@ def test_a_quarter_without_plans_says_no_plan(app_as):
 
 def test_the_calculator_recomputes_with_what_if_values(app_as):
     app = open_view(app_as("ceo"), PAGE)
-    gap = next(n for n in app.number_input if n.key.startswith("plan_gap_"))
-    win_rate = next(n for n in app.number_input if n.key.startswith("plan_win_rate_"))
-    average = next(n for n in app.number_input if n.key.startswith("plan_average_"))
+    gap, win_rate, average = (
+        next(n for n in app.number_input if n.key.startswith(PlanFact.WHAT_IF(name)))
+        for name in ("gap", "win_rate", "average")
+    )
 
     gap.set_value(100_000.0)
     win_rate.set_value(20.0)
@@ -102,9 +104,9 @@ def test_an_executive_copies_a_teams_quarter_with_an_uplift(writable_app_as, wri
         changes_before = other_teams_changes(session)
     following = THIS_QUARTER.shifted(1)
     app = open_view(writable_app_as("ceo"), PAGE)
-    app.selectbox(key="plan_period_quarter").set_value(following).run()
-    app.selectbox(key="plan_team").set_value(team_id).run()
-    app.number_input(key=f"plan_copy_uplift_{following}").set_value(10.0)
+    app.selectbox(key=PlanFact.PERIOD("quarter")).set_value(following).run()
+    app.selectbox(key=PlanFact.TEAM).set_value(team_id).run()
+    app.number_input(key=PlanFact.COPY_UPLIFT(following)).set_value(10.0)
     next(b for b in app.button if b.label == "Copy").click().run()
 
     assert not app.exception

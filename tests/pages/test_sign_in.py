@@ -1,4 +1,5 @@
 from tests.conftest import DEMO_PASSWORD
+from ui.state import SIGN_OUT
 
 
 def sign_in(app, login: str, password: str):
@@ -35,7 +36,7 @@ def test_a_wrong_password_and_an_unknown_login_get_the_same_message(writable_app
 
 def test_signing_out_returns_to_the_sign_in_form(app_as):
     app = app_as("anna").run()
-    app.sidebar.button(key="sign_out").click().run()
+    app.sidebar.button(key=SIGN_OUT).click().run()
 
     assert app.title[0].value == "Sign in"
 

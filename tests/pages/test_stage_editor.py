@@ -1,6 +1,7 @@
 from core import pipelines
 from db.engine import make_engine, transaction
 from tests.pages.conftest import open_view
+from ui.state import StageEditor, key
 
 
 def stages_of(url: str, pipeline_name: str = "B2B classic", include_deleted: bool = False):
@@ -16,10 +17,10 @@ def test_an_admin_adds_a_stage_after_presentation(writable_app_as, writable_demo
     app = open_view(writable_app_as("admin"), "views/stage_editor.py")
     presentation = next(s.id for s in stages_of(writable_demo_url) if s.name == "Presentation")
 
-    app.text_input(key="add_stage_name").input("Demo")
-    app.selectbox(key="add_stage_after").set_value(presentation)
-    app.number_input(key="add_stage_probability").set_value(30)
-    app.button(key="FormSubmitter:add_stage-Add stage").click().run()
+    app.text_input(key=key(StageEditor.ADD_STAGE, "name")).input("Demo")
+    app.selectbox(key=key(StageEditor.ADD_STAGE, "after")).set_value(presentation)
+    app.number_input(key=key(StageEditor.ADD_STAGE, "probability")).set_value(30)
+    app.button(key=f"FormSubmitter:{StageEditor.ADD_STAGE}-Add stage").click().run()
 
     assert not app.exception and not app.error
     names = [s.name for s in stages_of(writable_demo_url)]
@@ -30,8 +31,8 @@ def test_an_admin_adds_a_stage_after_presentation(writable_app_as, writable_demo
 def test_a_duplicate_stage_name_is_refused_with_the_field_named(writable_app_as, writable_demo_url):
     app = open_view(writable_app_as("admin"), "views/stage_editor.py")
 
-    app.text_input(key="add_stage_name").input("presentation")
-    app.button(key="FormSubmitter:add_stage-Add stage").click().run()
+    app.text_input(key=key(StageEditor.ADD_STAGE, "name")).input("presentation")
+    app.button(key=f"FormSubmitter:{StageEditor.ADD_STAGE}-Add stage").click().run()
 
     assert "already has a stage named" in app.error[0].value
     assert [s.name for s in stages_of(writable_demo_url)].count("Presentation") == 1
@@ -41,9 +42,9 @@ def test_deleting_a_stage_with_deals_moves_them_to_the_chosen_stage(writable_app
     app = open_view(writable_app_as("admin"), "views/stage_editor.py")
     by_name = {s.name: s.id for s in stages_of(writable_demo_url)}
 
-    app.selectbox(key="stage_editor_stage").set_value(by_name["Presentation"]).run()
-    app.selectbox(key=f"stage_{by_name['Presentation']}_delete_target").set_value(by_name["Qualification"])
-    app.button(key="editor_delete_go").click().run()
+    app.selectbox(key=StageEditor.STAGE).set_value(by_name["Presentation"]).run()
+    app.selectbox(key=StageEditor.DELETE_TARGET(by_name["Presentation"])).set_value(by_name["Qualification"])
+    app.button(key=StageEditor.DELETE_GO).click().run()
 
     assert not app.exception
     assert "Presentation" not in [s.name for s in stages_of(writable_demo_url)]

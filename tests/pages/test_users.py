@@ -1,6 +1,7 @@
 from core import users
 from db.engine import make_engine, transaction
 from tests.pages.conftest import open_view
+from ui.state import Users, key
 
 
 def stored_user(url: str, login: str):
@@ -21,12 +22,12 @@ def test_the_user_list_has_no_password_hashes(app_as):
 
 def test_an_admin_creates_a_user(writable_app_as, writable_demo_url):
     app = open_view(writable_app_as("admin"), "views/users.py")
-    app.text_input(key="add_login").input("Olga.K")
-    app.text_input(key="add_display_name").input("Olga Kuznetsova")
-    app.selectbox(key="add_role").set_value("executive")
-    app.text_input(key="add_password").input("a long password")
-    app.text_input(key="add_password_again").input("a long password")
-    app.button(key="create_user").click().run()
+    app.text_input(key=key(Users.ADD, "login")).input("Olga.K")
+    app.text_input(key=key(Users.ADD, "display_name")).input("Olga Kuznetsova")
+    app.selectbox(key=key(Users.ADD, "role")).set_value("executive")
+    app.text_input(key=key(Users.ADD, "password")).input("a long password")
+    app.text_input(key=key(Users.ADD, "password_again")).input("a long password")
+    app.button(key=Users.CREATE).click().run()
 
     assert not app.exception and not app.error
     created = stored_user(writable_demo_url, "olga.k")
@@ -36,10 +37,10 @@ def test_an_admin_creates_a_user(writable_app_as, writable_demo_url):
 
 def test_bad_input_names_the_fields_and_creates_nothing(writable_app_as, writable_demo_url):
     app = open_view(writable_app_as("admin"), "views/users.py")
-    app.text_input(key="add_login").input("anna")
-    app.text_input(key="add_password").input("short")
-    app.text_input(key="add_password_again").input("short")
-    app.button(key="create_user").click().run()
+    app.text_input(key=key(Users.ADD, "login")).input("anna")
+    app.text_input(key=key(Users.ADD, "password")).input("short")
+    app.text_input(key=key(Users.ADD, "password_again")).input("short")
+    app.button(key=Users.CREATE).click().run()
 
     message = app.error[0].value
     assert "Login" in message and "already taken" in message
@@ -49,10 +50,10 @@ def test_bad_input_names_the_fields_and_creates_nothing(writable_app_as, writabl
 
 def test_the_last_admin_cannot_be_demoted(writable_app_as, writable_demo_url):
     app = open_view(writable_app_as("admin"), "views/users.py")
-    app.selectbox(key="users_edited_id").set_value(stored_user(writable_demo_url, "admin").id).run()
+    app.selectbox(key=Users.EDITED_ID).set_value(stored_user(writable_demo_url, "admin").id).run()
     admin_id = stored_user(writable_demo_url, "admin").id
-    app.selectbox(key=f"edit_role_{admin_id}").set_value("manager")
-    app.button(key=f"save_user_{admin_id}").click().run()
+    app.selectbox(key=key(Users.EDIT(admin_id), "role")).set_value("manager")
+    app.button(key=key(Users.EDIT(admin_id), "save")).click().run()
 
     assert "last active admin" in app.error[0].value
     assert stored_user(writable_demo_url, "admin").role.value == "admin"

@@ -10,15 +10,15 @@ def test_the_dashboard_renders_for_every_role(app_as, login):
     app = open_view(app_as(login), "views/dashboard.py")
 
     assert app.title[0].value == "Manager dashboard"
-    assert [m.label for m in app.metric] == ["Calls", "Meetings", "Overdue now", "Active deals", "Rotting deals",
-                                            "Won", "Win rate"]  # fmt: skip
+    labels = ["Calls", "Meetings", "Overdue now", "Active deals", "Rotting deals", "Won", "Win rate"]
+    assert [m.label for m in app.metric] == labels
     assert {"Overdue activities", "Rotting deals", "Leaderboard"} <= {h.value for h in app.subheader}
 
 
 def test_a_manager_sees_only_themselves_and_picks_nobody(app_as):
     app = open_view(app_as(HOSTILE_LOGIN), "views/dashboard.py")
 
-    assert not [s for s in app.selectbox if s.key in ("dashboard_team", "dashboard_manager")]
+    assert not [s for s in app.selectbox if s.key in (Dashboard.TEAM, Dashboard.MANAGER)]
     assert app.dataframe[0].value["manager"].tolist() == ["<script>alert(1)</script> Mallory"]
 
 
@@ -30,3 +30,13 @@ def test_an_executive_picks_a_manager(app_as, demo_database_url):
     leaderboard = app.dataframe[0].value
     assert "Anna Ivanova" in leaderboard["manager"].tolist()
     assert list(leaderboard["won_amount"]) == sorted(leaderboard["won_amount"], reverse=True)
+
+
+def test_a_manager_who_closed_nothing_shows_a_dash_for_the_win_rate(app_as, demo_database_url):
+    """Not "nan%", and no change against the previous period (the rate exists in neither)."""
+    app = open_view(app_as("ceo"), "views/dashboard.py")
+    app.selectbox(key=Dashboard.MANAGER).set_value(user_id_of(demo_database_url, HOSTILE_LOGIN)).run()
+
+    win_rate = next(m for m in app.metric if m.label == "Win rate")
+    assert not app.exception
+    assert (win_rate.value, win_rate.delta) == ("—", "")

@@ -143,30 +143,11 @@ def seed_demo(
     system = Actor.system()
 
     managers = _create_users(session, system, rng)
-    stage_ids = {}
-    for key in TEMPLATES:
-        pipeline_id = pipelines.create_from_template(session, system, key, language)
-        stage_ids[key] = list(
-            session.scalars(select(Stage).where(Stage.pipeline_id == pipeline_id).order_by(Stage.position))
-        )
-    _demo_stage_rules(stage_ids["b2b_classic"], language)
+    stage_ids = _create_pipelines(session, system, language)
     reason_ids = [lost_reasons.create_lost_reason(session, system, name) for name in DEFAULT_LOST_REASONS[language]]
     company_ids = _create_companies(session, fake, rng, deals)
-
     generator = _DealGenerator(rng, now, managers, stage_ids, reason_ids, company_ids, language)
-    counts = defaultdict(int)
-    for start in range(0, deals, CHUNK_DEALS):
-        batch = generator.generate(range(start + 1, min(start + CHUNK_DEALS, deals) + 1))
-        for model, rows in (
-            (Deal, batch.deals),
-            (StageTransition, batch.transitions),
-            (Activity, batch.activities),
-        ):
-            if rows:
-                session.execute(insert(model.__table__), rows)
-            counts[model] += len(rows)
-        if progress:
-            progress(min(start + CHUNK_DEALS, deals), deals)
+    counts = _insert_deals(session, generator, deals, progress)
     plan_count = _create_plans(session, rng, now, managers, generator.won_by_manager_month)
     advance_sequences(session)
     # Fresh statistics, so the query planner knows how the tables look after a bulk load: before the
@@ -182,6 +163,32 @@ def seed_demo(
         activities=counts[Activity],
         plans=plan_count,
     )
+
+
+def _create_pipelines(session: Session, system: Actor, language: str) -> dict[str, list[Stage]]:
+    """One pipeline of each template, by template: its stages in order."""
+    stage_ids = {}
+    for key in TEMPLATES:
+        pipeline_id = pipelines.create_from_template(session, system, key, language)
+        stage_ids[key] = list(
+            session.scalars(select(Stage).where(Stage.pipeline_id == pipeline_id).order_by(Stage.position))
+        )
+    _demo_stage_rules(stage_ids["b2b_classic"], language)
+    return stage_ids
+
+
+def _insert_deals(session: Session, generator: "_DealGenerator", deals: int, progress: Progress | None) -> dict:
+    """The deals, their histories and activities, generated and written in chunks; rows written per model."""
+    counts = defaultdict(int)
+    for start in range(0, deals, CHUNK_DEALS):
+        batch = generator.generate(range(start + 1, min(start + CHUNK_DEALS, deals) + 1))
+        for model, rows in ((Deal, batch.deals), (StageTransition, batch.transitions), (Activity, batch.activities)):
+            if rows:
+                session.execute(insert(model.__table__), rows)
+            counts[model] += len(rows)
+        if progress:
+            progress(min(start + CHUNK_DEALS, deals), deals)
+    return counts
 
 
 @dataclass
@@ -290,49 +297,12 @@ class _DealGenerator:
         rng = self.rng
         key = rng.choices(self.pipelines, self.weights)[0]
         profile = PROFILES[key]
-        stages = self.stages[key]
-        open_stages = [s for s in stages if s.kind == StageKind.OPEN]
-        won = next(s for s in stages if s.kind == StageKind.WON)
-        lost = next(s for s in stages if s.kind == StageKind.LOST)
         manager = rng.choice(self.managers)
         # Skewed toward recent days, so the company looks like it is growing.
         created = self.now - timedelta(days=HISTORY_DAYS * (1 - math.sqrt(rng.random())), seconds=rng.randrange(86400))
         company_id = rng.choice(self.company_ids)
         amount = Decimal(max(100, round(rng.lognormvariate(math.log(profile.median_amount), 0.6), -1)))
-        step_rate = profile.overall_win_rate ** (1 / len(open_stages))
-
-        at, index, stage = created, 0, open_stages[0]
-        history = [(None, stage.id, at)]
-        lost_reason_id = None
-        while True:
-            at = at + timedelta(days=rng.expovariate(1 / profile.days_per_stage) + 0.1)
-            if at >= self.now:
-                break
-            # The first step leaks most; later steps convert better.
-            advance = min(0.97, step_rate * manager.skill * (0.85 if index == 0 else 1.04))
-            roll = rng.random()
-            if roll < advance:
-                if index == len(open_stages) - 1:
-                    history.append((stage.id, won.id, at))
-                    stage = won
-                    break
-                jump = 2 if index + 2 < len(open_stages) and rng.random() < 0.06 else 1
-                index += jump
-                history.append((stage.id, open_stages[index].id, at))
-                stage = open_stages[index]
-            elif roll < 0.97:
-                history.append((stage.id, lost.id, at))
-                lost_reason_id = rng.choice(self.reason_ids)
-                if rng.random() < 0.04:  # the client came back: reopen where it was lost
-                    at = at + timedelta(days=rng.uniform(3, 30))
-                    if at < self.now:
-                        history.append((lost.id, stage.id, at))
-                        lost_reason_id = None
-                        continue
-                stage = lost
-                break
-            # else: nothing happened in this period; the deal idles in its stage
-
+        stage, history, lost_reason_id = self._walk(self.stages[key], profile, manager, created)
         entered = history[-1][2]
         closed_at = entered if stage.kind != StageKind.OPEN else None
         if stage.kind == StageKind.WON:
@@ -363,20 +333,46 @@ class _DealGenerator:
                 "version": 1,
             }
         )
-        previous_at = None
-        for from_id, to_id, moved_at in history:
-            batch.transitions.append(
-                {
-                    "deal_id": deal_id,
-                    "from_stage_id": from_id,
-                    "to_stage_id": to_id,
-                    "at": moved_at,
-                    "by_user_id": manager.id,
-                    "from_entered_at": previous_at if from_id is not None else None,
-                }
-            )
-            previous_at = moved_at
+        batch.transitions.extend(_transitions(deal_id, manager.id, history))
         self._activities(deal_id, manager.id, created, closed_at or self.now, stage.kind == StageKind.OPEN, batch)
+
+    def _walk(self, stages: list[Stage], profile: PipelineProfile, manager: _Manager, created: datetime):
+        """The deal's way through its pipeline from `created` to now: the stage it ends in, each move
+        (from, to, when), and why it was lost."""
+        rng = self.rng
+        open_stages = [s for s in stages if s.kind == StageKind.OPEN]
+        won = next(s for s in stages if s.kind == StageKind.WON)
+        lost = next(s for s in stages if s.kind == StageKind.LOST)
+        step_rate = profile.overall_win_rate ** (1 / len(open_stages))
+        at, index, stage = created, 0, open_stages[0]
+        history = [(None, stage.id, at)]
+        lost_reason_id = None
+        while True:
+            at = at + timedelta(days=rng.expovariate(1 / profile.days_per_stage) + 0.1)
+            if at >= self.now:
+                return stage, history, lost_reason_id
+            # The first step leaks most; later steps convert better.
+            advance = min(0.97, step_rate * manager.skill * (0.85 if index == 0 else 1.04))
+            roll = rng.random()
+            if roll < advance:
+                if index == len(open_stages) - 1:
+                    history.append((stage.id, won.id, at))
+                    return won, history, lost_reason_id
+                jump = 2 if index + 2 < len(open_stages) and rng.random() < 0.06 else 1
+                index += jump
+                history.append((stage.id, open_stages[index].id, at))
+                stage = open_stages[index]
+            elif roll < 0.97:
+                history.append((stage.id, lost.id, at))
+                lost_reason_id = rng.choice(self.reason_ids)
+                if rng.random() < 0.04:  # the client came back: reopen where it was lost
+                    at = at + timedelta(days=rng.uniform(3, 30))
+                    if at < self.now:
+                        history.append((lost.id, stage.id, at))
+                        lost_reason_id = None
+                        continue
+                return lost, history, lost_reason_id
+            # else: nothing happened in this period; the deal idles in its stage
 
     def _activities(self, deal_id, owner_id, start, end, is_open, batch):
         rng = self.rng
@@ -414,6 +410,24 @@ class _DealGenerator:
                     "created_at": min(due_at, self.now),
                 }
             )
+
+
+def _transitions(deal_id: int, owner_id: int, history: list[tuple]) -> list[dict]:
+    """The stage history rows of one deal's moves, each with when the deal entered the stage it left."""
+    rows, previous_at = [], None
+    for from_id, to_id, moved_at in history:
+        rows.append(
+            {
+                "deal_id": deal_id,
+                "from_stage_id": from_id,
+                "to_stage_id": to_id,
+                "at": moved_at,
+                "by_user_id": owner_id,
+                "from_entered_at": previous_at if from_id is not None else None,
+            }
+        )
+        previous_at = moved_at
+    return rows
 
 
 def _create_plans(

@@ -221,6 +221,35 @@ def move_panel(actor: Actor, deal: DealView, stages: list[pipelines.StageInfo]) 
         st.session_state[key(prefix, "target")] = preset
     target_id = st.selectbox(t("deal.move_to"), targets, format_func=lambda i: by_id[i].name, key=key(prefix, "target"))
     target = by_id[target_id]
+    fields, reason_id, comment = _target_needs(prefix, deal, target)
+    label = "deal.close_won" if target.is_won else "deal.close_lost" if target.is_lost else "deal.move"
+    if not deal.is_open and target.is_open:
+        label = "deal.reopen"
+    if st.button(t(label), type="primary", key=key(prefix, "go")):
+        outcome = perform(
+            lambda session: deals.move_deal(
+                session,
+                actor,
+                deal.id,
+                target_id,
+                deal.version,
+                fields=fields,
+                lost_reason_id=reason_id,
+                lost_comment=comment,
+            ),
+            success=t("deal.moved", stage=target.name),
+        )
+        st.session_state[_errors_key(prefix)] = outcome.errors
+        if outcome.ok:
+            forget(prefix)
+            _forget_form(deal.id)
+        if outcome.ok or outcome.errors:
+            st.rerun()
+
+
+def _target_needs(prefix: str, deal: DealView, target: pipelines.StageInfo) -> tuple[dict, int | None, str | None]:
+    """What moving into `target` asks for: the fields it requires that the deal lacks, the final
+    amount of a won deal, the reason (and a comment) of a lost one."""
     errors = st.session_state.get(_errors_key(prefix), {})
     fields, reason_id, comment = {}, None, None
     missing = [name for name in target.required_fields if _is_empty(name, getattr(deal, name))]
@@ -245,29 +274,7 @@ def move_panel(actor: Actor, deal: DealView, stages: list[pipelines.StageInfo]) 
         field_message(errors, "lost_reason_id")
         comment = st.text_area(t("field.lost_comment"), key=key(prefix, "comment"))
         field_message(errors, "lost_comment")
-    label = "deal.close_won" if target.is_won else "deal.close_lost" if target.is_lost else "deal.move"
-    if not deal.is_open and target.is_open:
-        label = "deal.reopen"
-    if st.button(t(label), type="primary", key=key(prefix, "go")):
-        outcome = perform(
-            lambda session: deals.move_deal(
-                session,
-                actor,
-                deal.id,
-                target_id,
-                deal.version,
-                fields=fields,
-                lost_reason_id=reason_id,
-                lost_comment=comment,
-            ),
-            success=t("deal.moved", stage=target.name),
-        )
-        st.session_state[_errors_key(prefix)] = outcome.errors
-        if outcome.ok:
-            forget(prefix)
-            _forget_form(deal.id)
-        if outcome.ok or outcome.errors:
-            st.rerun()
+    return fields, reason_id, comment
 
 
 def reassign_panel(actor: Actor, deal: DealView, managers: list[users.UserInfo]) -> None:

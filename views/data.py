@@ -104,7 +104,6 @@ def stages_step(values: list[str], file_stem: str) -> tuple[str | None, NewPipel
     """Into which pipeline, and which of its stages each stage value of the file is (None: not ready)."""
     st.markdown(t("data.step_stages"))
     pipeline_list = read(pipelines.list_pipelines)
-    names = {p.id: p.name for p in pipeline_list}
     target = st.radio(
         t("data.into"),
         ["existing", "new"],
@@ -113,47 +112,57 @@ def stages_step(values: list[str], file_stem: str) -> tuple[str | None, NewPipel
         key=Data.INTO,
         index=0 if pipeline_list else 1,
     )
-    new_pipeline, pipeline_name, stage_map = None, None, {}
     if target == "existing" and pipeline_list:
-        pipeline_id = pickers.pipeline(pipeline_list, key=Data.PIPELINE)
-        pipeline_name = names[pipeline_id]
-        stage_names = [s.name for s in read(pipelines.list_stages, pipeline_id)]
-        for value in values:
-            by_name = next((s for s in stage_names if s.lower() == value.lower()), NONE)
-            stage_map[value] = st.selectbox(
-                t("data.stage_value", value=value),
-                [NONE, *stage_names],
-                index=[NONE, *stage_names].index(by_name),
-                format_func=lambda s: t("data.stage_unmapped") if s == NONE else s,
-                key=Data.STAGE(pipeline_id, value),
-            )
-        stage_map = {value: stage for value, stage in stage_map.items() if stage}
-    else:
-        new_name = st.text_input(t("data.new_pipeline_name"), value=file_stem, key=Data.NEW_NAME)
-        st.caption(t("data.kinds_caption"))
-        won_guess = next((v for v in values if v.lower() in WON_WORDS), None)
-        lost_guess = [v for v in values if v.lower() in LOST_WORDS]
-        kinds = st.columns(3)
-        open_values = kinds[0].multiselect(
-            t("data.open_stages"),
-            values,
-            default=[v for v in values if v != won_guess and v not in lost_guess],
-            key=Data.OPEN_STAGES,
+        pipeline_name, stage_map = existing_pipeline_stages(values, pipeline_list)
+        return pipeline_name, None, stage_map
+    new_pipeline = new_pipeline_stages(values, file_stem)
+    return None if new_pipeline is None else (None, new_pipeline, {})
+
+
+def existing_pipeline_stages(values: list[str], pipeline_list: list[pipelines.PipelineInfo]) -> tuple[str, dict]:
+    """The pipeline chosen, and the stage of it each stage value goes to (guessed by name)."""
+    pipeline_id = pickers.pipeline(pipeline_list, key=Data.PIPELINE)
+    stage_names = [s.name for s in read(pipelines.list_stages, pipeline_id)]
+    stage_map = {}
+    for value in values:
+        by_name = next((s for s in stage_names if s.lower() == value.lower()), NONE)
+        stage_map[value] = st.selectbox(
+            t("data.stage_value", value=value),
+            [NONE, *stage_names],
+            index=[NONE, *stage_names].index(by_name),
+            format_func=lambda s: t("data.stage_unmapped") if s == NONE else s,
+            key=Data.STAGE(pipeline_id, value),
         )
-        won_value = kinds[1].selectbox(
-            t("data.won_stage"), values, index=values.index(won_guess) if won_guess else 0, key=Data.WON_STAGE
-        )
-        lost_values = kinds[2].multiselect(t("data.lost_stages"), values, default=lost_guess, key=Data.LOST_STAGES)
-        if (
-            not open_values
-            or not lost_values
-            or won_value in (*open_values, *lost_values)
-            or set(open_values) & set(lost_values)
-        ):
-            st.warning(t("data.kinds_needed"))
-            return None
-        new_pipeline = NewPipeline(new_name, tuple(open_values), won_value, tuple(lost_values))
-    return pipeline_name, new_pipeline, stage_map
+    name = next(p.name for p in pipeline_list if p.id == pipeline_id)
+    return name, {value: stage for value, stage in stage_map.items() if stage}
+
+
+def new_pipeline_stages(values: list[str], file_stem: str) -> NewPipeline | None:
+    """A new pipeline made of the file's stage values: which are open, which one is won, which lost."""
+    new_name = st.text_input(t("data.new_pipeline_name"), value=file_stem, key=Data.NEW_NAME)
+    st.caption(t("data.kinds_caption"))
+    won_guess = next((v for v in values if v.lower() in WON_WORDS), None)
+    lost_guess = [v for v in values if v.lower() in LOST_WORDS]
+    kinds = st.columns(3)
+    open_values = kinds[0].multiselect(
+        t("data.open_stages"),
+        values,
+        default=[v for v in values if v != won_guess and v not in lost_guess],
+        key=Data.OPEN_STAGES,
+    )
+    won_value = kinds[1].selectbox(
+        t("data.won_stage"), values, index=values.index(won_guess) if won_guess else 0, key=Data.WON_STAGE
+    )
+    lost_values = kinds[2].multiselect(t("data.lost_stages"), values, default=lost_guess, key=Data.LOST_STAGES)
+    if (
+        not open_values
+        or not lost_values
+        or won_value in (*open_values, *lost_values)
+        or set(open_values) & set(lost_values)
+    ):
+        st.warning(t("data.kinds_needed"))
+        return None
+    return NewPipeline(new_name, tuple(open_values), won_value, tuple(lost_values))
 
 
 def options_step(
@@ -197,7 +206,7 @@ def options_step(
 
 def check_and_import(actor: Actor, frame: pd.DataFrame, mapping: Mapping) -> None:
     """Every problem and the first rows as stored; the import button once nothing blocks."""
-    zone, lang = resources.settings().zone, language()
+    zone = resources.settings().zone
     today = utcnow().astimezone(zone).date()
     st.markdown(t("data.step_check"))
     try:
@@ -205,6 +214,36 @@ def check_and_import(actor: Actor, frame: pd.DataFrame, mapping: Mapping) -> Non
     except ValidationError as error:
         st.error(field_errors(error))
         return
+    check_shown(prepared)
+    if st.button(t("data.run"), type="primary", disabled=bool(prepared.errors) or not prepared.deals, key=Data.RUN):
+        bar = st.progress(0.0, text=t("data.importing"))
+
+        def run(db):
+            again = foreign.prepare(db, actor, frame, mapping, zone=zone, today=today)
+            return foreign.apply(
+                db,
+                actor,
+                again,
+                mapping,
+                progress=lambda done, total: bar.progress(done / total, text=f"{done:,}/{total:,}"),
+            )
+
+        outcome = perform(run)
+        if outcome.ok:
+            lang = language()
+            st.session_state[Data.IMPORT_RESULT] = t(
+                "data.done",
+                deals=format.count(outcome.value.deals, lang),
+                before=format.count(outcome.value.already_imported, lang),
+                owners=outcome.value.new_owners,
+                companies=outcome.value.new_companies,
+            )
+            st.rerun()
+
+
+def check_shown(prepared: foreign.Prepared) -> None:
+    """What the import would write, every problem by row, and the first deals as stored."""
+    lang = language()
     summary = t(
         "data.summary",
         deals=format.count(len(prepared.deals), lang),
@@ -228,29 +267,6 @@ def check_and_import(actor: Actor, frame: pd.DataFrame, mapping: Mapping) -> Non
         )
     st.caption(t("data.preview"))
     st.dataframe(prepared.preview(), hide_index=True, width="stretch", key=Data.PREVIEW)
-    if st.button(t("data.run"), type="primary", disabled=bool(prepared.errors) or not prepared.deals, key=Data.RUN):
-        bar = st.progress(0.0, text=t("data.importing"))
-
-        def run(db):
-            again = foreign.prepare(db, actor, frame, mapping, zone=zone, today=today)
-            return foreign.apply(
-                db,
-                actor,
-                again,
-                mapping,
-                progress=lambda done, total: bar.progress(done / total, text=f"{done:,}/{total:,}"),
-            )
-
-        outcome = perform(run)
-        if outcome.ok:
-            st.session_state[Data.IMPORT_RESULT] = t(
-                "data.done",
-                deals=format.count(outcome.value.deals, lang),
-                before=format.count(outcome.value.already_imported, lang),
-                owners=outcome.value.new_owners,
-                companies=outcome.value.new_companies,
-            )
-            st.rerun()
 
 
 def export_panel(actor: Actor) -> None:

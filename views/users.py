@@ -116,6 +116,10 @@ def edit_user_forms(actor: Actor, user_list: list[UserInfo], teams: list[TeamInf
             ).ok
         ):
             st.rerun()
+    password_form(actor, edited)
+
+
+def password_form(actor: Actor, edited: UserInfo) -> None:
     with st.form(Users.RESET_PASSWORD(edited.id), clear_on_submit=True):
         st.markdown(f"**{t('users.reset_password')}**")
         new_password = st.text_input(t("field.password"), type="password")

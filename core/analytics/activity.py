@@ -49,40 +49,12 @@ def manager_activity(
     overdue now, done-on-time share; open deals and amount, rotting deals; won (count, amount),
     closed win rate and average deal of the deals closed in the period. `now` is passed in, never
     read from the clock here. A manager sees only their own row."""
-    manager_ids = visible_owner_ids(actor, manager_ids)
-    people = (
-        select(User.id, User.display_name, Team.name)
-        .outerjoin(Team, Team.id == User.team_id)
-        .where(User.role == Role.MANAGER, User.is_active.is_(True))
-    )
-    if team_id is not None:
-        people = people.where(User.team_id == team_id)
-    if manager_ids:
-        people = people.where(User.id.in_(manager_ids))
-    frame = pd.DataFrame(
-        session.execute(people.order_by(User.display_name)).all(), columns=["manager_id", "manager", "team"]
-    )
+    frame = _managers(session, visible_owner_ids(actor, manager_ids), team_id)
     ids = frame["manager_id"].tolist()
-
     period = DateRange(date_from, date_to).bounds(zone)
     by_owner = {manager_id: dict.fromkeys(COUNTS, 0) for manager_id in ids}
-    mine = {"owner_id": tuple(ids)}
-    # Done in the period (keyed by the day done), due in it and still to do (by the day due).
-    for (owner, kind, event), done in summed(
-        session, ACTIVITIES, ("owner_id", "kind", "event"), match=mine, period=period
-    ).items():
-        figures, count = by_owner[owner], done.count
-        if event in DONE_EVENTS:
-            figures["calls"] += count if kind == ActivityKind.CALL else 0
-            figures["meetings"] += count if kind == ActivityKind.MEETING else 0
-            figures["done_with_due"] += count if event != "done_undated" else 0
-            figures["done_on_time"] += count if event == "done_on_time" else 0
-        elif event == "due":
-            figures["planned"] += count
-    overdue = summed(session, ACTIVITIES, ("owner_id",), match={**mine, "event": ("open",)}, period=(None, now))
-    for (owner,), activities in overdue.items():
-        by_owner[owner]["overdue"] = activities.count
-    for (owner,), deals in summed(session, OPEN, ("owner_id",), match=mine).items():
+    _count_activities(session, by_owner, period, now)
+    for (owner,), deals in summed(session, OPEN, ("owner_id",), match={"owner_id": tuple(ids)}).items():
         by_owner[owner].update(open_deals=deals.count, open_amount=float(deals.amount))
     # Closed deals count for their owner at close, as the plan's fact does.
     closers = rates.closed(
@@ -98,6 +70,42 @@ def manager_activity(
     for name in COUNTS:
         frame[name] = [by_owner[manager_id][name] for manager_id in ids]
     return with_rates(frame)
+
+
+def _managers(session: Session, manager_ids: tuple[int, ...], team_id: int | None) -> pd.DataFrame:
+    """The active managers asked for (of a team; none asked for: all), by name."""
+    people = (
+        select(User.id, User.display_name, Team.name)
+        .outerjoin(Team, Team.id == User.team_id)
+        .where(User.role == Role.MANAGER, User.is_active.is_(True))
+    )
+    if team_id is not None:
+        people = people.where(User.team_id == team_id)
+    if manager_ids:
+        people = people.where(User.id.in_(manager_ids))
+    return pd.DataFrame(
+        session.execute(people.order_by(User.display_name)).all(), columns=["manager_id", "manager", "team"]
+    )
+
+
+def _count_activities(session: Session, by_owner: dict[int, dict], period: tuple, now: datetime) -> None:
+    """Calls and meetings done in the period, on time or not; activities due in it; overdue now."""
+    mine = {"owner_id": tuple(by_owner)}
+    # Done in the period (keyed by the day done), due in it and still to do (by the day due).
+    for (owner, kind, event), done in summed(
+        session, ACTIVITIES, ("owner_id", "kind", "event"), match=mine, period=period
+    ).items():
+        figures, count = by_owner[owner], done.count
+        if event in DONE_EVENTS:
+            figures["calls"] += count if kind == ActivityKind.CALL else 0
+            figures["meetings"] += count if kind == ActivityKind.MEETING else 0
+            figures["done_with_due"] += count if event != "done_undated" else 0
+            figures["done_on_time"] += count if event == "done_on_time" else 0
+        elif event == "due":
+            figures["planned"] += count
+    overdue = summed(session, ACTIVITIES, ("owner_id",), match={**mine, "event": ("open",)}, period=(None, now))
+    for (owner,), activities in overdue.items():
+        by_owner[owner]["overdue"] = activities.count
 
 
 def with_rates(frame: pd.DataFrame) -> pd.DataFrame:

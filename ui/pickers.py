@@ -5,8 +5,10 @@ from collections.abc import Callable, Mapping
 
 import streamlit as st
 
+from core import pipelines
 from core.pipelines import PipelineInfo
 from core.users import TeamInfo, UserInfo
+from ui.actions import read
 from ui.i18n import t
 
 
@@ -32,8 +34,17 @@ def pick(
     )
 
 
-def pipeline(pipelines: list[PipelineInfo], *, key: str, everyone: str | None = None, where=st, **options):
-    names = {p.id: p.name for p in pipelines}
+def active_pipelines() -> list[PipelineInfo]:
+    """The active pipelines; with none, the page says how to make some, and stops."""
+    found = read(pipelines.list_pipelines)
+    if not found:
+        st.info(t("overview.empty"))
+        st.stop()
+    return found
+
+
+def pipeline(choices: list[PipelineInfo], *, key: str, everyone: str | None = None, where=st, **options):
+    names = {p.id: p.name for p in choices}
     return pick(t("field.pipeline_id"), names, key=key, everyone=everyone, where=where, **options)
 
 

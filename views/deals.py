@@ -28,10 +28,7 @@ SORTS = ("recent", "amount", "expected_close", "age_in_stage")
 def page() -> None:
     actor = session.actor()
     st.title(t("deals.title"))
-    pipeline_list = read(pipelines.list_pipelines)
-    if not pipeline_list:
-        st.info(t("overview.empty"))
-        st.stop()
+    pipeline_list = pickers.active_pipelines()
     managers = read(users.list_managers) if actor.sees_everyone else []
     deal_filter, sort, stages = filters(pipeline_list, managers)
     now = utcnow()

@@ -23,10 +23,7 @@ CATEGORIES = ("source", "region", "segment")
 def page() -> None:
     actor = session.actor()
     st.title(t("funnel.title"))
-    pipeline_list = read(pipelines.list_pipelines)
-    if not pipeline_list:
-        st.info(t("overview.empty"))
-        st.stop()
+    pipeline_list = pickers.active_pipelines()
     funnel_filter, compare_ids = filters(actor, pipeline_list)
 
     @live

@@ -3,11 +3,10 @@
 import pandas as pd
 import streamlit as st
 
-from core import pipelines
 from core.analytics.filters import DealFilter
 from core.analytics.funnel import current_pipeline
 from core.pipelines import PipelineInfo
-from ui import format, resources, session
+from ui import format, pickers, resources, session
 from ui.actions import read
 from ui.charts import current_pipeline_bars
 from ui.downloads import download_buttons
@@ -19,10 +18,7 @@ def page() -> None:
     actor = session.actor()
     st.title(t("overview.title"))
     st.caption(t("overview.caption" if actor.sees_everyone else "overview.caption_own"))
-    pipeline_list = read(pipelines.list_pipelines)
-    if not pipeline_list:
-        st.info(t("overview.empty"))
-        st.stop()
+    pipeline_list = pickers.active_pipelines()
     frames = read(lambda db: {p.id: current_pipeline(db, actor, DealFilter(p.id)) for p in pipeline_list})
     for pipeline in pipeline_list:
         pipeline_section(pipeline, frames[pipeline.id])

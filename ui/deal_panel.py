@@ -12,7 +12,7 @@ from db.engine import transaction
 from db.models import Role, StageKind
 from ui import format, resources
 from ui.actions import perform
-from ui.i18n import language, t
+from ui.i18n import language, t, translated
 from ui.state import DEALS_MOVE_TARGET, DEALS_SELECTED_ID
 
 TEXT_FIELDS = ("source", "region", "segment")
@@ -35,7 +35,7 @@ ACTIVITY_KINDS = ("call", "meeting", "task", "email")
 def field_message(errors: dict[str, str], name: str) -> None:
     """A validation message right under its field."""
     if name in errors:
-        st.caption(f":red[{format.plain(errors[name])}]")
+        st.caption(f":red[{format.plain(translated(errors[name]))}]")
 
 
 def _errors_key(prefix: str) -> str:

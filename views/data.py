@@ -15,7 +15,7 @@ from db.engine import transaction
 from ui import format, resources, session
 from ui.actions import perform
 from ui.downloads import XLSX
-from ui.i18n import field_errors, language, t
+from ui.i18n import field_errors, language, t, translated_table
 from ui.state import DATA_IMPORT_RESULT
 
 PAGE_EXPORT_MAX_DEALS = 200_000  # beyond this the export belongs to the CLI, not to a browser download
@@ -216,7 +216,7 @@ def check_and_import(frame: pd.DataFrame, mapping: Mapping) -> None:
         owners=len(prepared.new_owners),
         companies=len(prepared.new_companies),
     )
-    problems = prepared.problem_table()
+    problems = translated_table(prepared.problem_table())
     if prepared.errors:
         st.error(t("data.blocked", count=format.count(len(prepared.errors), lang)) + " " + summary)
     else:

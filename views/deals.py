@@ -11,7 +11,7 @@ from db.models import Role, StageKind
 from ui import deal_panel, format, resources, session
 from ui.actions import perform
 from ui.deal_grid import EDITABLE_FIELDS, deal_grid, grid_frame
-from ui.i18n import language, t
+from ui.i18n import error_text, language, t
 from ui.state import (
     DEALS_GRID_MESSAGE,
     DEALS_GRID_NONCE,
@@ -231,7 +231,7 @@ with detail:
             flags_now = deal_flags(db, deal.id, now=now)
     except (NotFound, PermissionDenied) as error:
         st.session_state[DEALS_SELECTED_ID] = None
-        st.warning(str(error))
+        st.warning(error_text(error))
         st.stop()
     all_stage_names = {s.id: s.name for s in every_stage}
     if st.button(t("deals.close_panel"), icon=":material/close:", key="deals_close_panel"):

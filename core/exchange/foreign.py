@@ -189,7 +189,8 @@ class Prepared:
             if not p.blocking:
                 grouped.setdefault((p.column, p.message), []).append(p.row)
         notes = [(_rows_text(rows), column, message, note) for (column, message), rows in grouped.items()]
-        return pd.DataFrame(errors + notes, columns=["row", "column", "problem", "kind"])
+        # object, not pandas' own string type, so that the messages keep their codes for a translation
+        return pd.DataFrame(errors + notes, columns=["row", "column", "problem", "kind"], dtype=object)
 
 
 def _rows_text(rows: list[int]) -> str:

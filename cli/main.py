@@ -19,6 +19,7 @@ from cli import reports
 from core import users
 from core.errors import DomainError, ValidationError
 from core.exchange import files, foreign, native
+from core.messages import Message
 from core.permissions import ROLES, Actor
 from core.seed import database_is_empty, seed_demo
 from core.settings import LANGUAGES, Settings, load_settings
@@ -197,7 +198,9 @@ def _mapping(args: argparse.Namespace) -> foreign.Mapping:
     try:
         raw_mapping = json.loads(args.mapping.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as error:
-        raise ValidationError({"mapping": f"cannot read {args.mapping}: {error}"}) from error
+        raise ValidationError(
+            {"mapping": Message("file.cannot_read", path=str(args.mapping), error=str(error))}
+        ) from error
     mapping = foreign.Mapping.from_dict(raw_mapping)
     if not args.teams:
         return mapping
@@ -276,7 +279,7 @@ def _read_bytes(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except OSError as error:
-        raise ValidationError({"file": f"cannot read {path}: {error.strerror}"}) from error
+        raise ValidationError({"file": Message("file.cannot_read", path=str(path), error=error.strerror)}) from error
 
 
 def _progress(done: int, total: int) -> None:

@@ -12,6 +12,7 @@ from core.analytics import activity, funnel, plan_fact
 from core.analytics.filters import FunnelFilter
 from core.clock import utcnow
 from core.errors import NotFound, ValidationError
+from core.messages import Message
 from core.periods import Period
 from core.permissions import Actor
 
@@ -36,11 +37,11 @@ def report(session: Session, args: argparse.Namespace, zone: ZoneInfo) -> str:
     if args.name == "plan-fact":
         return _shown(_plan_fact(session, args, zone), args.format)
     if args.date_from is None or args.date_to is None:
-        raise ValidationError({"from": "--from and --to are required for this report"})
+        raise ValidationError({"from": Message("report.dates_required")})
     if args.name == "managers":
         return _shown(_managers(session, args, zone), args.format)
     if not args.pipeline:
-        raise ValidationError({"pipeline": "is required for this report"})
+        raise ValidationError({"pipeline": Message("report.required")})
     owners = tuple(users.find_user(session, login).id for login in args.manager)
     funnel_filter = FunnelFilter(
         _pipeline_named(session, args.pipeline).id, args.date_from, args.date_to, zone, owner_ids=owners
@@ -67,7 +68,7 @@ def _managers(session: Session, args: argparse.Namespace, zone: ZoneInfo) -> pd.
 
 def _plan_fact(session: Session, args: argparse.Namespace, zone: ZoneInfo) -> pd.DataFrame:
     if not args.period:
-        raise ValidationError({"period": "is required for this report, e.g. --period 2026-Q3"})
+        raise ValidationError({"period": Message("report.period_required")})
     period = Period.parse(args.period)
     frame = plan_fact.plan_fact(
         session,
@@ -93,12 +94,12 @@ def _team_named(session: Session, name: str | None) -> int | None:
         return None
     team_id = users.find_team(session, name)
     if team_id is None:
-        raise NotFound(f"No team named {name!r}.")
+        raise NotFound(Message("not_found.team_named", name=name))
     return team_id
 
 
 def _pipeline_named(session: Session, name: str):
     pipeline = next((p for p in pipelines.list_pipelines(session, include_archived=True) if p.name == name), None)
     if pipeline is None:
-        raise NotFound(f"No pipeline named {name!r}.")
+        raise NotFound(Message("not_found.pipeline_named", name=name))
     return pipeline

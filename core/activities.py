@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from core import deals
 from core.clock import utcnow
 from core.errors import NotFound, ValidationError
+from core.messages import Message
 from core.permissions import Actor, require_owner_or_admin
 from core.validation import clean_text, clean_timestamp
 from db.models import Activity, ActivityKind, Deal, User
@@ -45,11 +46,11 @@ def plan_activity(
 
 
 def complete_activity(session: Session, actor: Actor, activity_id: int, *, result: str | None = None) -> None:
-    activity = _get_for_write(session, actor, activity_id, action="complete this activity")
-    errors: dict[str, str] = {}
+    activity = _get_for_write(session, actor, activity_id, action="complete_activity")
+    errors: dict[str, Message] = {}
     clean_result = clean_text(errors, "result", result, max_length=MAX_RESULT_LENGTH, multiline=True)
     if activity.done_at is not None:
-        errors["done_at"] = "the activity is already done"
+        errors["done_at"] = Message("activity.already_done")
     if errors:
         raise ValidationError(errors)
     activity.done_at = utcnow()
@@ -57,11 +58,11 @@ def complete_activity(session: Session, actor: Actor, activity_id: int, *, resul
 
 
 def reschedule_activity(session: Session, actor: Actor, activity_id: int, *, due_at: datetime) -> None:
-    activity = _get_for_write(session, actor, activity_id, action="reschedule this activity")
-    errors: dict[str, str] = {}
+    activity = _get_for_write(session, actor, activity_id, action="reschedule_activity")
+    errors: dict[str, Message] = {}
     clean_due = clean_timestamp(errors, "due_at", due_at, required=True)
     if activity.done_at is not None:
-        errors["due_at"] = "a done activity cannot be rescheduled"
+        errors["due_at"] = Message("activity.done_not_rescheduled")
     if errors:
         raise ValidationError(errors)
     activity.due_at = clean_due
@@ -79,11 +80,11 @@ def _create(
     done_at: datetime | None,
     result: str | None,
 ) -> int:
-    errors: dict[str, str] = {}
+    errors: dict[str, Message] = {}
     try:
         clean_kind = ActivityKind(kind)
     except ValueError:
-        errors["kind"] = f"must be one of {', '.join(k.value for k in ActivityKind)}"
+        errors["kind"] = Message("one_of", choices=", ".join(k.value for k in ActivityKind))
     clean_subject = clean_text(errors, "subject", subject, required=True)
     clean_result = clean_text(errors, "result", result, max_length=MAX_RESULT_LENGTH, multiline=True)
     if done_at is None:
@@ -92,13 +93,13 @@ def _create(
     if deal_id is not None:
         deal = session.get(Deal, deal_id)
         if deal is None:
-            raise NotFound(f"Deal {deal_id} does not exist.")
-        require_owner_or_admin(actor, deal.owner_id, action="add activities to this deal")
+            raise NotFound(Message("not_found.deal", id=deal_id))
+        require_owner_or_admin(actor, deal.owner_id, action="add_deal_activities")
     owner_id = owner_id or (deal.owner_id if deal else actor.id)
-    require_owner_or_admin(actor, owner_id, action="add activities for another user")
+    require_owner_or_admin(actor, owner_id, action="add_activities_for_others")
     owner = session.get(User, owner_id) if owner_id is not None else None
     if owner is None or not owner.is_active:
-        errors["owner_id"] = "choose an active user"
+        errors["owner_id"] = Message("choose_active_user")
     if errors:
         raise ValidationError(errors)
     activity = Activity(
@@ -119,7 +120,7 @@ def _create(
 def _get_for_write(session: Session, actor: Actor, activity_id: int, *, action: str) -> Activity:
     activity = session.get(Activity, activity_id)
     if activity is None:
-        raise NotFound(f"Activity {activity_id} does not exist.")
+        raise NotFound(Message("not_found.activity", id=activity_id))
     require_owner_or_admin(actor, activity.owner_id, action=action)
     return activity
 

@@ -5,6 +5,7 @@ from sqlalchemy.orm import Session
 
 from core.clock import utcnow
 from core.errors import ValidationError
+from core.messages import Message
 from core.permissions import Actor, require_role
 from core.validation import clean_text
 from db.models import Company, Contact, Role
@@ -12,22 +13,22 @@ from db.models import Company, Contact, Role
 _EDITORS = (Role.MANAGER, Role.ADMIN)
 
 
-def _clean_party(errors: dict[str, str], name: str, phone: str | None, email: str | None) -> dict[str, str | None]:
+def _clean_party(errors: dict[str, Message], name: str, phone: str | None, email: str | None) -> dict[str, str | None]:
     values = {
         "name": clean_text(errors, "name", name, required=True),
         "phone": clean_text(errors, "phone", phone, max_length=100),
         "email": clean_text(errors, "email", email, max_length=100),
     }
     if values["email"] and "@" not in values["email"]:
-        errors["email"] = "must look like name@example.com"
+        errors["email"] = Message("email")
     return values
 
 
 def create_company(
     session: Session, actor: Actor, name: str, *, phone: str | None = None, email: str | None = None
 ) -> int:
-    require_role(actor, *_EDITORS, action="add companies")
-    errors: dict[str, str] = {}
+    require_role(actor, *_EDITORS, action="add_companies")
+    errors: dict[str, Message] = {}
     values = _clean_party(errors, name, phone, email)
     if errors:
         raise ValidationError(errors)
@@ -46,11 +47,11 @@ def create_contact(
     phone: str | None = None,
     email: str | None = None,
 ) -> int:
-    require_role(actor, *_EDITORS, action="add contacts")
-    errors: dict[str, str] = {}
+    require_role(actor, *_EDITORS, action="add_contacts")
+    errors: dict[str, Message] = {}
     values = _clean_party(errors, name, phone, email)
     if company_id is not None and session.get(Company, company_id) is None:
-        errors["company_id"] = f"no such company ({company_id})"
+        errors["company_id"] = Message("no_such.company", id=company_id)
     if errors:
         raise ValidationError(errors)
     contact = Contact(**values, company_id=company_id, created_at=utcnow())

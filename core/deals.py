@@ -16,6 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from core.clock import utcnow
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from core.messages import Message
 from core.permissions import Actor, require_owner_or_admin, require_role
 from core.validation import clean_date, clean_money, clean_text
 from db.models import (
@@ -95,24 +96,24 @@ def create_deal(
     """Create an open deal in `stage_id` (default: the pipeline's first open stage)."""
     if actor.role == Role.MANAGER:
         if owner_id not in (None, actor.id):
-            raise PermissionDenied("Managers create deals for themselves only.")
+            raise PermissionDenied(Message("permission.create_own_deals"))
         owner_id = actor.id
     else:
-        require_role(actor, Role.ADMIN, Role.MANAGER, action="create deals")
-    errors: dict[str, str] = {}
+        require_role(actor, Role.ADMIN, Role.MANAGER, action="create_deals")
+    errors: dict[str, Message] = {}
     if owner_id is None:
-        errors["owner_id"] = "is required"
+        errors["owner_id"] = Message("required")
     else:
         _check_owner(session, errors, owner_id)
     pipeline = session.get(Pipeline, pipeline_id)
     stage = None
     if pipeline is None or pipeline.is_archived:
-        errors["pipeline_id"] = "choose an active pipeline"
+        errors["pipeline_id"] = Message("deal.active_pipeline")
     else:
         stage = _pick_open_stage(session, errors, pipeline_id, stage_id)
     values = {"amount": Decimal(0)} | _clean_fields(session, errors, fields)
     if "title" not in values and "title" not in errors:
-        errors["title"] = "is required"
+        errors["title"] = Message("required")
     if stage is not None:
         errors |= _missing_required(stage, values)
     if errors:
@@ -136,8 +137,8 @@ def create_deal(
 
 def update_deal(session: Session, actor: Actor, deal_id: int, expected_version: int, fields: Mapping[str, Any]) -> int:
     """Edit deal fields; the current stage's required fields must stay filled. Returns the new version."""
-    deal = _load_for_write(session, actor, deal_id, expected_version, action="edit this deal")
-    errors: dict[str, str] = {}
+    deal = _load_for_write(session, actor, deal_id, expected_version, action="edit_deal")
+    errors: dict[str, Message] = {}
     values = _clean_fields(session, errors, fields, current=deal)
     errors |= _missing_required(deal.stage, _current_values(deal) | values)
     if errors:
@@ -163,20 +164,20 @@ def move_deal(
     `fields` are saved in the same step, so a user asked for the target stage's required fields
     fills them while moving. Returns the new version.
     """
-    deal = _load_for_write(session, actor, deal_id, expected_version, action="move this deal")
+    deal = _load_for_write(session, actor, deal_id, expected_version, action="move_deal")
     target = session.get(Stage, stage_id)
-    errors: dict[str, str] = {}
+    errors: dict[str, Message] = {}
     if target is None or target.pipeline_id != deal.pipeline_id or target.deleted_at is not None:
-        raise ValidationError({"stage_id": "choose a stage of the deal's own pipeline"})
+        raise ValidationError({"stage_id": Message("deal.own_pipeline_stage")})
     if target.id == deal.stage_id:
-        raise ValidationError({"stage_id": f"the deal is already in {target.name!r}"})
+        raise ValidationError({"stage_id": Message("deal.already_in_stage", stage=target.name)})
     values = _clean_fields(session, errors, fields or {}, current=deal)
     errors |= _missing_required(target, _current_values(deal) | values)
     comment = None
     if target.kind == StageKind.LOST:
         reason = session.get(LostReason, lost_reason_id) if lost_reason_id is not None else None
         if reason is None or not reason.is_active:
-            errors["lost_reason_id"] = "choose why the deal was lost"
+            errors["lost_reason_id"] = Message("deal.lost_reason")
         comment = clean_text(errors, "lost_comment", lost_comment, max_length=MAX_COMMENT_LENGTH, multiline=True)
     if errors:
         raise ValidationError(errors)
@@ -242,7 +243,7 @@ def reopen_deal(
     """Reopen a closed deal into `stage_id`, by default the open stage it was closed from."""
     deal = _get(session, deal_id)
     if deal.status == StageKind.OPEN:
-        raise ValidationError({"status": "the deal is already open"})
+        raise ValidationError({"status": Message("deal.already_open")})
     if stage_id is None:
         closed_from = session.scalar(
             select(StageTransition.from_stage_id)
@@ -256,16 +257,16 @@ def reopen_deal(
         else:
             stage_id = _first_open_stage(session, deal.pipeline_id).id
     elif (stage := session.get(Stage, stage_id)) is None or stage.kind != StageKind.OPEN:
-        raise ValidationError({"stage_id": "a deal reopens into an open stage"})
+        raise ValidationError({"stage_id": Message("deal.reopen_stage")})
     return move_deal(session, actor, deal_id, stage_id, expected_version)
 
 
 def reassign_deal(session: Session, actor: Actor, deal_id: int, owner_id: int, expected_version: int) -> int:
     """Hand a deal, with its activities still to do, to another user."""
-    require_role(actor, Role.EXECUTIVE, Role.ADMIN, action="reassign deals")
+    require_role(actor, Role.EXECUTIVE, Role.ADMIN, action="reassign_deals")
     deal = _get(session, deal_id)
     _check_version(deal, expected_version)
-    errors: dict[str, str] = {}
+    errors: dict[str, Message] = {}
     _check_owner(session, errors, owner_id)
     if errors:
         raise ValidationError(errors)
@@ -279,7 +280,7 @@ def reassign_deal(session: Session, actor: Actor, deal_id: int, owner_id: int, e
 def get_deal(session: Session, actor: Actor, deal_id: int) -> DealView:
     deal = _get(session, deal_id)
     if not actor.sees_everyone and deal.owner_id != actor.id:
-        raise PermissionDenied("You may not see this deal: it belongs to another manager.")
+        raise PermissionDenied(Message("permission.deal_of_another"))
     return DealView(
         id=deal.id,
         title=deal.title,
@@ -321,16 +322,13 @@ def deal_history(session: Session, actor: Actor, deal_id: int) -> list[Transitio
 def _get(session: Session, deal_id: int) -> Deal:
     deal = session.get(Deal, deal_id)
     if deal is None:
-        raise NotFound(f"Deal {deal_id} does not exist.")
+        raise NotFound(Message("not_found.deal", id=deal_id))
     return deal
 
 
 def _check_version(deal: Deal, expected_version: int) -> None:
     if deal.version != expected_version:
-        raise Conflict(
-            f"Deal {deal.title!r} was changed by someone else since you opened it. "
-            "Reload it to see the changes, then apply yours again."
-        )
+        raise Conflict(Message("deal.conflict", title=deal.title))
 
 
 def _load_for_write(session: Session, actor: Actor, deal_id: int, expected_version: int, *, action: str) -> Deal:
@@ -345,17 +343,14 @@ def _save(session: Session, deal: Deal) -> int:
     try:
         session.flush()
     except StaleDataError as error:
-        raise Conflict(
-            f"Deal {title!r} was changed by someone else at the same moment. "
-            "Reload it to see the changes, then apply yours again."
-        ) from error
+        raise Conflict(Message("deal.conflict_same_moment", title=title)) from error
     return deal.version
 
 
-def _check_owner(session: Session, errors: dict[str, str], owner_id: int) -> None:
+def _check_owner(session: Session, errors: dict[str, Message], owner_id: int) -> None:
     owner = session.get(User, owner_id)
     if owner is None or not owner.is_active:
-        errors["owner_id"] = "choose an active user"
+        errors["owner_id"] = Message("choose_active_user")
 
 
 def _stage_of_kind(session: Session, pipeline_id: int, kind: StageKind) -> Stage:
@@ -370,22 +365,24 @@ def _first_open_stage(session: Session, pipeline_id: int) -> Stage:
     return _stage_of_kind(session, pipeline_id, StageKind.OPEN)
 
 
-def _pick_open_stage(session: Session, errors: dict[str, str], pipeline_id: int, stage_id: int | None) -> Stage | None:
+def _pick_open_stage(
+    session: Session, errors: dict[str, Message], pipeline_id: int, stage_id: int | None
+) -> Stage | None:
     stage = _first_open_stage(session, pipeline_id) if stage_id is None else session.get(Stage, stage_id)
     if stage is None or stage.pipeline_id != pipeline_id or stage.kind != StageKind.OPEN or stage.deleted_at:
-        errors["stage_id"] = "a new deal starts in an open stage of its pipeline"
+        errors["stage_id"] = Message("deal.first_stage")
         return None
     return stage
 
 
 def _clean_fields(
-    session: Session, errors: dict[str, str], fields: Mapping[str, Any], current: Deal | None = None
+    session: Session, errors: dict[str, Message], fields: Mapping[str, Any], current: Deal | None = None
 ) -> dict[str, Any]:
     """Validate the given deal fields; returns only the valid ones, records the rest in `errors`."""
     values: dict[str, Any] = {}
     for name in fields:
         if name not in DEAL_FIELDS:
-            errors[name] = "is not a deal field"
+            errors[name] = Message("deal.unknown_field")
     if "title" in fields:
         values["title"] = clean_text(errors, "title", fields["title"], required=True)
     if "amount" in fields:
@@ -396,25 +393,28 @@ def _clean_fields(
     if "expected_close_date" in fields:
         values["expected_close_date"] = clean_date(errors, "expected_close_date", fields["expected_close_date"])
     if "company_id" in fields:
-        values["company_id"] = _clean_reference(session, errors, Company, "company_id", fields["company_id"], "company")
+        values["company_id"] = _clean_reference(session, errors, Company, "company_id", fields["company_id"])
     if "contact_id" in fields:
-        values["contact_id"] = _clean_reference(session, errors, Contact, "contact_id", fields["contact_id"], "contact")
+        values["contact_id"] = _clean_reference(session, errors, Contact, "contact_id", fields["contact_id"])
     contact_id = values.get("contact_id", current.contact_id if current else None)
     company_id = values.get("company_id", current.company_id if current else None)
     if contact_id is not None and company_id is not None and "contact_id" not in errors:
         contact = session.get(Contact, contact_id)
         if contact.company_id not in (None, company_id):
-            errors["contact_id"] = "the contact works for another company"
+            errors["contact_id"] = Message("deal.contact_company")
     return {name: value for name, value in values.items() if name not in errors}
 
 
 def _clean_reference(
-    session: Session, errors: dict[str, str], model: type, field: str, value: Any, label: str
+    session: Session, errors: dict[str, Message], model: type[Company | Contact], field: str, value: Any
 ) -> int | None:
     if value is None or value == "":
         return None
     if isinstance(value, bool) or not isinstance(value, int) or session.get(model, value) is None:
-        errors[field] = f"no such {label} ({value!r})"
+        if model is Company:
+            errors[field] = Message("deal.no_company", value=value)
+        else:
+            errors[field] = Message("deal.no_contact", value=value)
         return None
     return value
 
@@ -423,12 +423,12 @@ def _current_values(deal: Deal) -> dict[str, Any]:
     return {name: getattr(deal, name) for name in DEAL_FIELDS}
 
 
-def _missing_required(stage: Stage, values: Mapping[str, Any]) -> dict[str, str]:
+def _missing_required(stage: Stage, values: Mapping[str, Any]) -> dict[str, Message]:
     missing = {}
     for name in stage.required_fields:
         value = values.get(name)
         if value is None or value == "" or (name == "amount" and value == 0):
-            missing[name] = f"is required to enter stage {stage.name!r}"
+            missing[name] = Message("stage.required_to_enter", stage=stage.name)
     return missing
 
 

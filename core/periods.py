@@ -8,6 +8,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from core.errors import ValidationError
+from core.messages import Message
 
 
 class PeriodKind(StrEnum):
@@ -71,8 +72,7 @@ class Period:
                 return cls(date(year, 3 * number - 2, 1), kind)
             if 1 <= number <= 12:
                 return cls(date(year, number, 1), kind)
-        example = "a month (2026-07), a quarter (2026-Q3) or a year (2026)"
-        raise ValidationError({"period": f"write {example}, not {value!r}"})
+        raise ValidationError({"period": Message("period.format", value=value)})
 
     @property
     def months(self) -> list[date]:

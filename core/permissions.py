@@ -4,6 +4,7 @@ before they offer something."""
 from dataclasses import dataclass
 
 from core.errors import PermissionDenied
+from core.messages import Message, joined
 from db.models import Role
 
 ROLES = tuple(Role)
@@ -46,14 +47,20 @@ class Actor:
 
 
 def require_role(actor: Actor, *roles: Role, action: str) -> None:
+    """`action` names what is refused, a code of core.messages ("create_deals": "action.create_deals").
+
+    The phrase is made before the check, so a misspelt action fails every call, not only a refused one."""
+    phrase = Message(f"action.{action}")
     if actor.role not in roles:
-        allowed = " or ".join(role.value for role in roles)
-        raise PermissionDenied(f"Only {allowed} users may {action}.")
+        allowed = joined([Message(f"roles.{role.value}") for role in roles], "or")
+        raise PermissionDenied(Message("permission.roles", roles=allowed, action=phrase))
 
 
 def require_owner_or_admin(actor: Actor, owner_id: int, *, action: str) -> None:
+    """`action` as for require_role."""
+    phrase = Message(f"action.{action}")
     if not actor.may_write(owner_id):
-        raise PermissionDenied(f"You may not {action}: it belongs to another user.")
+        raise PermissionDenied(Message("permission.owner", action=phrase))
 
 
 def visible_owner_ids(actor: Actor, owner_ids: tuple[int, ...]) -> tuple[int, ...]:
@@ -61,5 +68,5 @@ def visible_owner_ids(actor: Actor, owner_ids: tuple[int, ...]) -> tuple[int, ..
     if actor.sees_everyone:
         return owner_ids
     if owner_ids and set(owner_ids) != {actor.id}:
-        raise PermissionDenied("Managers see their own deals only.")
+        raise PermissionDenied(Message("permission.own_deals"))
     return (actor.id,)

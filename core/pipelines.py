@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from core.clock import utcnow
 from core.errors import NotFound, ValidationError
+from core.messages import Message
 from core.permissions import Actor, require_role
 from core.templates import TEMPLATES
 from core.validation import clean_text
@@ -54,19 +55,19 @@ class PipelineInfo:
 def create_from_template(
     session: Session, actor: Actor, template_key: str, language: str = "en", name: str | None = None
 ) -> int:
-    require_role(actor, Role.ADMIN, action="create pipelines")
+    require_role(actor, Role.ADMIN, action="create_pipelines")
     template = TEMPLATES.get(template_key)
     if template is None:
-        raise ValidationError({"template": f"unknown template {template_key!r}"})
+        raise ValidationError({"template": Message("template.unknown", template=template_key)})
     if language not in ("en", "ru"):
-        raise ValidationError({"language": "must be en or ru"})
-    errors: dict[str, str] = {}
+        raise ValidationError({"language": Message("language")})
+    errors: dict[str, Message] = {}
     pipeline_name = clean_text(errors, "name", name or template.name(language), required=True)
     if errors:
         raise ValidationError(errors)
     taken = session.scalar(select(func.count()).where(func.lower(Pipeline.name) == pipeline_name.lower()))
     if taken:
-        raise ValidationError({"name": f"a pipeline named {pipeline_name!r} already exists"})
+        raise ValidationError({"name": Message("pipeline.exists", name=pipeline_name)})
     pipeline = Pipeline(name=pipeline_name, created_at=utcnow())
     session.add(pipeline)
     for position, stage in enumerate(template.stages):
@@ -117,7 +118,7 @@ def list_pipelines(session: Session, *, include_archived: bool = False) -> list[
 def list_stages(session: Session, pipeline_id: int, *, include_deleted: bool = False) -> list[StageInfo]:
     """The pipeline's stages in order; deleted ones (kept for history) only when asked for."""
     if session.get(Pipeline, pipeline_id) is None:
-        raise NotFound(f"Pipeline {pipeline_id} does not exist.")
+        raise NotFound(Message("not_found.pipeline", id=pipeline_id))
     query = select(Stage).where(Stage.pipeline_id == pipeline_id).order_by(Stage.position, Stage.id)
     if not include_deleted:
         query = query.where(Stage.deleted_at.is_(None))
@@ -131,8 +132,8 @@ def list_stages(session: Session, pipeline_id: int, *, include_deleted: bool = F
 
 
 def set_archived(session: Session, actor: Actor, pipeline_id: int, archived: bool) -> None:
-    require_role(actor, Role.ADMIN, action="archive pipelines")
+    require_role(actor, Role.ADMIN, action="archive_pipelines")
     pipeline = session.get(Pipeline, pipeline_id)
     if pipeline is None:
-        raise NotFound(f"Pipeline {pipeline_id} does not exist.")
+        raise NotFound(Message("not_found.pipeline", id=pipeline_id))
     pipeline.is_archived = archived

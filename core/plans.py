@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, aliased
 
 from core.clock import utcnow
 from core.errors import ValidationError
+from core.messages import Message
 from core.periods import Period
 from core.permissions import Actor, require_role
 from core.validation import clean_count, clean_money
@@ -38,7 +39,7 @@ def set_plan(
     target_meetings: Any = None,
 ) -> int:
     """Create or replace the plan of one manager or team for one month. Returns the plan's id."""
-    require_role(actor, Role.EXECUTIVE, Role.ADMIN, action="edit plans")
+    require_role(actor, Role.EXECUTIVE, Role.ADMIN, action="edit_plans")
     targets = {
         "target_amount": target_amount,
         "target_count": target_count,
@@ -61,9 +62,9 @@ def set_target(
 ) -> int:
     """Change one target of one plan (a cell of the plans grid); a missing plan is created with the
     other targets at zero (amount, count) or none (calls, meetings). Returns the plan's id."""
-    require_role(actor, Role.EXECUTIVE, Role.ADMIN, action="edit plans")
+    require_role(actor, Role.EXECUTIVE, Role.ADMIN, action="edit_plans")
     if field not in TARGETS:
-        raise ValidationError({"field": f"choose one of {', '.join(TARGETS)}"})
+        raise ValidationError({"field": Message("choose_one_of", choices=", ".join(TARGETS))})
     return _save(session, actor, month, user_id, team_id, pipeline_id, {field: value})
 
 
@@ -82,15 +83,15 @@ def copy_plans(
     plans (of one team, or all) and the teams' own plans, for one pipeline or the plans for all
     pipelines. Plans of deactivated managers are not copied; existing plans of the target months are
     replaced. Returns how many plans were written."""
-    require_role(actor, Role.EXECUTIVE, Role.ADMIN, action="edit plans")
-    errors: dict[str, str] = {}
+    require_role(actor, Role.EXECUTIVE, Role.ADMIN, action="edit_plans")
+    errors: dict[str, Message] = {}
     uplift = _clean_percent(errors, "uplift_percent", uplift_percent)
     if source.kind != target.kind:
-        errors["target"] = "copy a month to a month, a quarter to a quarter, a year to a year"
+        errors["target"] = Message("plan.copy_same_kind")
     elif source == target:
-        errors["target"] = "choose a period other than the one copied"
+        errors["target"] = Message("plan.copy_other_period")
     if team_id is not None and session.get(Team, team_id) is None:
-        errors["team_id"] = f"no such team ({team_id})"
+        errors["team_id"] = Message("no_such.team", id=team_id)
     if errors:
         raise ValidationError(errors)
     factor = 1 + uplift / 100
@@ -153,7 +154,7 @@ def list_plans(
 
 def plan_history(session: Session, actor: Actor, *, limit: int = 50) -> pd.DataFrame:
     """The latest plan edits, newest first: when, by whom, whose plan, month, target, was, now."""
-    require_role(actor, Role.EXECUTIVE, Role.ADMIN, action="read the plan history")
+    require_role(actor, Role.EXECUTIVE, Role.ADMIN, action="read_plan_history")
     editor, owner = aliased(User), aliased(User)
     rows = session.execute(
         select(
@@ -194,14 +195,14 @@ def _save(
     return plan.id
 
 
-def _clean_percent(errors: dict[str, str], field: str, value: Any) -> Decimal:
+def _clean_percent(errors: dict[str, Message], field: str, value: Any) -> Decimal:
     try:
         percent = Decimal(str(value if value not in (None, "") else 0).strip().replace(",", "."))
     except InvalidOperation:
-        errors[field] = f"must be a number, not {str(value)[:40]!r}"
+        errors[field] = Message("not_a_number_value", value=str(value)[:40])
         return Decimal(0)
     if not percent.is_finite() or not -100 <= percent <= MAX_UPLIFT_PERCENT:
-        errors[field] = f"must be between -100 and {MAX_UPLIFT_PERCENT}"
+        errors[field] = Message("plan.percent_range", maximum=MAX_UPLIFT_PERCENT)
         return Decimal(0)
     return percent
 
@@ -212,22 +213,22 @@ def _scaled(value: int | None, factor: Decimal) -> int | None:
 
 def _check_scope(
     session: Session, month: Any, user_id: int | None, team_id: int | None, pipeline_id: int | None
-) -> dict[str, str]:
-    errors: dict[str, str] = {}
+) -> dict[str, Message]:
+    errors: dict[str, Message] = {}
     if not isinstance(month, date):
-        errors["month"] = "must be a date"
+        errors["month"] = Message("not_a_date")
     if (user_id is None) == (team_id is None):
-        errors["user_id"] = "a plan is for exactly one manager or one team"
+        errors["user_id"] = Message("plan.one_scope")
     elif user_id is not None and session.get(User, user_id) is None:
-        errors["user_id"] = f"no such user ({user_id})"
+        errors["user_id"] = Message("no_such.user", id=user_id)
     elif team_id is not None and session.get(Team, team_id) is None:
-        errors["team_id"] = f"no such team ({team_id})"
+        errors["team_id"] = Message("no_such.team", id=team_id)
     if pipeline_id is not None and session.get(Pipeline, pipeline_id) is None:
-        errors["pipeline_id"] = f"no such pipeline ({pipeline_id})"
+        errors["pipeline_id"] = Message("no_such.pipeline", id=pipeline_id)
     return errors
 
 
-def _clean_targets(errors: dict[str, str], raw: dict[str, Any]) -> dict[str, Any]:
+def _clean_targets(errors: dict[str, Message], raw: dict[str, Any]) -> dict[str, Any]:
     """Amount and count must be given; calls and meetings may be blank (no target)."""
     cleaners = {
         "target_amount": lambda v: clean_money(errors, "target_amount", v),

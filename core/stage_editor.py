@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from core.clock import utcnow
 from core.deals import REQUIRABLE_FIELDS
 from core.errors import Conflict, NotFound, ValidationError
+from core.messages import Message, joined
 from core.permissions import Actor, require_role
 from core.pipelines import LOST_COLOR, STAGE_COLORS, WON_COLOR, record_change
 from core.templates import TEMPLATES
@@ -29,18 +30,17 @@ MAX_ROT_DAYS = 3650
 MAX_TASK_DUE_DAYS = 365
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _FIRST_STAGE = {"en": "New lead", "ru": "Новый лид"}
+_KIND_NAMES = {StageKind.WON: Message("stage.kind_won"), StageKind.LOST: Message("stage.kind_lost")}
+_TASK_FIELDS = {"title": Message("stage.task_title"), "due_days": Message("stage.task_due_days")}
 
 
 def _pipeline_for_change(session: Session, actor: Actor, pipeline_id: int, expected_version: int) -> Pipeline:
-    require_role(actor, Role.ADMIN, action="configure pipelines")
+    require_role(actor, Role.ADMIN, action="configure_pipelines")
     pipeline = session.get(Pipeline, pipeline_id)
     if pipeline is None:
-        raise NotFound(f"Pipeline {pipeline_id} does not exist.")
+        raise NotFound(Message("not_found.pipeline", id=pipeline_id))
     if pipeline.version != expected_version:
-        raise Conflict(
-            f"Pipeline {pipeline.name!r} was changed by another admin since you opened it. "
-            "The page now shows the current version; make your change again."
-        )
+        raise Conflict(Message("pipeline.conflict", name=pipeline.name))
     return pipeline
 
 
@@ -64,7 +64,7 @@ def _renumber(stages: Sequence[Stage]) -> None:
 def _clean_settings(
     session: Session, pipeline_id: int, values: dict[str, Any], *, kind: StageKind, stage_id: int | None = None
 ) -> dict[str, Any]:
-    errors: dict[str, str] = {}
+    errors: dict[str, Message] = {}
     clean: dict[str, Any] = {}
     if "name" in values:
         clean["name"] = clean_text(errors, "name", values["name"], required=True, max_length=100)
@@ -74,40 +74,43 @@ def _clean_settings(
                 if s.id != stage_id and s.name.casefold() == clean["name"].casefold()
             ]  # fmt: skip
             if taken:
-                errors["name"] = f"the pipeline already has a stage named {clean['name']!r}"
+                errors["name"] = Message("stage.name_taken", name=clean["name"])
     if "probability" in values:
         probability = clean_count(errors, "probability", values["probability"])
         if probability is not None and probability > 100:
-            errors["probability"] = "must be between 0 and 100"
+            errors["probability"] = Message("stage.probability_range")
         fixed = {StageKind.WON: 100, StageKind.LOST: 0}.get(kind)
         if fixed is not None and probability is not None and probability != fixed:
-            errors["probability"] = f"is always {fixed} for a {kind.value} stage"
+            errors["probability"] = Message("stage.fixed_probability", probability=fixed, kind=_KIND_NAMES[kind])
         clean["probability"] = probability
     if "rot_days" in values:
         rot_days = clean_count(errors, "rot_days", values["rot_days"])
         if rot_days is not None and rot_days > MAX_ROT_DAYS:
-            errors["rot_days"] = f"must be at most {MAX_ROT_DAYS}"
+            errors["rot_days"] = Message("at_most", maximum=MAX_ROT_DAYS)
         clean["rot_days"] = rot_days
     if "color" in values:
         if not isinstance(values["color"], str) or not _COLOR.match(values["color"]):
-            errors["color"] = "must be a colour like #4c78a8"
+            errors["color"] = Message("stage.colour")
         clean["color"] = values["color"]
     if "required_fields" in values:
         unknown = [f for f in values["required_fields"] if f not in REQUIRABLE_FIELDS]
         if unknown:
-            errors["required_fields"] = f"{', '.join(map(str, unknown))} is not a deal field that can be required"
+            errors["required_fields"] = Message("stage.not_requirable", fields=", ".join(map(str, unknown)))
         clean["required_fields"] = list(dict.fromkeys(values["required_fields"]))
     if "entry_tasks" in values:
         tasks = []
         for number, task in enumerate(values["entry_tasks"], start=1):
-            task_errors: dict[str, str] = {}
+            task_errors: dict[str, Message] = {}
             title = clean_text(task_errors, "title", task.get("title"), required=True)
             due_days = clean_count(task_errors, "due_days", task.get("due_days"))
             if due_days is not None and due_days > MAX_TASK_DUE_DAYS:
-                task_errors["due_days"] = f"must be at most {MAX_TASK_DUE_DAYS}"
+                task_errors["due_days"] = Message("at_most", maximum=MAX_TASK_DUE_DAYS)
             if task_errors:
-                details = "; ".join(f"{k} {v}" for k, v in task_errors.items())
-                errors["entry_tasks"] = f"task {number}: {details}"
+                problems = [
+                    Message("stage.task_problem", field=_TASK_FIELDS[name], message=message)
+                    for name, message in task_errors.items()
+                ]
+                errors["entry_tasks"] = Message("stage.task", number=number, problems=joined(problems, "semicolon"))
                 break
             tasks.append({"title": title, "due_days": due_days})
         clean["entry_tasks"] = tasks
@@ -134,18 +137,18 @@ def create_pipeline(
     session: Session, actor: Actor, name: str, *, open_stages: Sequence[str], won: str, lost: Sequence[str]
 ) -> int:
     """A pipeline with these open stages in order, then its won stage and its lost stages."""
-    require_role(actor, Role.ADMIN, action="create pipelines")
-    errors: dict[str, str] = {}
+    require_role(actor, Role.ADMIN, action="create_pipelines")
+    errors: dict[str, Message] = {}
     clean_name = clean_text(errors, "name", name, required=True)
     if clean_name and session.scalar(select(Pipeline.id).where(func.lower(Pipeline.name) == clean_name.lower())):
-        errors["name"] = f"a pipeline named {clean_name!r} already exists"
+        errors["name"] = Message("pipeline.exists", name=clean_name)
     names = [clean_text(errors, "stages", stage, required=True) for stage in (*open_stages, won, *lost)]
     if not open_stages or not lost:
-        errors["stages"] = "a pipeline needs at least one open stage, a won stage and a lost stage"
+        errors["stages"] = Message("pipeline.needs_stages")
     elif len(open_stages) > MAX_OPEN_STAGES:
-        errors["stages"] = f"a pipeline has at most {MAX_OPEN_STAGES} open stages"
+        errors["stages"] = Message("pipeline.open_stages_limit", maximum=MAX_OPEN_STAGES)
     elif len({n.lower() for n in names if n}) != len(names):
-        errors["stages"] = "stage names must differ"
+        errors["stages"] = Message("pipeline.stage_names_differ")
     if errors:
         raise ValidationError(errors)
     pipeline = Pipeline(name=clean_name, created_at=utcnow())
@@ -167,12 +170,12 @@ def create_pipeline(
 
 def rename_pipeline(session: Session, actor: Actor, pipeline_id: int, name: str, expected_version: int) -> int:
     pipeline = _pipeline_for_change(session, actor, pipeline_id, expected_version)
-    errors: dict[str, str] = {}
+    errors: dict[str, Message] = {}
     clean_name = clean_text(errors, "name", name, required=True)
     if clean_name and session.scalar(
         select(Pipeline.id).where(func.lower(Pipeline.name) == clean_name.lower(), Pipeline.id != pipeline_id)
     ):
-        errors["name"] = f"a pipeline named {clean_name!r} already exists"
+        errors["name"] = Message("pipeline.exists", name=clean_name)
     if errors:
         raise ValidationError(errors)
     old, pipeline.name = pipeline.name, clean_name
@@ -204,7 +207,7 @@ def add_stage(
     pipeline = _pipeline_for_change(session, actor, pipeline_id, expected_version)
     ever = session.scalar(select(func.count()).where(Stage.pipeline_id == pipeline_id, Stage.kind == StageKind.OPEN))
     if ever >= MAX_OPEN_STAGES:
-        raise ValidationError({"name": f"a pipeline has at most {MAX_OPEN_STAGES} open stages, deleted ones included"})
+        raise ValidationError({"name": Message("pipeline.open_stages_limit_ever", maximum=MAX_OPEN_STAGES)})
     stages = _active_stages(session, pipeline_id)
     open_stages = [s for s in stages if s.kind == StageKind.OPEN]
     values = _clean_settings(
@@ -218,7 +221,7 @@ def add_stage(
     else:
         after = [i for i, s in enumerate(open_stages) if s.id == after_stage_id]
         if not after:
-            raise ValidationError({"after_stage_id": "choose an open stage of this pipeline"})
+            raise ValidationError({"after_stage_id": Message("stage.open_stage_after")})
         index = after[0] + 1
     stage = Stage(pipeline_id=pipeline_id, kind=StageKind.OPEN, position=0, required_fields=[], entry_tasks=[],
                   **values)  # fmt: skip
@@ -237,7 +240,7 @@ def update_stage(session: Session, actor: Actor, stage_id: int, expected_version
     allowed = {"name", "probability", "color", "rot_days", "required_fields", "entry_tasks"}
     unknown = set(changes) - allowed
     if unknown:
-        raise ValidationError({name: "cannot be changed here" for name in unknown})
+        raise ValidationError(dict.fromkeys(unknown, Message("cannot_change_here")))
     values = _clean_settings(session, stage.pipeline_id, changes, kind=stage.kind, stage_id=stage.id)
     version = pipeline.version
     for name, value in values.items():
@@ -255,15 +258,18 @@ def move_stage(session: Session, actor: Actor, stage_id: int, offset: int, expec
     stage = _stage(session, stage_id)
     pipeline = _pipeline_for_change(session, actor, stage.pipeline_id, expected_version)
     if stage.kind != StageKind.OPEN:
-        raise ValidationError({"stage_id": "the won and lost stages stay last"})
+        raise ValidationError({"stage_id": Message("stage.closed_stay_last")})
     stages = _active_stages(session, stage.pipeline_id)
     open_stages = [s for s in stages if s.kind == StageKind.OPEN]
     index = open_stages.index(stage)
     target = index + (1 if offset > 0 else -1)
     if not 0 <= target < len(open_stages):
-        raise ValidationError(
-            {"stage_id": f"{stage.name!r} is already the {'last' if offset > 0 else 'first'} open stage"}
+        edge = (
+            Message("stage.already_last", name=stage.name)
+            if offset > 0
+            else Message("stage.already_first", name=stage.name)
         )
+        raise ValidationError({"stage_id": edge})
     open_stages[index], open_stages[target] = open_stages[target], open_stages[index]
     _renumber(open_stages + [s for s in stages if s.kind != StageKind.OPEN])
     return record_change(session, actor, pipeline, f"stage {stage.name!r}: position", index + 1, target + 1)
@@ -277,17 +283,17 @@ def delete_stage(
     stage = _stage(session, stage_id)
     pipeline = _pipeline_for_change(session, actor, stage.pipeline_id, expected_version)
     if stage.kind != StageKind.OPEN:
-        raise ValidationError({"stage_id": "the won and lost stages cannot be deleted"})
+        raise ValidationError({"stage_id": Message("stage.closed_not_deleted")})
     open_stages = [s for s in _active_stages(session, stage.pipeline_id) if s.kind == StageKind.OPEN]
     if len(open_stages) == 1:
-        raise ValidationError({"stage_id": "a pipeline keeps at least one open stage"})
+        raise ValidationError({"stage_id": Message("pipeline.keeps_open_stage")})
     deals_inside = session.scalar(select(func.count()).select_from(Deal).where(Deal.stage_id == stage_id))
     target = session.get(Stage, target_stage_id) if target_stage_id is not None else None
     if deals_inside and (
         target is None or target.id == stage.id or target.pipeline_id != stage.pipeline_id
         or target.kind != StageKind.OPEN or target.deleted_at is not None
     ):  # fmt: skip
-        raise ValidationError({"target_stage_id": f"choose the open stage that the {deals_inside} deals move to"})
+        raise ValidationError({"target_stage_id": Message("stage.target_for_deals", count=deals_inside)})
     now = utcnow()
     if deals_inside:
         moved_ids = session.scalars(select(Deal.id).where(Deal.stage_id == stage_id)).all()
@@ -311,7 +317,7 @@ def delete_stage(
 
 
 def pipeline_changes(session: Session, actor: Actor, pipeline_id: int, limit: int = 200) -> pd.DataFrame:
-    require_role(actor, Role.ADMIN, action="read the change log")
+    require_role(actor, Role.ADMIN, action="read_change_log")
     rows = session.execute(
         select(PipelineChange.at, func.coalesce(User.display_name, "system"), PipelineChange.what,
                PipelineChange.old_value, PipelineChange.new_value)
@@ -326,14 +332,14 @@ def pipeline_changes(session: Session, actor: Actor, pipeline_id: int, limit: in
 def pipeline_version(session: Session, pipeline_id: int) -> int:
     pipeline = session.get(Pipeline, pipeline_id)
     if pipeline is None:
-        raise NotFound(f"Pipeline {pipeline_id} does not exist.")
+        raise NotFound(Message("not_found.pipeline", id=pipeline_id))
     return pipeline.version
 
 
 def _stage(session: Session, stage_id: int) -> Stage:
     stage = session.get(Stage, stage_id)
     if stage is None or stage.deleted_at is not None:
-        raise NotFound(f"Stage {stage_id} does not exist.")
+        raise NotFound(Message("not_found.stage", id=stage_id))
     return stage
 
 

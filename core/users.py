@@ -9,11 +9,13 @@ from sqlalchemy.orm import Session
 
 from core.clock import utcnow
 from core.errors import NotFound, ValidationError
+from core.messages import Message
 from core.permissions import Actor, require_role
 from core.validation import clean_text
 from db.models import Role, Team, User
 
 MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 1024
 _hasher = PasswordHasher()
 # Matches no password: a user created by an import signs in once an admin has set their password.
 NO_PASSWORD_HASH = "!no password set"
@@ -44,11 +46,11 @@ def _info(user: User) -> UserInfo:
     return UserInfo(user.id, user.login, user.display_name, user.role, user.team_id, user.is_active)
 
 
-def _check_password(errors: dict[str, str], password: object) -> None:
+def _check_password(errors: dict[str, Message], password: object) -> None:
     if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
-        errors["password"] = f"must be at least {MIN_PASSWORD_LENGTH} characters"
-    elif len(password) > 1024:
-        errors["password"] = "must be at most 1024 characters"
+        errors["password"] = Message("at_least_characters", minimum=MIN_PASSWORD_LENGTH)
+    elif len(password) > MAX_PASSWORD_LENGTH:
+        errors["password"] = Message("at_most_characters", maximum=MAX_PASSWORD_LENGTH)
 
 
 def hash_password(password: str) -> str:
@@ -56,13 +58,13 @@ def hash_password(password: str) -> str:
 
 
 def create_team(session: Session, actor: Actor, name: str) -> int:
-    require_role(actor, Role.ADMIN, action="create teams")
-    errors: dict[str, str] = {}
+    require_role(actor, Role.ADMIN, action="create_teams")
+    errors: dict[str, Message] = {}
     team_name = clean_text(errors, "name", name, required=True)
     if errors:
         raise ValidationError(errors)
     if find_team(session, team_name):
-        raise ValidationError({"name": f"a team named {team_name!r} already exists"})
+        raise ValidationError({"name": Message("team.exists", name=team_name)})
     team = Team(name=team_name)
     session.add(team)
     session.flush()
@@ -85,8 +87,8 @@ def create_user(
     password_hash: str | None = None,
 ) -> int:
     """Create a user. `password_hash` lets bulk callers (the demo seed) hash a shared password once."""
-    require_role(actor, Role.ADMIN, action="create users")
-    errors: dict[str, str] = {}
+    require_role(actor, Role.ADMIN, action="create_users")
+    errors: dict[str, Message] = {}
     clean_login = clean_text(errors, "login", login, required=True, max_length=100)
     clean_name = clean_text(errors, "display_name", display_name, required=True)
     if password_hash is None:
@@ -94,11 +96,11 @@ def create_user(
     try:
         clean_role = Role(role)
     except ValueError:
-        errors["role"] = f"must be one of {', '.join(r.value for r in Role)}"
+        errors["role"] = Message("one_of", choices=", ".join(r.value for r in Role))
     if team_id is not None and session.get(Team, team_id) is None:
-        errors["team_id"] = f"team {team_id} does not exist"
+        errors["team_id"] = Message("team.missing", id=team_id)
     if clean_login and session.scalar(select(User.id).where(User.login == clean_login.lower())):
-        errors["login"] = f"{clean_login!r} is already taken"
+        errors["login"] = Message("login.taken", login=clean_login)
     if errors:
         raise ValidationError(errors)
     user = User(
@@ -116,8 +118,8 @@ def create_user(
 
 def set_password(session: Session, actor: Actor, user_id: int, password: str) -> None:
     if actor.id != user_id:
-        require_role(actor, Role.ADMIN, action="reset other users' passwords")
-    errors: dict[str, str] = {}
+        require_role(actor, Role.ADMIN, action="reset_passwords")
+    errors: dict[str, Message] = {}
     _check_password(errors, password)
     if errors:
         raise ValidationError(errors)
@@ -157,21 +159,21 @@ def update_user(
     is_active: bool,
 ) -> None:
     """Change a user's name, role, team and active flag. The last active admin stays an active admin."""
-    require_role(actor, Role.ADMIN, action="edit users")
+    require_role(actor, Role.ADMIN, action="edit_users")
     user = _get(session, user_id)
-    errors: dict[str, str] = {}
+    errors: dict[str, Message] = {}
     clean_name = clean_text(errors, "display_name", display_name, required=True)
     try:
         clean_role = Role(role)
     except ValueError:
-        errors["role"] = f"must be one of {', '.join(r.value for r in Role)}"
+        errors["role"] = Message("one_of", choices=", ".join(r.value for r in Role))
         clean_role = user.role
     if team_id is not None and session.get(Team, team_id) is None:
-        errors["team_id"] = f"team {team_id} does not exist"
+        errors["team_id"] = Message("team.missing", id=team_id)
     stays_admin = clean_role == Role.ADMIN and is_active
     if user.role == Role.ADMIN and user.is_active and not stays_admin and _other_active_admins(session, user_id) == 0:
         field = "is_active" if not is_active else "role"
-        errors[field] = "the last active admin must stay an active admin; make someone else admin first"
+        errors[field] = Message("user.last_admin")
     if errors:
         raise ValidationError(errors)
     user.display_name, user.role, user.team_id, user.is_active = (
@@ -201,7 +203,7 @@ def get_user(session: Session, user_id: int) -> UserInfo:
 def find_user(session: Session, login: str) -> UserInfo:
     user = session.scalar(select(User).where(User.login == login.strip().lower()))
     if user is None:
-        raise NotFound(f"No user with login {login!r}.")
+        raise NotFound(Message("not_found.user_login", login=login))
     return _info(user)
 
 
@@ -222,5 +224,5 @@ def list_users(session: Session, *, role: Role | None = None, active_only: bool 
 def _get(session: Session, user_id: int) -> User:
     user = session.get(User, user_id)
     if user is None:
-        raise NotFound(f"User {user_id} does not exist.")
+        raise NotFound(Message("not_found.user", id=user_id))
     return user

@@ -6,13 +6,15 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from core.messages import Message
+
 MAX_AMOUNT = Decimal("1000000000000")  # a trillion: far above any real deal, far below BIGINT
 EARLIEST_DATE = date(2000, 1, 1)
 LATEST_DATE = date(2100, 12, 31)
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 _CONTROL_CHARS_EXCEPT_NEWLINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
-Errors = dict[str, str]
+Errors = dict[str, Message]
 
 
 def _blank(value: Any) -> bool:
@@ -22,7 +24,7 @@ def _blank(value: Any) -> bool:
 def _missing(errors: Errors, field: str, required: bool) -> None:
     """What a cleaner returns for an empty value: nothing, and a message when the field is required."""
     if required:
-        errors[field] = "is required"
+        errors[field] = Message("required")
 
 
 def clean_text(
@@ -37,15 +39,15 @@ def clean_text(
     if _blank(value):
         return _missing(errors, field, required)
     if not isinstance(value, str):
-        errors[field] = "must be text"
+        errors[field] = Message("not_text")
         return None
     text = value.strip()
     pattern = _CONTROL_CHARS_EXCEPT_NEWLINES if multiline else _CONTROL_CHARS
     if pattern.search(text):
-        errors[field] = "must not contain control characters"
+        errors[field] = Message("control_characters")
         return None
     if len(text) > max_length:
-        errors[field] = f"must be at most {max_length} characters (got {len(text)})"
+        errors[field] = Message("too_long", maximum=max_length, length=len(text))
         return None
     return text
 
@@ -54,24 +56,24 @@ def clean_money(errors: Errors, field: str, value: Any, *, required: bool = True
     if _blank(value):
         return _missing(errors, field, required)
     if isinstance(value, bool):
-        errors[field] = "must be a number"
+        errors[field] = Message("not_a_number")
         return None
     if isinstance(value, float) and not math.isfinite(value):
-        errors[field] = "must be a finite number"
+        errors[field] = Message("not_finite")
         return None
     try:
         amount = Decimal(str(value).strip().replace(" ", "").replace(",", "."))
     except InvalidOperation:
-        errors[field] = f"must be a number, not {str(value)[:40]!r}"
+        errors[field] = Message("not_a_number_value", value=str(value)[:40])
         return None
     if not amount.is_finite():
-        errors[field] = "must be a finite number"
+        errors[field] = Message("not_finite")
     elif amount < 0:
-        errors[field] = "must not be negative"
+        errors[field] = Message("negative")
     elif amount > MAX_AMOUNT:
-        errors[field] = f"must be at most {MAX_AMOUNT:,}"
+        errors[field] = Message("amount_too_large", maximum=MAX_AMOUNT)
     elif amount != amount.quantize(Decimal("0.01")):
-        errors[field] = "must have at most two decimal places"
+        errors[field] = Message("two_decimals")
     else:
         return amount.quantize(Decimal("0.01"))
     return None
@@ -81,19 +83,19 @@ def clean_count(errors: Errors, field: str, value: Any, *, required: bool = True
     if _blank(value):
         return _missing(errors, field, required)
     if isinstance(value, bool):
-        errors[field] = "must be a whole number"
+        errors[field] = Message("not_whole")
         return None
     try:
         number = Decimal(str(value).strip())
     except InvalidOperation:
-        errors[field] = "must be a whole number"
+        errors[field] = Message("not_whole")
         return None
     if not number.is_finite() or number != number.to_integral_value():
-        errors[field] = "must be a whole number"
+        errors[field] = Message("not_whole")
     elif number < 0:
-        errors[field] = "must not be negative"
+        errors[field] = Message("negative")
     elif number > 1_000_000_000:
-        errors[field] = "is too large"
+        errors[field] = Message("too_large")
     else:
         return int(number)
     return None
@@ -108,13 +110,13 @@ def clean_date(errors: Errors, field: str, value: Any, *, required: bool = False
         try:
             value = date.fromisoformat(value.strip())
         except ValueError:
-            errors[field] = f"must be a date like 2026-03-31, not {value[:40]!r}"
+            errors[field] = Message("not_a_date_value", value=value[:40])
             return None
     if not isinstance(value, date):
-        errors[field] = "must be a date"
+        errors[field] = Message("not_a_date")
         return None
     if not EARLIEST_DATE <= value <= LATEST_DATE:
-        errors[field] = f"must be between {EARLIEST_DATE} and {LATEST_DATE}"
+        errors[field] = Message("date_out_of_range", earliest=EARLIEST_DATE, latest=LATEST_DATE)
         return None
     return value
 
@@ -122,15 +124,15 @@ def clean_date(errors: Errors, field: str, value: Any, *, required: bool = False
 def clean_timestamp(errors: Errors, field: str, value: Any, *, required: bool = False) -> datetime | None:
     if value is None:
         if required:
-            errors[field] = "is required"
+            errors[field] = Message("required")
         return None
     if not isinstance(value, datetime):
-        errors[field] = "must be a date and time"
+        errors[field] = Message("not_a_timestamp")
         return None
     if value.tzinfo is None:
-        errors[field] = "must carry a time zone"
+        errors[field] = Message("no_time_zone")
         return None
     if not EARLIEST_DATE <= value.date() <= LATEST_DATE:
-        errors[field] = f"must be between {EARLIEST_DATE} and {LATEST_DATE}"
+        errors[field] = Message("date_out_of_range", earliest=EARLIEST_DATE, latest=LATEST_DATE)
         return None
     return value

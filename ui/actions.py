@@ -17,7 +17,7 @@ from core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from core.live import data_version
 from db.engine import transaction
 from ui import resources
-from ui.i18n import field_errors, t
+from ui.i18n import error_text, field_errors, t
 
 # The database did not answer: SQLite busy past its timeout, PostgreSQL restarting or unreachable.
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
@@ -83,9 +83,9 @@ def perform(action: Callable[[Session], Any], *, success: str | None = None, whe
     except ValidationError as error:
         outcome = Outcome(False, errors=error.errors, message=field_errors(error))
     except Conflict as error:
-        outcome = Outcome(False, conflict=True, message=str(error))
+        outcome = Outcome(False, conflict=True, message=error_text(error))
     except (PermissionDenied, NotFound) as error:
-        outcome = Outcome(False, message=t("error.permission", message=str(error)))
+        outcome = Outcome(False, message=t("error.permission", message=error_text(error)))
     except DATABASE_UNAVAILABLE:
         outcome = Outcome(False, message=t("error.database"))
     else:

@@ -10,7 +10,7 @@ from core.deals import DealView
 from core.permissions import Actor
 from ui import format, resources
 from ui.actions import perform, read
-from ui.i18n import language, t
+from ui.i18n import language, t, translated
 from ui.state import Deals, forget, key
 
 TEXT_FIELDS = ("source", "region", "segment")
@@ -33,7 +33,7 @@ ACTIVITY_KINDS = ("call", "meeting", "task", "email")
 def field_message(errors: dict[str, str], name: str) -> None:
     """A validation message right under its field."""
     if name in errors:
-        st.caption(f":red[{format.plain(errors[name])}]")
+        st.caption(f":red[{format.plain(translated(errors[name]))}]")
 
 
 def _errors_key(prefix: str) -> str:

@@ -1,9 +1,13 @@
-"""Every UI string, in English and Russian, and the translation of the services' field messages."""
+"""Every UI string, in English and Russian, and the services' messages (core.messages) in Russian."""
 
+from decimal import Decimal
+
+import pandas as pd
 import streamlit as st
 
-from core.errors import ValidationError
-from ui.format import plain
+from core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from core.messages import Message
+from ui.format import NARROW_NBSP, plain
 from ui.state import LANGUAGE
 
 TEXTS: dict[str, dict[str, str]] = {
@@ -634,21 +638,180 @@ TEXTS: dict[str, dict[str, str]] = {
     },
 }
 
-# The services' fixed field messages; anything else is shown as the service wrote it.
-MESSAGES_RU = {
-    "is required": "обязательное поле",
-    "must be text": "должно быть текстом",
-    "must not contain control characters": "не должно содержать управляющих символов",
-    "must not be negative": "не может быть отрицательным",
-    "must be a whole number": "должно быть целым числом",
-    "must be a finite number": "должно быть конечным числом",
-    "must have at most two decimal places": "не больше двух знаков после запятой",
-    "must be at least 8 characters": "не короче 8 символов",
-    "must look like name@example.com": "должен выглядеть как name@example.com",
-    "the last active admin must stay an active admin; make someone else admin first": (
-        "последний активный администратор должен остаться активным администратором; "
-        "сначала назначьте администратором другого пользователя"
-    ),
+# The services' messages (core.messages.ENGLISH) in Russian, by code, with the same parameters.
+MESSAGES_RU: dict[str, str] = {
+    "required": "обязательное поле",
+    "not_text": "должно быть текстом",
+    "control_characters": "не должно содержать управляющих символов",
+    "too_long": "не длиннее {maximum} символов (сейчас {length})",
+    "at_most_characters": "не длиннее {maximum} символов",
+    "at_least_characters": "не короче {minimum} символов",
+    "not_a_number": "должно быть числом",
+    "not_a_number_value": "должно быть числом, а не {value!r}",
+    "not_finite": "должно быть конечным числом",
+    "negative": "не может быть отрицательным",
+    "amount_too_large": "не больше {maximum:,}",
+    "two_decimals": "не больше двух знаков после запятой",
+    "not_whole": "должно быть целым числом",
+    "too_large": "слишком большое значение",
+    "at_most": "не больше {maximum}",
+    "not_a_date": "должно быть датой",
+    "not_a_date_value": "должно быть датой вида 2026-03-31, а не {value!r}",
+    "date_out_of_range": "должно быть в пределах от {earliest} до {latest}",
+    "not_a_timestamp": "должно быть датой и временем",
+    "no_time_zone": "должно быть с часовым поясом",
+    "one_of": "должно быть одним из: {choices}",
+    "choose_one_of": "выберите одно из: {choices}",
+    "choose_active_user": "выберите активного пользователя",
+    "cannot_change_here": "здесь не меняется",
+    "email": "должен выглядеть как name@example.com",
+    "no_such.company": "нет такой компании ({id})",
+    "no_such.team": "нет такой команды ({id})",
+    "no_such.user": "нет такого пользователя ({id})",
+    "no_such.pipeline": "нет такой воронки ({id})",
+    "language": "должен быть en или ru",
+    "template.unknown": "неизвестный шаблон {template!r}",
+    "or": "{first} или {second}",
+    "semicolon": "{first}; {second}",
+    "roles.admin": "администраторы",
+    "roles.executive": "руководители",
+    "roles.manager": "менеджеры",
+    "not_found.user_login": "Нет пользователя с логином {login!r}.",
+    "not_found.user": "Пользователь {id} не найден.",
+    "not_found.pipeline": "Воронка {id} не найдена.",
+    "not_found.stage": "Этап {id} не найден.",
+    "not_found.deal": "Сделка {id} не найдена.",
+    "not_found.activity": "Дело {id} не найдено.",
+    "not_found.lost_reason": "Причина проигрыша {id} не найдена.",
+    "not_found.manager": "Нет такого менеджера ({id}).",
+    "not_found.team_named": "Нет команды с названием {name!r}.",
+    "not_found.pipeline_named": "Нет воронки с названием {name!r}.",
+    "permission.roles": "Только {roles} могут {action}.",
+    "permission.owner": "Вам нельзя {action}: запись принадлежит другому пользователю.",
+    "permission.own_deals": "Менеджер видит только свои сделки.",
+    "permission.own_plans": "Менеджер видит только свои планы.",
+    "permission.create_own_deals": "Менеджер создаёт сделки только на себя.",
+    "permission.deal_of_another": "Эта сделка вам недоступна: она принадлежит другому менеджеру.",
+    "action.add_companies": "добавлять компании",
+    "action.add_contacts": "добавлять контакты",
+    "action.add_deal_activities": "добавлять дела к этой сделке",
+    "action.add_activities_for_others": "добавлять дела другому пользователю",
+    "action.complete_activity": "отмечать это дело выполненным",
+    "action.reschedule_activity": "переносить это дело",
+    "action.create_deals": "создавать сделки",
+    "action.edit_deal": "изменять эту сделку",
+    "action.move_deal": "переводить эту сделку на другой этап",
+    "action.reassign_deals": "передавать сделки другим менеджерам",
+    "action.create_teams": "создавать команды",
+    "action.create_users": "создавать пользователей",
+    "action.edit_users": "изменять пользователей",
+    "action.reset_passwords": "менять пароли других пользователей",
+    "action.create_pipelines": "создавать воронки",
+    "action.archive_pipelines": "архивировать воронки",
+    "action.configure_pipelines": "настраивать воронки",
+    "action.read_change_log": "смотреть журнал изменений",
+    "action.edit_lost_reasons": "изменять причины проигрыша",
+    "action.edit_plans": "изменять планы",
+    "action.read_plan_history": "смотреть историю планов",
+    "action.export_database": "выгружать базу данных",
+    "action.import_database": "загружать базу данных",
+    "action.import_deals": "импортировать сделки",
+    "team.exists": "команда {name!r} уже есть",
+    "team.missing": "команды {id} нет",
+    "login.taken": "{login!r} уже занят",
+    "user.last_admin": "последний активный администратор должен остаться активным администратором; сначала назначьте администратором другого пользователя",
+    "deal.conflict": "Сделку {title!r} изменил кто-то другой после того, как вы её открыли. Обновите её, чтобы увидеть изменения, и внесите свои ещё раз.",
+    "deal.conflict_same_moment": "Сделку {title!r} в тот же момент изменил кто-то другой. Обновите её, чтобы увидеть изменения, и внесите свои ещё раз.",
+    "deal.active_pipeline": "выберите активную воронку",
+    "deal.own_pipeline_stage": "выберите этап воронки этой сделки",
+    "deal.already_in_stage": "сделка уже на этапе {stage!r}",
+    "deal.lost_reason": "выберите, почему сделка проиграна",
+    "deal.already_open": "сделка уже открыта",
+    "deal.reopen_stage": "сделку можно открыть снова только на открытом этапе",
+    "deal.first_stage": "новая сделка начинается на открытом этапе своей воронки",
+    "deal.unknown_field": "нет такого поля сделки",
+    "deal.contact_company": "контакт работает в другой компании",
+    "deal.no_company": "нет такой компании ({value!r})",
+    "deal.no_contact": "нет такого контакта ({value!r})",
+    "stage.required_to_enter": "обязательно для перехода на этап {stage!r}",
+    "activity.already_done": "дело уже выполнено",
+    "activity.done_not_rescheduled": "выполненное дело нельзя перенести",
+    "lost_reason.exists": "причина проигрыша {name!r} уже есть",
+    "pipeline.exists": "воронка {name!r} уже есть",
+    "pipeline.conflict": "Воронку {name!r} изменил другой администратор после того, как вы её открыли. На странице теперь текущая версия; внесите изменение ещё раз.",
+    "pipeline.needs_stages": "в воронке нужны хотя бы один открытый этап, этап выигрыша и этап проигрыша",
+    "pipeline.open_stages_limit": "в воронке не больше {maximum} открытых этапов",
+    "pipeline.open_stages_limit_ever": "в воронке не больше {maximum} открытых этапов, включая удалённые",
+    "pipeline.stage_names_differ": "названия этапов должны различаться",
+    "pipeline.keeps_open_stage": "в воронке должен остаться хотя бы один открытый этап",
+    "stage.name_taken": "в воронке уже есть этап {name!r}",
+    "stage.probability_range": "должно быть от 0 до 100",
+    "stage.fixed_probability": "для {kind} всегда {probability}",
+    "stage.kind_won": "этапа выигрыша",
+    "stage.kind_lost": "этапа проигрыша",
+    "stage.colour": "должен быть цветом вида #4c78a8",
+    "stage.not_requirable": "{fields}: это поле сделки нельзя сделать обязательным",
+    "stage.task": "задача {number}: {problems}",
+    "stage.task_problem": "{field} — {message}",
+    "stage.task_title": "название",
+    "stage.task_due_days": "срок в днях",
+    "stage.open_stage_after": "выберите открытый этап этой воронки",
+    "stage.closed_stay_last": "этапы выигрыша и проигрыша всегда последние",
+    "stage.already_first": "этап {name!r} уже первый среди открытых",
+    "stage.already_last": "этап {name!r} уже последний среди открытых",
+    "stage.closed_not_deleted": "этапы выигрыша и проигрыша нельзя удалить",
+    "stage.target_for_deals": "выберите открытый этап, на который перейдут сделки этого этапа ({count})",
+    "plan.copy_same_kind": "копируйте месяц в месяц, квартал в квартал, год в год",
+    "plan.copy_other_period": "выберите период, отличный от копируемого",
+    "plan.percent_range": "должно быть от -100 до {maximum}",
+    "plan.one_scope": "план ставится ровно одному менеджеру или одной команде",
+    "period.format": "укажите месяц (2026-07), квартал (2026-Q3) или год (2026), а не {value!r}",
+    "file.empty": "файл пуст",
+    "file.too_big": "файл весит {size_mb:.1f} МБ, а можно не больше {limit_mb} МБ — разделите его на файлы поменьше",
+    "file.no_header": "в первой строке должны быть названия столбцов",
+    "file.columns_twice": "столбцы с одинаковыми названиями: {columns}",
+    "file.not_excel": "не удалось прочитать книгу Excel ({error})",
+    "file.not_csv": "не удалось прочитать таблицу CSV ({error})",
+    "file.encoding": "текст не в UTF-8 и не в Windows-1251; сохраните его в UTF-8",
+    "file.cannot_read": "не удалось прочитать {path}: {error}",
+    "native.sheet_too_long": "в таблице {table} {rows:,} строк — больше, чем помещается на лист Excel; выгрузите в CSV",
+    "native.not_empty": "родной формат загружается только в пустую базу; в этой уже есть: {tables}",
+    "native.no_source": "{source} не найден",
+    "native.table_missing": "нет таблицы {table} (ожидался файл {table}.csv или лист с таким названием)",
+    "native.columns": "столбцы должны быть такими: {columns}",
+    "native.bad_value": "строка {line}, {column}: не удалось прочитать {value!r} ({error})",
+    "mapping.columns": 'сопоставьте хотя бы столбцы ответственного и этапа, например {{"owner": "sales_agent", ...}}',
+    "mapping.unknown_fields": "неизвестные поля сделки: {unknown}; поля такие: {fields}",
+    "mapping.new_pipeline": "нужны name, open (список), won и lost (список): {error}",
+    "mapping.pipeline": "укажите существующую воронку или опишите new_pipeline",
+    "mapping.create_or_reject": "должно быть create или reject",
+    "mapping.date": "должно быть датой вида 2026-01-31",
+    "foreign.teams_file_columns": "нет столбца {missing}; в файле есть: {columns}",
+    "foreign.file_columns": "в файле нет столбца {missing}; в нём есть: {columns}",
+    "foreign.map_required": "сопоставьте столбцы полям: {fields}",
+    "foreign.rows_with_problems": "строк с проблемами: {count}; ничего не импортировано",
+    "foreign.no_pipeline": "нет воронки {name!r}",
+    "foreign.no_stages": "в воронке {pipeline} нет этапа {stages}",
+    "problem.error": "ошибка",
+    "problem.note": "замечание",
+    "problem.more_rows": "{rows} … (всего строк: {count})",
+    "problem.same_id": "такой же id {id!r} уже есть в строке {row}",
+    "problem.no_owner": "нет ответственного",
+    "problem.unknown_owner": "нет пользователя {name!r} (создание пользователей выключено)",
+    "problem.no_stage": "нет этапа",
+    "problem.unmapped_stage": "этап {stage!r} не сопоставлен ни с одним этапом воронки",
+    "problem.default_created": "нет даты создания: взята {day}",
+    "problem.closed_date_needed": "у выигранной или проигранной сделки должна быть дата закрытия",
+    "problem.closed_before_created": "закрыта раньше, чем создана",
+    "problem.unknown_company": "нет компании {name!r} (создание компаний выключено)",
+    "problem.formula": "{text!r} похоже на формулу таблицы; удалите её или начните текст с '",
+    "problem.too_long": "длиннее {maximum} символов",
+    "problem.not_amount": "{value!r} — не сумма",
+    "problem.amount_range": "{value!r}: сумма должна быть от 0 до {maximum:,}",
+    "problem.not_date": "{value!r} — не дата (пишите 2026-07-31 или 31.07.2026)",
+    "report.dates_required": "для этого отчёта нужны --from и --to",
+    "report.required": "обязательно для этого отчёта",
+    "report.period_required": "обязательно для этого отчёта, например --period 2026-Q3",
 }
 
 
@@ -661,12 +824,56 @@ def t(key: str, **values: object) -> str:
     return text.format(**values) if values else text
 
 
+class _RussianNumber:
+    """A number inside a Russian message: where the template groups the thousands or shows decimals,
+    a space between the thousands and a decimal comma ("1 000 000 000 000", "30,5")."""
+
+    def __init__(self, value: int | float | Decimal):
+        self.value = value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec).replace(",", NARROW_NBSP).replace(".", ",")
+
+    def __repr__(self) -> str:
+        return repr(self.value)
+
+
+def _russian(value: object) -> object:
+    if isinstance(value, Message):
+        return render(value, "ru")
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return _RussianNumber(value)
+    return value
+
+
+def render(message: Message, lang: str) -> str:
+    """A service's message in `lang`: in English its own text; in Russian its code's template, with the
+    parameters that are messages rendered in Russian too."""
+    if lang != "ru":
+        return str(message)
+    return MESSAGES_RU[message.code].format(**{name: _russian(value) for name, value in message.params.items()})
+
+
+def translated(message: Message) -> str:
+    """A service's message in the chosen language."""
+    return render(message, language())
+
+
+def error_text(error: Conflict | NotFound | PermissionDenied) -> str:
+    """What a refused action's error says, in the chosen language."""
+    return translated(error.message)
+
+
+def translated_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """A table some of whose cells are service messages (the foreign import's problems), in the chosen language."""
+    lang = language()
+    return frame.map(lambda value: render(value, lang) if isinstance(value, Message) else value)
+
+
 def field_errors(error: ValidationError) -> str:
     """One line per field, with the field's label and the message in the chosen language."""
     lines = []
     for field, message in error.errors.items():
         label = t(f"field.{field}") if f"field.{field}" in TEXTS else field
-        if language() == "ru":
-            message = MESSAGES_RU.get(message, message)
-        lines.append(f"- **{plain(label)}**: {plain(message)}")
+        lines.append(f"- **{plain(label)}**: {plain(translated(message))}")
     return "\n".join(lines)

@@ -12,7 +12,7 @@ from core.permissions import Actor
 from ui import format, pickers, resources, session
 from ui.actions import perform, read
 from ui.downloads import XLSX
-from ui.i18n import field_errors, language, t
+from ui.i18n import field_errors, language, t, translated_table
 from ui.state import Data
 
 PAGE_EXPORT_MAX_DEALS = 200_000  # beyond this the export belongs to the CLI, not to a browser download
@@ -252,7 +252,7 @@ def check_shown(prepared: foreign.Prepared) -> None:
         owners=len(prepared.new_owners),
         companies=len(prepared.new_companies),
     )
-    problems = prepared.problem_table()
+    problems = translated_table(prepared.problem_table())
     if prepared.errors:
         st.error(t("data.blocked", count=format.count(len(prepared.errors), lang)) + " " + summary)
     else:

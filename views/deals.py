@@ -16,7 +16,7 @@ from ui import deal_panel, format, pickers, resources, session
 from ui.actions import read
 from ui.deal_grid import EDITABLE_FIELDS, deal_grid, grid_frame
 from ui.grid import EditedGrid
-from ui.i18n import language, t
+from ui.i18n import error_text, language, t
 from ui.state import Deals
 
 PAGE_SIZE = 50
@@ -222,7 +222,7 @@ def chosen_deal(actor: Actor, managers: list[UserInfo], now: datetime) -> None:
         )
     except (NotFound, PermissionDenied) as error:
         st.session_state[Deals.SELECTED_ID] = None
-        st.warning(str(error))
+        st.warning(error_text(error))
         st.stop()
     all_stage_names = {s.id: s.name for s in every_stage}
     if st.button(t("deals.close_panel"), icon=":material/close:", key=Deals.CLOSE_PANEL):

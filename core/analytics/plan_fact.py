@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from core.analytics import rates
 from core.analytics.rates import Rates
 from core.errors import NotFound, PermissionDenied
+from core.messages import Message
 from core.periods import DateRange, Period, PeriodKind, add_months
 from core.permissions import Actor
 from db.models import Plan, Role, RollupForecast, Stage, Team, User
@@ -159,7 +160,7 @@ def monthly_plan_fact(
     no plan (NaN), a month after today's no fact (NaN)."""
     if not actor.sees_everyone:
         if manager_id not in (None, actor.id):
-            raise PermissionDenied("Managers see their own plans only.")
+            raise PermissionDenied(Message("permission.own_plans"))
         manager_id = actor.id
     period = Period(date(year, 1, 1), PeriodKind.YEAR)
     plans = _plans(session, period, pipeline_id)
@@ -207,11 +208,11 @@ def assumptions(
     manager's over the previous 12 months, or their team's (the company's, for a manager in no team)
     when they closed fewer than MIN_CLOSED_FOR_OWN_RATES deals in that time."""
     if not actor.sees_everyone and manager_id != actor.id:
-        raise PermissionDenied("Managers see their own plans only.")
+        raise PermissionDenied(Message("permission.own_plans"))
     everyone = _all_people(session)
     person = next((p for p in everyone if p.id == manager_id), None)
     if person is None:
-        raise NotFound(f"No such manager ({manager_id}).")
+        raise NotFound(Message("not_found.manager", id=manager_id))
     team_members = [p.id for p in everyone if person.team_id is not None and p.team_id == person.team_id]
     by_owner = _rates(session, today, zone, pipeline_id)
     chosen = _pick_rates(by_owner, person, team_members=team_members)

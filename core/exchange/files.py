@@ -9,6 +9,7 @@ from collections.abc import Iterable
 import pandas as pd
 
 from core.errors import ValidationError
+from core.messages import Message
 
 MAX_FILE_BYTES = 25 * 1024 * 1024
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
@@ -44,21 +45,19 @@ def read_table(data: bytes, filename: str) -> pd.DataFrame:
     tab or bar), as text cells ("" where empty; Excel dates and numbers kept as they are), named by the
     first row. Refuses an empty file, one over MAX_FILE_BYTES, and a header naming no or the same column."""
     if not data:
-        raise ValidationError({"file": "the file is empty"})
+        raise ValidationError({"file": Message("file.empty")})
     if len(data) > MAX_FILE_BYTES:
-        raise ValidationError(
-            {"file": f"the file is {len(data) / 1024 / 1024:.1f} MB; the limit is {MAX_FILE_BYTES // 1024 // 1024} MB "
-             "— split it into smaller files"}
-        )  # fmt: skip
+        size_mb, limit_mb = len(data) / 1024 / 1024, MAX_FILE_BYTES // 1024 // 1024
+        raise ValidationError({"file": Message("file.too_big", size_mb=size_mb, limit_mb=limit_mb)})
     frame = _read_excel(data) if filename.lower().endswith((".xlsx", ".xlsm")) else _read_csv(data)
     if frame.empty:
-        raise ValidationError({"file": "the file is empty"})
+        raise ValidationError({"file": Message("file.empty")})
     header = ["" if _blank_cell(name) else str(name).strip() for name in frame.iloc[0]]
     if not any(header):
-        raise ValidationError({"file": "the first row must name the columns"})
+        raise ValidationError({"file": Message("file.no_header")})
     duplicates = sorted({name for name in header if name and header.count(name) > 1})
     if duplicates:
-        raise ValidationError({"file": f"columns named twice: {', '.join(duplicates)}"})
+        raise ValidationError({"file": Message("file.columns_twice", columns=", ".join(duplicates))})
     frame = frame.iloc[1:].reset_index(drop=True)
     frame.columns = [name or f"column {index + 1}" for index, name in enumerate(header)]
     return frame
@@ -72,14 +71,14 @@ def _read_excel(data: bytes) -> pd.DataFrame:
     try:
         frame = pd.read_excel(io.BytesIO(data), dtype=object, engine="openpyxl", header=None)
     except (ValueError, KeyError, OSError, zipfile.BadZipFile) as error:
-        raise ValidationError({"file": f"not a readable Excel workbook ({error})"}) from error
+        raise ValidationError({"file": Message("file.not_excel", error=str(error))}) from error
     return frame.map(lambda value: "" if _blank_cell(value) else value)
 
 
 def _read_csv(data: bytes) -> pd.DataFrame:
     text = _decoded(data)
     if not text.strip():
-        raise ValidationError({"file": "the file is empty"})
+        raise ValidationError({"file": Message("file.empty")})
     sample = "\n".join(text.splitlines()[:20])
     try:
         delimiter = csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
@@ -90,7 +89,7 @@ def _read_csv(data: bytes) -> pd.DataFrame:
             io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False, skip_blank_lines=True, header=None
         )
     except pd.errors.ParserError as error:
-        raise ValidationError({"file": f"not a readable CSV table ({error})"}) from error
+        raise ValidationError({"file": Message("file.not_csv", error=str(error))}) from error
 
 
 def _decoded(data: bytes) -> str:
@@ -99,7 +98,7 @@ def _decoded(data: bytes) -> str:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise ValidationError({"file": "the text is neither UTF-8 nor Windows-1251; save it as UTF-8"})
+    raise ValidationError({"file": Message("file.encoding")})
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:

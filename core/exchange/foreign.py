@@ -24,6 +24,7 @@ from core import customers, lost_reasons, stage_editor, users
 from core.clock import utcnow
 from core.errors import ValidationError
 from core.exchange.files import looks_like_formula
+from core.messages import Message
 from core.permissions import Actor, require_role
 from core.validation import MAX_AMOUNT
 from db import changes
@@ -92,14 +93,14 @@ class Mapping:
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> "Mapping":
         """The mapping as written in a JSON file (README, "Importing from another CRM")."""
-        errors: dict[str, str] = {}
+        errors: dict[str, Message] = {}
         columns = raw.get("columns")
         if not isinstance(columns, dict) or not columns:
-            errors["columns"] = 'map at least the owner and stage columns, e.g. {"owner": "sales_agent", ...}'
+            errors["columns"] = Message("mapping.columns")
             columns = {}
         unknown = sorted(set(columns) - set(FIELDS))
         if unknown:
-            errors["columns"] = f"unknown deal fields {', '.join(unknown)}; the fields are {', '.join(FIELDS)}"
+            errors["columns"] = Message("mapping.unknown_fields", unknown=", ".join(unknown), fields=", ".join(FIELDS))
         new = raw.get("new_pipeline")
         new_pipeline = None
         if new is not None:
@@ -108,20 +109,20 @@ class Mapping:
                     str(new["name"]), tuple(map(str, new["open"])), str(new["won"]), tuple(map(str, new["lost"]))
                 )
             except (KeyError, TypeError) as error:
-                errors["new_pipeline"] = f"needs name, open (a list), won and lost (a list): {error}"
+                errors["new_pipeline"] = Message("mapping.new_pipeline", error=str(error))
         elif not raw.get("pipeline"):
-            errors["pipeline"] = "name an existing pipeline, or describe a new_pipeline"
+            errors["pipeline"] = Message("mapping.pipeline")
         choices = {}
         for name in ("unknown_owners", "unknown_companies"):
             value = raw.get(name, "create")
             if value not in ("create", "reject"):
-                errors[name] = "must be create or reject"
+                errors[name] = Message("mapping.create_or_reject")
             choices[name] = value == "create"
         default_created = raw.get("default_created_at")
         try:
             default_created = date.fromisoformat(default_created) if default_created else None
         except (TypeError, ValueError):
-            errors["default_created_at"] = "must be a date like 2026-01-31"
+            errors["default_created_at"] = Message("mapping.date")
         if errors:
             raise ValidationError(errors)
         return cls(
@@ -144,7 +145,7 @@ class Mapping:
 class Problem:
     row: int  # as the spreadsheet numbers it: the header is row 1
     column: str
-    message: str
+    message: Message
     blocking: bool = True
 
 
@@ -153,7 +154,7 @@ class _Row:
     number: int
     problems: list[Problem] = field(default_factory=list)
 
-    def report(self, column: str, message: str, blocking: bool = True) -> None:
+    def report(self, column: str, message: Message, blocking: bool = True) -> None:
         self.problems.append(Problem(self.number, column, message, blocking))
 
 
@@ -181,18 +182,20 @@ class Prepared:
 
     def problem_table(self) -> pd.DataFrame:
         """Every error by row; the notes (defaults used) once per kind, with how many rows and which."""
-        errors = [(str(p.row), p.column, p.message, "error") for p in self.errors]
-        grouped: dict[tuple[str, str], list[int]] = {}
+        error, note = Message("problem.error"), Message("problem.note")
+        errors = [(str(p.row), p.column, p.message, error) for p in self.errors]
+        grouped: dict[tuple[str, Message], list[int]] = {}
         for p in self.problems:
             if not p.blocking:
                 grouped.setdefault((p.column, p.message), []).append(p.row)
-        notes = [(_rows_text(rows), column, message, "note") for (column, message), rows in grouped.items()]
-        return pd.DataFrame(errors + notes, columns=["row", "column", "problem", "kind"])
+        notes = [(_rows_text(rows), column, message, note) for (column, message), rows in grouped.items()]
+        # object, not pandas' own string type, so that the messages keep their codes for a translation
+        return pd.DataFrame(errors + notes, columns=["row", "column", "problem", "kind"], dtype=object)
 
 
 def _rows_text(rows: list[int]) -> str:
     shown = ", ".join(map(str, rows[:5]))
-    return shown if len(rows) <= 5 else f"{shown} … ({len(rows)} rows)"
+    return shown if len(rows) <= 5 else Message("problem.more_rows", rows=shown, count=len(rows))
 
 
 @dataclass(frozen=True)
@@ -227,7 +230,8 @@ def owner_teams(frame: pd.DataFrame, owner_column: str, team_column: str) -> dic
     """Owner → team from a second file (e.g. a list of sales agents and their offices)."""
     missing = [c for c in (owner_column, team_column) if c not in frame.columns]
     if missing:
-        raise ValidationError({"teams_file": f"no column {', '.join(missing)}; it has {', '.join(frame.columns)}"})
+        problem = Message("foreign.teams_file_columns", missing=", ".join(missing), columns=", ".join(frame.columns))
+        raise ValidationError({"teams_file": problem})
     return {str(o).strip(): str(t).strip() for o, t in zip(frame[owner_column], frame[team_column], strict=True)
             if str(o).strip() and str(t).strip()}  # fmt: skip
 
@@ -242,15 +246,17 @@ def prepare(
     today: date | None = None,
 ) -> Prepared:
     """Read and check every row against the mapping and the database; write nothing."""
-    require_role(actor, Role.ADMIN, action="import deals")
+    require_role(actor, Role.ADMIN, action="import_deals")
     missing = sorted({c for cols in mapping.columns.values() for c in _as_tuple(cols)} - set(frame.columns))
     required = [name for name, (_, needed, _) in FIELDS.items() if needed and name not in mapping.columns]
     if missing or required:
         errors = {}
         if missing:
-            errors["columns"] = f"the file has no column {', '.join(missing)}; it has {', '.join(frame.columns)}"
+            errors["columns"] = Message(
+                "foreign.file_columns", missing=", ".join(missing), columns=", ".join(frame.columns)
+            )
         if required:
-            errors["mapping"] = f"map a column to {', '.join(required)}"
+            errors["mapping"] = Message("foreign.map_required", fields=", ".join(required))
         raise ValidationError(errors)
     stages = _target_stages(session, mapping)
     result = Prepared(pipeline=mapping.new_pipeline.name if mapping.new_pipeline else str(mapping.pipeline))
@@ -272,18 +278,18 @@ def prepare(
             result.already_imported += 1
             continue
         if external_id in seen:
-            report(_column(mapping, "external_id"), f"the same id {external_id!r} is on row {seen[external_id]}")
+            report(_column(mapping, "external_id"), Message("problem.same_id", id=external_id, row=seen[external_id]))
         seen.setdefault(external_id, row.number)
         owner_name, stage_value = values["owner"], values["stage"]
         if not owner_name:
-            report(_column(mapping, "owner"), "no owner")
+            report(_column(mapping, "owner"), Message("problem.no_owner"))
         elif owner_name.lower() not in people and not mapping.create_owners:
-            report(_column(mapping, "owner"), f"no user named {owner_name!r} (creating users is off)")
+            report(_column(mapping, "owner"), Message("problem.unknown_owner", name=owner_name))
         stage = stages.get(stage_value) if stage_value else None
         if not stage_value:
-            report(_column(mapping, "stage"), "no stage")
+            report(_column(mapping, "stage"), Message("problem.no_stage"))
         elif stage is None:
-            report(_column(mapping, "stage"), f"the stage {stage_value!r} is not mapped to a stage of the pipeline")
+            report(_column(mapping, "stage"), Message("problem.unmapped_stage", stage=stage_value))
         amount = _money(record, mapping, report)
         created = _timestamp(record, mapping, "created_at", zone, report)
         closed = _timestamp(record, mapping, "closed_at", zone, report)
@@ -291,16 +297,17 @@ def prepare(
         if created is None and _blank(record, mapping, "created_at"):
             created = default_created
             if "created_at" in mapping.columns:
-                report(_column(mapping, "created_at"), f"no created date: {default_created.date()} is used", False)
+                note = Message("problem.default_created", day=default_created.date())
+                report(_column(mapping, "created_at"), note, False)
         kind = stage.kind if stage is not None else None
         if kind in (StageKind.WON, StageKind.LOST):
             if closed is None and _blank(record, mapping, "closed_at"):
-                report(_column(mapping, "closed_at") or "closed_at", "a won or lost deal needs its closed date")
+                report(_column(mapping, "closed_at") or "closed_at", Message("problem.closed_date_needed"))
             elif closed is not None and created is not None and closed < created:
-                report(_column(mapping, "closed_at"), "closed before it was created")
+                report(_column(mapping, "closed_at"), Message("problem.closed_before_created"))
         company = values["company"]
         if company and company.lower() not in companies and not mapping.create_companies:
-            report(_column(mapping, "company"), f"no company named {company!r} (creating companies is off)")
+            report(_column(mapping, "company"), Message("problem.unknown_company", name=company))
         result.problems.extend(row.problems)
         if any(p.blocking for p in row.problems):
             continue
@@ -343,9 +350,9 @@ def apply(
 ) -> Imported:
     """Write the prepared deals, their history, and the owners, companies, teams and lost reasons they
     need, in the caller's transaction. Refused while any row has an error."""
-    require_role(actor, Role.ADMIN, action="import deals")
+    require_role(actor, Role.ADMIN, action="import_deals")
     if prepared.errors:
-        raise ValidationError({"file": f"{len(prepared.errors)} rows have problems; nothing was imported"})
+        raise ValidationError({"file": Message("foreign.rows_with_problems", count=len(prepared.errors))})
     pipeline_id = _pipeline_id(session, actor, mapping)
     stage_of = {
         s.name: s
@@ -450,10 +457,10 @@ def _text(record: dict, mapping: Mapping, name: str, report) -> str | None:
         return None
     text = " — ".join(mapping.values.get(name, {}).get(part, part) for part in parts)
     if looks_like_formula(text):
-        report(_column(mapping, name), f"{text[:40]!r} looks like a spreadsheet formula; remove it or start it with '")
+        report(_column(mapping, name), Message("problem.formula", text=text[:40]))
         return None
     if len(text) > MAX_TEXT[name]:
-        report(_column(mapping, name), f"longer than {MAX_TEXT[name]} characters")
+        report(_column(mapping, name), Message("problem.too_long", maximum=MAX_TEXT[name]))
         return None
     return text
 
@@ -466,10 +473,10 @@ def _money(record: dict, mapping: Mapping, report) -> Decimal:
     try:
         amount = Decimal(str(value)) if isinstance(value, int | float) else _parse_money(str(value))
     except (InvalidOperation, ValueError):
-        report(_column(mapping, "amount"), f"{str(value)[:40]!r} is not an amount")
+        report(_column(mapping, "amount"), Message("problem.not_amount", value=str(value)[:40]))
         return Decimal(0)
     if not amount.is_finite() or amount < 0 or amount > MAX_AMOUNT:
-        report(_column(mapping, "amount"), f"{str(value)[:40]!r} must be an amount from 0 to {MAX_AMOUNT:,}")
+        report(_column(mapping, "amount"), Message("problem.amount_range", value=str(value)[:40], maximum=MAX_AMOUNT))
         return Decimal(0)
     return amount.quantize(Decimal("0.01"))
 
@@ -499,7 +506,7 @@ def _timestamp(record: dict, mapping: Mapping, name: str, zone: ZoneInfo, report
     else:
         moment = _parse_date(str(value).strip(), mapping.day_first)
         if moment is None:
-            report(_column(mapping, name), f"{str(value)[:40]!r} is not a date (write 2026-07-31 or 31.07.2026)")
+            report(_column(mapping, name), Message("problem.not_date", value=str(value)[:40]))
             return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
@@ -571,13 +578,15 @@ def _target_stages(session: Session, mapping: Mapping) -> dict[str, Stage]:
                  **dict.fromkeys(new.lost, StageKind.LOST)}  # fmt: skip
         return {value: Stage(name=value, kind=kind) for value, kind in kinds.items()}
     if pipeline is None:
-        raise ValidationError({"pipeline": f"no pipeline named {name!r}"})
+        raise ValidationError({"pipeline": Message("foreign.no_pipeline", name=name)})
     stages = {s.name: s for s in session.scalars(
         select(Stage).where(Stage.pipeline_id == pipeline.id, Stage.deleted_at.is_(None)))}  # fmt: skip
     wanted = mapping.stages if new is None else {v: v for v in (*new.open_stages, new.won, *new.lost)}
     unknown = sorted({stage for stage in wanted.values() if stage not in stages})
     if unknown:
-        raise ValidationError({"stages": f"{pipeline.name} has no stage {', '.join(map(repr, unknown))}"})
+        raise ValidationError(
+            {"stages": Message("foreign.no_stages", pipeline=pipeline.name, stages=", ".join(map(repr, unknown)))}
+        )
     return {value: stages[stage] for value, stage in wanted.items()}
 
 

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from core.errors import ValidationError
 from core.exchange.files import neutralised, restored
+from core.messages import Message
 from core.permissions import Actor, require_role
 from db import changes
 from db.engine import advance_sequences
@@ -72,7 +73,7 @@ def export_csv(
     session: Session, actor: Actor, folder: Path, progress: Callable[[str, int], None] | None = None
 ) -> dict:
     """Write every table to `folder`/<table>.csv (UTF-8). Returns the rows written per table."""
-    require_role(actor, Role.ADMIN, action="export the database")
+    require_role(actor, Role.ADMIN, action="export_database")
     folder.mkdir(parents=True, exist_ok=True)
     written = {}
     for table in tables():
@@ -101,13 +102,11 @@ def export_zip(session: Session, actor: Actor) -> bytes:
 
 def export_excel(session: Session, actor: Actor) -> bytes:
     """Every table as a sheet of one workbook (refused when a table is too long for a sheet)."""
-    require_role(actor, Role.ADMIN, action="export the database")
+    require_role(actor, Role.ADMIN, action="export_database")
     for table in tables():
         rows = session.scalar(select(func.count()).select_from(table))
         if rows > EXCEL_MAX_ROWS:
-            raise ValidationError(
-                {"format": f"{table.name} has {rows:,} rows, more than an Excel sheet holds; export CSV instead"}
-            )
+            raise ValidationError({"format": Message("native.sheet_too_long", table=table.name, rows=rows)})
     workbook = openpyxl.Workbook(write_only=True)
     for table in tables():
         sheet = workbook.create_sheet(table.name)
@@ -165,18 +164,18 @@ def import_native(
 ) -> dict:
     """Load an export (a folder of CSV files or a workbook) into an empty database, all of it or
     nothing: a bad value stops the import with the table, row and column. Returns rows per table."""
-    require_role(actor, Role.ADMIN, action="import a database")
+    require_role(actor, Role.ADMIN, action="import_database")
     occupied = [t.name for t in tables() if session.scalar(select(func.count()).select_from(t))]
     if occupied:
-        raise ValidationError({"database": f"the native import needs an empty database; it has {', '.join(occupied)}"})
+        raise ValidationError({"database": Message("native.not_empty", tables=", ".join(occupied))})
     if not source.exists():
-        raise ValidationError({"source": f"{source} does not exist"})
+        raise ValidationError({"source": Message("native.no_source", source=str(source))})
     read = _sheets_of(source)
     loaded = {}
     for table in tables():
         rows = read(table.name)
         if rows is None:
-            raise ValidationError({"source": f"{table.name} is missing (expected {table.name}.csv or a sheet of it)"})
+            raise ValidationError({"source": Message("native.table_missing", table=table.name)})
         loaded[table.name] = _load(session, table, rows)
         if progress:
             progress(table.name, loaded[table.name])
@@ -191,7 +190,7 @@ def _load(session: Session, table: Table, rows: Iterator[list[str]]) -> int:
     header = next(rows, None)
     names = [column.name for column in table.columns]
     if header is None or [name.strip() for name in header] != names:
-        raise ValidationError({table.name: f"the columns must be {', '.join(names)}"})
+        raise ValidationError({table.name: Message("native.columns", columns=", ".join(names))})
     parsers = [_parser(column) for column in table.columns]
     batch, count = [], 0
     for line, row in enumerate(rows, start=2):
@@ -202,9 +201,8 @@ def _load(session: Session, table: Table, rows: Iterator[list[str]]) -> int:
             try:
                 record[name] = None if raw == "" else parse(raw)
             except (ValueError, KeyError, InvalidOperation, json.JSONDecodeError) as error:
-                raise ValidationError(
-                    {table.name: f"row {line}, {name}: cannot read {raw[:40]!r} ({error})"}
-                ) from error
+                problem = Message("native.bad_value", line=line, column=name, value=raw[:40], error=str(error))
+                raise ValidationError({table.name: problem}) from error
         batch.append(record)
         count += 1
         if len(batch) == BATCH:

@@ -1,10 +1,11 @@
 from pathlib import Path
 
 import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import user_id_of
-from ui.state import USER_ID
+from ui.state import LANGUAGE, USER_ID
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
@@ -26,6 +27,20 @@ def app_as(demo_database_url, monkeypatch):
 @pytest.fixture
 def writable_app_as(writable_demo_url, monkeypatch):
     return lambda login=None: open_app(writable_demo_url, monkeypatch, login)
+
+
+@pytest.fixture
+def russian(monkeypatch):
+    """Makes an app Russian, as the sidebar's language choice does. AppTest formats a selectbox's
+    options in the test's own thread, outside the app's session, so that thread reads Russian too
+    (else a click on a page with translated options fails to find the English label)."""
+    monkeypatch.setitem(st.session_state, LANGUAGE, "ru")
+
+    def in_russian(app: AppTest) -> AppTest:
+        app.session_state[LANGUAGE] = "ru"
+        return app
+
+    return in_russian
 
 
 def open_view(app: AppTest, script: str) -> AppTest:

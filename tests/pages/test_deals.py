@@ -70,6 +70,25 @@ def test_an_invalid_amount_is_named_next_to_the_field_and_nothing_is_stored(writ
     assert Database(writable_demo_url).deal("Deal with a bad amount") is None
 
 
+def test_in_russian_the_service_names_a_bad_amount_in_russian(writable_app_as, writable_demo_url, russian):
+    app = create_deal(open_view(russian(writable_app_as("anna")), "views/deals.py"), "Сделка с плохой суммой", "twelve")
+
+    assert not app.exception
+    assert any("должно быть числом, а не 'twelve'" in c.value for c in app.caption)
+    assert not any("must be a number" in c.value for c in app.caption)
+    assert Database(writable_demo_url).deal("Сделка с плохой суммой") is None
+
+
+def test_in_russian_a_deal_of_another_manager_is_refused_in_russian(app_as, demo_database_url, russian):
+    from tests.conftest import HOSTILE_TITLE
+
+    app = russian(app_as("anna"))
+    app.session_state[Deals.SELECTED_ID] = Database(demo_database_url).deal(HOSTILE_TITLE).id
+    app = open_view(app, "views/deals.py")
+
+    assert [w.value for w in app.warning] == ["Эта сделка вам недоступна: она принадлежит другому менеджеру."]
+
+
 def test_a_move_into_a_stage_with_required_fields_asks_for_them_then_stores_them(writable_app_as, writable_demo_url):
     db = Database(writable_demo_url)
     app = create_deal(open_view(writable_app_as("anna"), "views/deals.py"), "Needs a close date", "900")

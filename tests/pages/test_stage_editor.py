@@ -1,4 +1,4 @@
-from core import pipelines
+from core import pipelines, stage_editor, users
 from db.engine import make_engine, transaction
 from tests.pages.conftest import open_view
 from ui.state import StageEditor, key
@@ -49,3 +49,22 @@ def test_deleting_a_stage_with_deals_moves_them_to_the_chosen_stage(writable_app
     assert not app.exception
     assert "Presentation" not in [s.name for s in stages_of(writable_demo_url)]
     assert [s.name for s in stages_of(writable_demo_url, include_deleted=True) if s.deleted] == ["Presentation"]
+
+
+def test_in_russian_a_change_over_another_admins_is_refused_in_russian(writable_app_as, writable_demo_url, russian):
+    app = open_view(russian(writable_app_as("admin")), "views/stage_editor.py")
+    engine = make_engine(writable_demo_url)
+    with transaction(engine, write=True) as session:  # meanwhile, in another tab, the pipeline is renamed
+        pipeline = next(p for p in pipelines.list_pipelines(session) if p.name == "B2B classic")
+        admin = users.find_user(session, "admin").as_actor()
+        stage_editor.rename_pipeline(session, admin, pipeline.id, "B2B renamed", pipeline.version)
+    engine.dispose()
+
+    app.button(key=StageEditor.DOWN).click().run()
+
+    assert not app.exception
+    assert [w.value for w in app.warning] == [
+        "Воронку 'B2B renamed' изменил другой администратор после того, как вы её открыли. "
+        "На странице теперь текущая версия; внесите изменение ещё раз."
+    ]
+    assert [s.name for s in stages_of(writable_demo_url, "B2B renamed")][:2] == ["Qualification", "Presentation"]

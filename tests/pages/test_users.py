@@ -48,6 +48,18 @@ def test_bad_input_names_the_fields_and_creates_nothing(writable_app_as, writabl
     assert stored_user(writable_demo_url, "anna").display_name == "Anna Ivanova"
 
 
+def test_in_russian_bad_input_is_named_in_russian(writable_app_as, russian):
+    app = open_view(russian(writable_app_as("admin")), "views/users.py")
+    app.text_input(key=key(Users.ADD, "login")).input("anna")
+    app.text_input(key=key(Users.ADD, "password")).input("short")
+    app.text_input(key=key(Users.ADD, "password_again")).input("short")
+    app.button(key=Users.CREATE).click().run()
+
+    lines = app.error[0].value.splitlines()
+    assert "- **Логин**: 'anna' уже занят" in lines
+    assert "- **Пароль**: не короче 8 символов" in lines
+
+
 def test_the_last_admin_cannot_be_demoted(writable_app_as, writable_demo_url):
     app = open_view(writable_app_as("admin"), "views/users.py")
     app.selectbox(key=Users.EDITED_ID).set_value(stored_user(writable_demo_url, "admin").id).run()

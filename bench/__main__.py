@@ -50,8 +50,13 @@ def seed_missing(wanted: list[tuple[str, int]]) -> None:
             if not have:
                 command = [sys.executable, "-m", "cli", "seed", "--deals", str(deals), "--seed", "42"]
                 log = logs.enter_context(tempfile.TemporaryFile(mode="w+"))  # its progress line, shown if it fails
-                process = subprocess.Popen(command, cwd=PROJECT_ROOT, env={**os.environ, "DATABASE_URL": url},
-                                           stdout=subprocess.DEVNULL, stderr=log)  # fmt: skip
+                process = subprocess.Popen(
+                    command,
+                    cwd=PROJECT_ROOT,
+                    env={**os.environ, "DATABASE_URL": url},
+                    stdout=subprocess.DEVNULL,
+                    stderr=log,
+                )
                 seeding.append((url, deals, process, log, time.perf_counter()))
         while seeding:
             time.sleep(1)

@@ -176,8 +176,10 @@ def main() -> None:
         deals, results = measure(url, args.runs)
         measured.append((deals, url, results))
         print(f"\n{deals:,} deals — {url.split('@')[-1]}")
-        print(f"  {'function':18} {'ours s':>8} {'naive s':>8} {'naive/ours':>10} {'bare s':>8} {'ours/bare':>9}"
-              f" {'rows s':>8} {'rows/ours':>9}")  # fmt: skip
+        print(
+            f"  {'function':18} {'ours s':>8} {'naive s':>8} {'naive/ours':>10} {'bare s':>8} {'ours/bare':>9}"
+            f" {'rows s':>8} {'rows/ours':>9}"
+        )
         for name, (ours, naive, bare, rows) in results.items():
             figures = f"{ours:8.3f} {naive:8.3f} {naive / ours:9.1f}x {bare:8.3f} {_over_bare(ours, bare):8.1f}x"
             print(f"  {name:18} {figures} {rows:8.3f} {rows / ours:8.1f}x")

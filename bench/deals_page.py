@@ -26,8 +26,9 @@ def main() -> None:
     process, url = start_server(args.database_url)
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path="/usr/bin/chromium",
-                                                 args=["--no-sandbox", "--disable-gpu"])  # fmt: skip
+            browser = playwright.chromium.launch(
+                executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"]
+            )
             for login in args.login or ["anna", "ceo"]:
                 page = browser.new_page(viewport={"width": 1600, "height": 1000})
                 page.goto(f"{url}/deals")

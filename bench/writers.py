@@ -46,20 +46,34 @@ def prepare(url: str) -> None:
             if table.name not in ("data_version", "alembic_version", "rollup_state"):
                 session.execute(delete(table))
         system = Actor.system()
-        admin_id = users.create_user(session, system, login="bench", display_name="Bench", role="admin", password="",
-                                     password_hash=users.NO_PASSWORD_HASH)  # fmt: skip
+        admin_id = users.create_user(
+            session,
+            system,
+            login="bench",
+            display_name="Bench",
+            role="admin",
+            password="",
+            password_hash=users.NO_PASSWORD_HASH,
+        )
         pipeline_id = pipelines.create_from_template(session, system, "b2b_classic", "en")
         admin = Actor(admin_id, users.get_user(session, admin_id).role)
         first = pipelines.list_stages(session, pipeline_id)[0].id
         ids = [
-            deals.create_deal(session, admin, pipeline_id=pipeline_id, stage_id=first, owner_id=admin_id,
-                              fields={"title": f"Shared {n}", "amount": 1000})
+            deals.create_deal(
+                session,
+                admin,
+                pipeline_id=pipeline_id,
+                stage_id=first,
+                owner_id=admin_id,
+                fields={"title": f"Shared {n}", "amount": 1000},
+            )
             for n in range(SHARED_DEALS)
-        ]  # fmt: skip
+        ]
         rng = random.Random(1)
         for _ in range(PLANNED_CALLS):
-            activities.plan_activity(session, admin, kind="call", subject="Call", deal_id=rng.choice(ids),
-                                     due_at=utcnow())  # fmt: skip
+            activities.plan_activity(
+                session, admin, kind="call", subject="Call", deal_id=rng.choice(ids), due_at=utcnow()
+            )
     engine.dispose()
 
 
@@ -126,8 +140,10 @@ def report(label: str, results: list, seconds: float) -> float:
     ok = sum(1 for r in results if r[1] == "ok")
     p50 = statistics.median(latencies)
     p95 = latencies[int(len(latencies) * 0.95) - 1]
-    print(f"{label}: {len(results):,} operations in {seconds:.1f} s = {len(results) / seconds:,.0f}/s "
-          f"({ok / seconds:,.0f} successful/s); latency p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms")  # fmt: skip
+    print(
+        f"{label}: {len(results):,} operations in {seconds:.1f} s = {len(results) / seconds:,.0f}/s "
+        f"({ok / seconds:,.0f} successful/s); latency p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms"
+    )
     for (kind, outcome), count in sorted(Counter((r[0], r[1]) for r in results).items()):
         print(f"    {kind:9} {outcome:28} {count:6,}")
     return p50
@@ -154,8 +170,10 @@ def check(url: str, results: list) -> None:
     raises = sum(1 for r in results if r[:2] == ("raise", "ok"))
     busy = sum(1 for r in results if r[1] == "database busy")
     print(f"  check: deals whose stage differs from their last transition: {mismatched}")
-    print(f"  check: transitions {transitions:,} = {len(rows)} first entries + {moves:,} moves: "
-          f"{transitions == len(rows) + moves}")  # fmt: skip
+    print(
+        f"  check: transitions {transitions:,} = {len(rows)} first entries + {moves:,} moves: "
+        f"{transitions == len(rows) + moves}"
+    )
     print(f"  check: amounts raised {raised:,.0f} = successful raises {raises:,}: {raised == raises} (no lost update)")
     print(f"  check: operations that met a busy database (a clear retry message in the app): {busy}")
     print(f"  check: summary tables equal the data after the concurrent writes: {not differences} {differences or ''}")

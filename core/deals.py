@@ -166,21 +166,11 @@ def move_deal(
     """
     deal = _load_for_write(session, actor, deal_id, expected_version, action="move_deal")
     target = session.get(Stage, stage_id)
-    errors: dict[str, Message] = {}
     if target is None or target.pipeline_id != deal.pipeline_id or target.deleted_at is not None:
         raise ValidationError({"stage_id": Message("deal.own_pipeline_stage")})
     if target.id == deal.stage_id:
         raise ValidationError({"stage_id": Message("deal.already_in_stage", stage=target.name)})
-    values = _clean_fields(session, errors, fields or {}, current=deal)
-    errors |= _missing_required(target, _current_values(deal) | values)
-    comment = None
-    if target.kind == StageKind.LOST:
-        reason = session.get(LostReason, lost_reason_id) if lost_reason_id is not None else None
-        if reason is None or not reason.is_active:
-            errors["lost_reason_id"] = Message("deal.lost_reason")
-        comment = clean_text(errors, "lost_comment", lost_comment, max_length=MAX_COMMENT_LENGTH, multiline=True)
-    if errors:
-        raise ValidationError(errors)
+    values, comment = _clean_move(session, deal, target, fields or {}, lost_reason_id, lost_comment)
 
     # Load everything before the first change: a lazy load would autoflush a half-made change,
     # bumping the version twice.
@@ -199,6 +189,30 @@ def move_deal(
     version = _save(session, deal)
     _record_entry(session, actor, deal, source_stage, target, now, entered_source=entered_source)
     return version
+
+
+def _clean_move(
+    session: Session,
+    deal: Deal,
+    target: Stage,
+    fields: Mapping[str, Any],
+    lost_reason_id: int | None,
+    lost_comment: str | None,
+) -> tuple[dict[str, Any], str | None]:
+    """The fields saved with the move (the target's required ones filled) and, into a lost stage, an
+    active reason and the comment."""
+    errors: dict[str, Message] = {}
+    values = _clean_fields(session, errors, fields, current=deal)
+    errors |= _missing_required(target, _current_values(deal) | values)
+    comment = None
+    if target.kind == StageKind.LOST:
+        reason = session.get(LostReason, lost_reason_id) if lost_reason_id is not None else None
+        if reason is None or not reason.is_active:
+            errors["lost_reason_id"] = Message("deal.lost_reason")
+        comment = clean_text(errors, "lost_comment", lost_comment, max_length=MAX_COMMENT_LENGTH, multiline=True)
+    if errors:
+        raise ValidationError(errors)
+    return values, comment
 
 
 def close_won(session: Session, actor: Actor, deal_id: int, expected_version: int, *, amount: Any = None) -> int:

@@ -124,11 +124,19 @@ def list_stages(session: Session, pipeline_id: int, *, include_deleted: bool = F
         query = query.where(Stage.deleted_at.is_(None))
     return [
         StageInfo(
-            s.id, s.name, s.position, s.kind, s.probability, s.color, s.rot_days, tuple(s.required_fields),
-            tuple(s.entry_tasks), s.deleted_at is not None,
+            s.id,
+            s.name,
+            s.position,
+            s.kind,
+            s.probability,
+            s.color,
+            s.rot_days,
+            tuple(s.required_fields),
+            tuple(s.entry_tasks),
+            s.deleted_at is not None,
         )
         for s in session.scalars(query)
-    ]  # fmt: skip
+    ]
 
 
 def set_archived(session: Session, actor: Actor, pipeline_id: int, archived: bool) -> None:

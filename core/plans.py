@@ -95,6 +95,23 @@ def copy_plans(
     if errors:
         raise ValidationError(errors)
     factor = 1 + uplift / 100
+    month_of = dict(zip(source.months, target.months, strict=True))
+    written = 0
+    for plan in _copied(session, source, team_id, pipeline_id):
+        values = {
+            "target_amount": (plan.target_amount * factor).quantize(Decimal(1), ROUND_HALF_UP),
+            "target_count": _scaled(plan.target_count, factor),
+            "target_calls": _scaled(plan.target_calls, factor),
+            "target_meetings": _scaled(plan.target_meetings, factor),
+        }
+        copy = _plan_for(session, month_of[plan.month], plan.user_id, plan.team_id, plan.pipeline_id)
+        _apply(session, actor, copy, values)
+        written += 1
+    return written
+
+
+def _copied(session: Session, source: Period, team_id: int | None, pipeline_id: int | None) -> list[Plan]:
+    """The plans a copy of `source` takes: of active managers (of the team) and of teams."""
     owner = aliased(User)
     query = (
         select(Plan)
@@ -108,19 +125,7 @@ def copy_plans(
     )
     if team_id is not None:
         query = query.where(or_(Plan.team_id == team_id, owner.team_id == team_id))
-    month_of = dict(zip(source.months, target.months, strict=True))
-    written = 0
-    for plan in session.scalars(query).all():
-        values = {
-            "target_amount": (plan.target_amount * factor).quantize(Decimal(1), ROUND_HALF_UP),
-            "target_count": _scaled(plan.target_count, factor),
-            "target_calls": _scaled(plan.target_calls, factor),
-            "target_meetings": _scaled(plan.target_meetings, factor),
-        }
-        copy = _plan_for(session, month_of[plan.month], plan.user_id, plan.team_id, plan.pipeline_id)
-        _apply(session, actor, copy, values)
-        written += 1
-    return written
+    return list(session.scalars(query).all())
 
 
 def list_plans(

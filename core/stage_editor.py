@@ -68,13 +68,8 @@ def _clean_settings(
     clean: dict[str, Any] = {}
     if "name" in values:
         clean["name"] = clean_text(errors, "name", values["name"], required=True, max_length=100)
-        if clean["name"]:
-            taken = [
-                s for s in _active_stages(session, pipeline_id)
-                if s.id != stage_id and s.name.casefold() == clean["name"].casefold()
-            ]  # fmt: skip
-            if taken:
-                errors["name"] = Message("stage.name_taken", name=clean["name"])
+        if clean["name"] and _name_taken(session, pipeline_id, clean["name"], stage_id):
+            errors["name"] = Message("stage.name_taken", name=clean["name"])
     if "probability" in values:
         probability = clean_count(errors, "probability", values["probability"])
         if probability is not None and probability > 100:
@@ -98,25 +93,35 @@ def _clean_settings(
             errors["required_fields"] = Message("stage.not_requirable", fields=", ".join(map(str, unknown)))
         clean["required_fields"] = list(dict.fromkeys(values["required_fields"]))
     if "entry_tasks" in values:
-        tasks = []
-        for number, task in enumerate(values["entry_tasks"], start=1):
-            task_errors: dict[str, Message] = {}
-            title = clean_text(task_errors, "title", task.get("title"), required=True)
-            due_days = clean_count(task_errors, "due_days", task.get("due_days"))
-            if due_days is not None and due_days > MAX_TASK_DUE_DAYS:
-                task_errors["due_days"] = Message("at_most", maximum=MAX_TASK_DUE_DAYS)
-            if task_errors:
-                problems = [
-                    Message("stage.task_problem", field=_TASK_FIELDS[name], message=message)
-                    for name, message in task_errors.items()
-                ]
-                errors["entry_tasks"] = Message("stage.task", number=number, problems=joined(problems, "semicolon"))
-                break
-            tasks.append({"title": title, "due_days": due_days})
-        clean["entry_tasks"] = tasks
+        clean["entry_tasks"] = _clean_entry_tasks(errors, values["entry_tasks"])
     if errors:
         raise ValidationError(errors)
     return clean
+
+
+def _name_taken(session: Session, pipeline_id: int, name: str, stage_id: int | None) -> bool:
+    """Whether another stage of the pipeline has this name (in any case)."""
+    return any(s.id != stage_id and s.name.casefold() == name.casefold() for s in _active_stages(session, pipeline_id))
+
+
+def _clean_entry_tasks(errors: dict[str, Message], entry_tasks: Sequence[dict]) -> list[dict]:
+    """Each task's title and days to its due date; the first task with a problem is named."""
+    tasks = []
+    for number, task in enumerate(entry_tasks, start=1):
+        task_errors: dict[str, Message] = {}
+        title = clean_text(task_errors, "title", task.get("title"), required=True)
+        due_days = clean_count(task_errors, "due_days", task.get("due_days"))
+        if due_days is not None and due_days > MAX_TASK_DUE_DAYS:
+            task_errors["due_days"] = Message("at_most", maximum=MAX_TASK_DUE_DAYS)
+        if task_errors:
+            problems = [
+                Message("stage.task_problem", field=_TASK_FIELDS[name], message=message)
+                for name, message in task_errors.items()
+            ]
+            errors["entry_tasks"] = Message("stage.task", number=number, problems=joined(problems, "semicolon"))
+            break
+        tasks.append({"title": title, "due_days": due_days})
+    return tasks
 
 
 def create_empty_pipeline(session: Session, actor: Actor, name: str, language: str = "en") -> int:
@@ -160,9 +165,17 @@ def create_pipeline(
         )
         probability = {StageKind.WON: 100, StageKind.LOST: 0}.get(kind, 10)
         pipeline.stages.append(
-            Stage(name=stage_name, position=position, kind=kind, probability=probability, color=colour, rot_days=0,
-                  required_fields=[], entry_tasks=[])
-        )  # fmt: skip
+            Stage(
+                name=stage_name,
+                position=position,
+                kind=kind,
+                probability=probability,
+                color=colour,
+                rot_days=0,
+                required_fields=[],
+                entry_tasks=[],
+            )
+        )
     session.flush()
     record_change(session, actor, pipeline, "pipeline created", None, clean_name)
     return pipeline.id
@@ -211,11 +224,16 @@ def add_stage(
     stages = _active_stages(session, pipeline_id)
     open_stages = [s for s in stages if s.kind == StageKind.OPEN]
     values = _clean_settings(
-        session, pipeline_id,
-        {"name": name, "probability": probability, "rot_days": rot_days,
-         "color": color or STAGE_COLORS[len(open_stages) % len(STAGE_COLORS)]},
+        session,
+        pipeline_id,
+        {
+            "name": name,
+            "probability": probability,
+            "rot_days": rot_days,
+            "color": color or STAGE_COLORS[len(open_stages) % len(STAGE_COLORS)],
+        },
         kind=StageKind.OPEN,
-    )  # fmt: skip
+    )
     if after_stage_id is None:
         index = 0
     else:
@@ -223,8 +241,9 @@ def add_stage(
         if not after:
             raise ValidationError({"after_stage_id": Message("stage.open_stage_after")})
         index = after[0] + 1
-    stage = Stage(pipeline_id=pipeline_id, kind=StageKind.OPEN, position=0, required_fields=[], entry_tasks=[],
-                  **values)  # fmt: skip
+    stage = Stage(
+        pipeline_id=pipeline_id, kind=StageKind.OPEN, position=0, required_fields=[], entry_tasks=[], **values
+    )
     session.add(stage)
     open_stages.insert(index, stage)
     _renumber(open_stages + [s for s in stages if s.kind != StageKind.OPEN])
@@ -290,17 +309,24 @@ def delete_stage(
     deals_inside = session.scalar(select(func.count()).select_from(Deal).where(Deal.stage_id == stage_id))
     target = session.get(Stage, target_stage_id) if target_stage_id is not None else None
     if deals_inside and (
-        target is None or target.id == stage.id or target.pipeline_id != stage.pipeline_id
-        or target.kind != StageKind.OPEN or target.deleted_at is not None
-    ):  # fmt: skip
+        target is None
+        or target.id == stage.id
+        or target.pipeline_id != stage.pipeline_id
+        or target.kind != StageKind.OPEN
+        or target.deleted_at is not None
+    ):
         raise ValidationError({"target_stage_id": Message("stage.target_for_deals", count=deals_inside)})
     now = utcnow()
     if deals_inside:
         moved_ids = session.scalars(select(Deal.id).where(Deal.stage_id == stage_id)).all()
         moved = select(
-            Deal.id, Deal.stage_id, literal(target.id, Integer), literal(now, UTCDateTime()),
-            literal(actor.id, Integer), Deal.stage_entered_at,
-        ).where(Deal.stage_id == stage_id)  # fmt: skip
+            Deal.id,
+            Deal.stage_id,
+            literal(target.id, Integer),
+            literal(now, UTCDateTime()),
+            literal(actor.id, Integer),
+            Deal.stage_entered_at,
+        ).where(Deal.stage_id == stage_id)
         columns = ["deal_id", "from_stage_id", "to_stage_id", "at", "by_user_id", "from_entered_at"]
         with upkeep.changing(session, moved_ids):
             session.execute(insert(StageTransition).from_select(columns, moved))
@@ -319,13 +345,18 @@ def delete_stage(
 def pipeline_changes(session: Session, actor: Actor, pipeline_id: int, limit: int = 200) -> pd.DataFrame:
     require_role(actor, Role.ADMIN, action="read_change_log")
     rows = session.execute(
-        select(PipelineChange.at, func.coalesce(User.display_name, "system"), PipelineChange.what,
-               PipelineChange.old_value, PipelineChange.new_value)
+        select(
+            PipelineChange.at,
+            func.coalesce(User.display_name, "system"),
+            PipelineChange.what,
+            PipelineChange.old_value,
+            PipelineChange.new_value,
+        )
         .outerjoin(User, User.id == PipelineChange.by_user_id)
         .where(PipelineChange.pipeline_id == pipeline_id)
         .order_by(PipelineChange.at.desc(), PipelineChange.id.desc())
         .limit(limit)
-    ).all()  # fmt: skip
+    ).all()
     return pd.DataFrame(rows, columns=["at", "by", "what", "old_value", "new_value"])
 
 

@@ -58,8 +58,15 @@ def database(request, tmp_path):
     with transaction(engine, write=True) as session:
         system = Actor.system()
         pipelines.create_from_template(session, system, "b2b_classic", "en")
-        users.create_user(session, system, login="writer", display_name="Writer", role="manager", password="",
-                          password_hash=users.NO_PASSWORD_HASH)  # fmt: skip
+        users.create_user(
+            session,
+            system,
+            login="writer",
+            display_name="Writer",
+            role="manager",
+            password="",
+            password_hash=users.NO_PASSWORD_HASH,
+        )
     yield engine, url
     drop()
 
@@ -67,9 +74,13 @@ def database(request, tmp_path):
 def run_until(args: list[str], url: str, marker: str, timeout: float = 120) -> subprocess.Popen:
     """Start a process and return once it has printed `marker` (on stdout or stderr)."""
     process = subprocess.Popen(
-        args, cwd=PROJECT_ROOT, env={**os.environ, "DATABASE_URL": url}, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+        args,
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "DATABASE_URL": url},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     deadline = time.monotonic() + timeout
     seen = ""
     while time.monotonic() < deadline:
@@ -107,8 +118,9 @@ def test_a_bulk_import_killed_half_way_leaves_nothing_and_runs_again(database, t
         assert build.check(session.connection()) == {}
         if engine.dialect.name == "sqlite":
             assert session.execute(text("PRAGMA integrity_check")).scalar_one() == "ok"
-    finished = subprocess.run(command, cwd=PROJECT_ROOT, env={**os.environ, "DATABASE_URL": url},
-                              capture_output=True, text=True, timeout=300)  # fmt: skip
+    finished = subprocess.run(
+        command, cwd=PROJECT_ROOT, env={**os.environ, "DATABASE_URL": url}, capture_output=True, text=True, timeout=300
+    )
     assert finished.returncode == 0, finished.stderr[-2000:]
     with transaction(engine) as session:
         assert session.scalar(select(func.count()).select_from(Deal)) == ROWS
@@ -131,11 +143,13 @@ def test_a_burst_of_writes_killed_leaves_every_deal_consistent(database):
         rows = session.execute(select(Deal.id, Deal.stage_id, Deal.version)).all()
         last_stage = {
             deal_id: session.scalar(
-                select(StageTransition.to_stage_id).where(StageTransition.deal_id == deal_id)
-                .order_by(StageTransition.at.desc(), StageTransition.id.desc()).limit(1)
+                select(StageTransition.to_stage_id)
+                .where(StageTransition.deal_id == deal_id)
+                .order_by(StageTransition.at.desc(), StageTransition.id.desc())
+                .limit(1)
             )
             for deal_id, _, _ in rows
-        }  # fmt: skip
+        }
         moves = dict(
             session.execute(select(StageTransition.deal_id, func.count() - 1).group_by(StageTransition.deal_id)).all()
         )

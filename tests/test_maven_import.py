@@ -41,8 +41,15 @@ def run_cli(monkeypatch, url: str, *argv: str) -> tuple[int, str]:
 
 def test_the_maven_export_imports_with_its_figures(maven, monkeypatch, tmp_path):
     url = f"sqlite:///{tmp_path / 'maven.db'}"
-    arguments = ("import", "foreign", str(maven / "sales_pipeline.csv"), "--mapping", str(MAPPING),
-                 "--teams", str(maven / "sales_teams.csv"))  # fmt: skip
+    arguments = (
+        "import",
+        "foreign",
+        str(maven / "sales_pipeline.csv"),
+        "--mapping",
+        str(MAPPING),
+        "--teams",
+        str(maven / "sales_teams.csv"),
+    )
     source = pd.read_csv(maven / "sales_pipeline.csv")
     stages = source["deal_stage"].value_counts()
 

@@ -53,14 +53,31 @@ FIELDS: dict[str, tuple[str, bool, tuple[str, ...]]] = {
     "lost_reason": (TEXT, False, ("lost_reason", "loss_reason", "причина отказа", "причина проигрыша")),
     "lost_comment": (TEXT, False, ("lost_comment", "комментарий к отказу")),
 }
-MAX_TEXT = {"external_id": 100, "title": 200, "company": 200, "source": 100, "region": 100, "segment": 100,
-            "lost_reason": 200, "lost_comment": 2000, "owner": 200, "stage": 200}  # fmt: skip
+MAX_TEXT = {
+    "external_id": 100,
+    "title": 200,
+    "company": 200,
+    "source": 100,
+    "region": 100,
+    "segment": 100,
+    "lost_reason": 200,
+    "lost_comment": 2000,
+    "owner": 200,
+    "stage": 200,
+}
 NOT_RECORDED = "Not recorded (imported)"
 UTC_ZONE = ZoneInfo("UTC")
 PREVIEW_ROWS = 20
 BATCH = 1_000
-_DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%d.%m.%Y", "%d.%m.%Y %H:%M",
-                 "%d.%m.%Y %H:%M:%S")  # fmt: skip
+_DATE_FORMATS = (
+    "%Y-%m-%d",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%dT%H:%M:%S",
+    "%d.%m.%Y",
+    "%d.%m.%Y %H:%M",
+    "%d.%m.%Y %H:%M:%S",
+)
 
 
 @dataclass(frozen=True)
@@ -176,8 +193,22 @@ class Prepared:
 
     def preview(self, rows: int = PREVIEW_ROWS) -> pd.DataFrame:
         """The first deals as they will be stored."""
-        shown = ["row", "external_id", "title", "owner", "stage", "status", "amount", "created_at", "closed_at",
-                 "company", "source", "region", "segment", "lost_reason"]  # fmt: skip
+        shown = [
+            "row",
+            "external_id",
+            "title",
+            "owner",
+            "stage",
+            "status",
+            "amount",
+            "created_at",
+            "closed_at",
+            "company",
+            "source",
+            "region",
+            "segment",
+            "lost_reason",
+        ]
         return pd.DataFrame([{name: deal.get(name) for name in shown} for deal in self.deals[:rows]], columns=shown)
 
     def problem_table(self) -> pd.DataFrame:
@@ -232,8 +263,11 @@ def owner_teams(frame: pd.DataFrame, owner_column: str, team_column: str) -> dic
     if missing:
         problem = Message("foreign.teams_file_columns", missing=", ".join(missing), columns=", ".join(frame.columns))
         raise ValidationError({"teams_file": problem})
-    return {str(o).strip(): str(t).strip() for o, t in zip(frame[owner_column], frame[team_column], strict=True)
-            if str(o).strip() and str(t).strip()}  # fmt: skip
+    return {
+        str(o).strip(): str(t).strip()
+        for o, t in zip(frame[owner_column], frame[team_column], strict=True)
+        if str(o).strip() and str(t).strip()
+    }
 
 
 def prepare(
@@ -247,98 +281,134 @@ def prepare(
 ) -> Prepared:
     """Read and check every row against the mapping and the database; write nothing."""
     require_role(actor, Role.ADMIN, action="import_deals")
-    missing = sorted({c for cols in mapping.columns.values() for c in _as_tuple(cols)} - set(frame.columns))
-    required = [name for name, (_, needed, _) in FIELDS.items() if needed and name not in mapping.columns]
-    if missing or required:
-        errors = {}
-        if missing:
-            errors["columns"] = Message(
-                "foreign.file_columns", missing=", ".join(missing), columns=", ".join(frame.columns)
-            )
-        if required:
-            errors["mapping"] = Message("foreign.map_required", fields=", ".join(required))
-        raise ValidationError(errors)
-    stages = _target_stages(session, mapping)
-    result = Prepared(pipeline=mapping.new_pipeline.name if mapping.new_pipeline else str(mapping.pipeline))
+    _check_columns(frame, mapping)
     today = today or utcnow().astimezone(zone).date()
-    default_created = datetime.combine(mapping.default_created_at or today, time(0), zone).astimezone(UTC)
-    people = _people(session)
-    companies = {name.lower(): company_id for company_id, name in session.execute(select(Company.id, Company.name))}
-    reasons = {name.lower(): reason_id for reason_id, name in session.execute(select(LostReason.id, LostReason.name))}
-    seen: dict[str, int] = {}
+    check = _Check(
+        mapping=mapping,
+        zone=zone,
+        stages=_target_stages(session, mapping),
+        people=_people(session),
+        companies={name.lower(): company_id for company_id, name in session.execute(select(Company.id, Company.name))},
+        reasons={
+            name.lower(): reason_id for reason_id, name in session.execute(select(LostReason.id, LostReason.name))
+        },
+        default_created=datetime.combine(mapping.default_created_at or today, time(0), zone).astimezone(UTC),
+    )
+    result = Prepared(pipeline=mapping.new_pipeline.name if mapping.new_pipeline else str(mapping.pipeline))
     records = frame.to_dict("records")
     external_ids = [_external_id(record, mapping) for record in records]
     stored = _stored_external_ids(session, [e for e in external_ids if e])
-
+    seen: dict[str, int] = {}
     for index, (record, external_id) in enumerate(zip(records, external_ids, strict=True)):
-        row = _Row(index + 2)
-        report = row.report
-        values = {name: _text(record, mapping, name, report) for name, (kind, _, _) in FIELDS.items() if kind == TEXT}
         if external_id in stored:
             result.already_imported += 1
             continue
-        if external_id in seen:
-            report(_column(mapping, "external_id"), Message("problem.same_id", id=external_id, row=seen[external_id]))
-        seen.setdefault(external_id, row.number)
-        owner_name, stage_value = values["owner"], values["stage"]
+        row = _Row(index + 2)
+        deal = check.row(row, record, external_id, seen.setdefault(external_id, row.number))
+        result.problems.extend(row.problems)
+        if deal is not None:
+            check.note_new(result, deal)
+            result.deals.append(deal)
+    return result
+
+
+def _check_columns(frame: pd.DataFrame, mapping: Mapping) -> None:
+    """The mapped columns are in the file, and the required fields are mapped."""
+    missing = sorted({c for cols in mapping.columns.values() for c in _as_tuple(cols)} - set(frame.columns))
+    required = [name for name, (_, needed, _) in FIELDS.items() if needed and name not in mapping.columns]
+    errors = {}
+    if missing:
+        errors["columns"] = Message(
+            "foreign.file_columns", missing=", ".join(missing), columns=", ".join(frame.columns)
+        )
+    if required:
+        errors["mapping"] = Message("foreign.map_required", fields=", ".join(required))
+    if errors:
+        raise ValidationError(errors)
+
+
+@dataclass(frozen=True)
+class _Check:
+    """What each row is checked against: the mapping, the target stages, and the users, companies and
+    lost reasons there are."""
+
+    mapping: Mapping
+    zone: ZoneInfo
+    stages: dict[str, Stage]
+    people: dict[str, int]
+    companies: dict[str, int]
+    reasons: dict[str, int]
+    default_created: datetime
+
+    def row(self, row: _Row, record: dict, external_id: str, first_seen: int) -> dict | None:
+        """The deal the row makes, or None when a problem blocks it; each problem reported on the row
+        (`first_seen`: the row the same id was first on)."""
+        mapping, report = self.mapping, row.report
+        values = {name: _text(record, mapping, name, report) for name, (kind, _, _) in FIELDS.items() if kind == TEXT}
+        if first_seen != row.number:
+            report(_column(mapping, "external_id"), Message("problem.same_id", id=external_id, row=first_seen))
+        owner_name, stage_value, company = values["owner"], values["stage"], values["company"]
         if not owner_name:
             report(_column(mapping, "owner"), Message("problem.no_owner"))
-        elif owner_name.lower() not in people and not mapping.create_owners:
+        elif owner_name.lower() not in self.people and not mapping.create_owners:
             report(_column(mapping, "owner"), Message("problem.unknown_owner", name=owner_name))
-        stage = stages.get(stage_value) if stage_value else None
+        stage = self.stages.get(stage_value) if stage_value else None
         if not stage_value:
             report(_column(mapping, "stage"), Message("problem.no_stage"))
         elif stage is None:
             report(_column(mapping, "stage"), Message("problem.unmapped_stage", stage=stage_value))
         amount = _money(record, mapping, report)
-        created = _timestamp(record, mapping, "created_at", zone, report)
-        closed = _timestamp(record, mapping, "closed_at", zone, report)
-        expected = _timestamp(record, mapping, "expected_close_date", zone, report)
+        created, closed, expected = self._dates(row, record, stage)
+        if company and company.lower() not in self.companies and not mapping.create_companies:
+            report(_column(mapping, "company"), Message("problem.unknown_company", name=company))
+        if any(p.blocking for p in row.problems):
+            return None
+        kind = stage.kind
+        return {
+            "row": row.number,
+            "external_id": external_id,
+            "title": values["title"] or f"{company or owner_name} — {external_id}"[:200],
+            "owner": owner_name,
+            "stage": stage.name,
+            "status": kind.value,
+            "amount": amount,
+            "created_at": created,
+            "closed_at": closed if kind != StageKind.OPEN else None,
+            "expected_close_date": _expected_close(expected, closed, kind),
+            "company": company,
+            "source": values["source"],
+            "region": values["region"],
+            "segment": values["segment"],
+            "lost_reason": (values["lost_reason"] or NOT_RECORDED) if kind == StageKind.LOST else None,
+            "lost_comment": values["lost_comment"] if kind == StageKind.LOST else None,
+        }
+
+    def _dates(self, row: _Row, record: dict, stage: Stage | None) -> tuple[datetime | None, ...]:
+        """Created (the default day where the file has none), closed and expected to close."""
+        mapping, report = self.mapping, row.report
+        created = _timestamp(record, mapping, "created_at", self.zone, report)
+        closed = _timestamp(record, mapping, "closed_at", self.zone, report)
+        expected = _timestamp(record, mapping, "expected_close_date", self.zone, report)
         if created is None and _blank(record, mapping, "created_at"):
-            created = default_created
+            created = self.default_created
             if "created_at" in mapping.columns:
-                note = Message("problem.default_created", day=default_created.date())
+                note = Message("problem.default_created", day=self.default_created.date())
                 report(_column(mapping, "created_at"), note, False)
-        kind = stage.kind if stage is not None else None
-        if kind in (StageKind.WON, StageKind.LOST):
+        if stage is not None and stage.kind in (StageKind.WON, StageKind.LOST):
             if closed is None and _blank(record, mapping, "closed_at"):
                 report(_column(mapping, "closed_at") or "closed_at", Message("problem.closed_date_needed"))
             elif closed is not None and created is not None and closed < created:
                 report(_column(mapping, "closed_at"), Message("problem.closed_before_created"))
-        company = values["company"]
-        if company and company.lower() not in companies and not mapping.create_companies:
-            report(_column(mapping, "company"), Message("problem.unknown_company", name=company))
-        result.problems.extend(row.problems)
-        if any(p.blocking for p in row.problems):
-            continue
-        if owner_name.lower() not in people:
-            result.new_owners.setdefault(owner_name, mapping.owner_teams.get(owner_name, ""))
-        if company and company.lower() not in companies:
-            result.new_companies.add(company)
-        reason = (values["lost_reason"] or NOT_RECORDED) if kind == StageKind.LOST else None
-        if reason and reason.lower() not in reasons:
-            result.new_reasons.add(reason)
-        result.deals.append(
-            {
-                "row": row.number,
-                "external_id": external_id,
-                "title": values["title"] or f"{company or owner_name} — {external_id}"[:200],
-                "owner": owner_name,
-                "stage": stage.name,
-                "status": kind.value,
-                "amount": amount,
-                "created_at": created,
-                "closed_at": closed if kind != StageKind.OPEN else None,
-                "expected_close_date": _expected_close(expected, closed, kind),
-                "company": company,
-                "source": values["source"],
-                "region": values["region"],
-                "segment": values["segment"],
-                "lost_reason": reason,
-                "lost_comment": values["lost_comment"] if kind == StageKind.LOST else None,
-            }
-        )
-    return result
+        return created, closed, expected
+
+    def note_new(self, result: Prepared, deal: dict) -> None:
+        """The owner, company and lost reason of a deal that the import must create first."""
+        if deal["owner"].lower() not in self.people:
+            result.new_owners.setdefault(deal["owner"], self.mapping.owner_teams.get(deal["owner"], ""))
+        if deal["company"] and deal["company"].lower() not in self.companies:
+            result.new_companies.add(deal["company"])
+        if deal["lost_reason"] and deal["lost_reason"].lower() not in self.reasons:
+            result.new_reasons.add(deal["lost_reason"])
 
 
 def apply(
@@ -359,20 +429,7 @@ def apply(
         for s in session.scalars(select(Stage).where(Stage.pipeline_id == pipeline_id, Stage.deleted_at.is_(None)))
     }
     first_open = min((s for s in stage_of.values() if s.kind == StageKind.OPEN), key=lambda s: s.position)
-    people = _people(session)
-    for name, team in prepared.new_owners.items():
-        team_id = (users.find_team(session, team) or users.create_team(session, actor, team)) if team else None
-        people[name.lower()] = users.create_user(
-            session, actor, login=_free_login(session, name), display_name=name, role=Role.MANAGER, password="",
-            team_id=team_id, password_hash=users.NO_PASSWORD_HASH,
-        )  # fmt: skip
-    companies = {name.lower(): company_id for company_id, name in session.execute(select(Company.id, Company.name))}
-    for name in sorted(prepared.new_companies):
-        companies[name.lower()] = customers.create_company(session, actor, name)
-    reasons = {name.lower(): reason_id for reason_id, name in session.execute(select(LostReason.id, LostReason.name))}
-    for name in sorted(prepared.new_reasons):
-        reasons[name.lower()] = lost_reasons.create_lost_reason(session, actor, name)
-
+    people, companies, reasons = _parties(session, actor, prepared)
     total = len(prepared.deals)
     for start in range(0, total, BATCH):
         batch = prepared.deals[start : start + BATCH]
@@ -380,15 +437,7 @@ def apply(
         ids = session.scalars(insert(Deal).returning(Deal.id, sort_by_parameter_order=True), rows).all()
         history = []
         for deal_id, deal in zip(ids, batch, strict=True):
-            stage = stage_of[deal["stage"]]
-            steps = [(None, stage, deal["created_at"])]
-            if stage.kind != StageKind.OPEN:
-                steps = [(None, first_open, deal["created_at"]), (first_open, stage, deal["closed_at"])]
-            history.extend(
-                {"deal_id": deal_id, "from_stage_id": before.id if before else None, "to_stage_id": after.id,
-                 "at": at, "by_user_id": actor.id, "from_entered_at": deal["created_at"] if before else None}
-                for before, after, at in steps
-            )  # fmt: skip
+            history.extend(_history(deal_id, deal, stage_of[deal["stage"]], first_open, actor))
         session.execute(insert(StageTransition), history)
         upkeep.add_deals(session, ids)
         if progress:
@@ -397,6 +446,50 @@ def apply(
     return Imported(
         total, prepared.already_imported, len(prepared.new_owners), len(prepared.new_companies), pipeline_id
     )
+
+
+def _parties(session: Session, actor: Actor, prepared: Prepared) -> tuple[dict, dict, dict]:
+    """Users, companies and lost reasons by lower-cased name, with those the import needs created
+    through their services."""
+    people = _people(session)
+    for name, team in prepared.new_owners.items():
+        team_id = (users.find_team(session, team) or users.create_team(session, actor, team)) if team else None
+        people[name.lower()] = users.create_user(
+            session,
+            actor,
+            login=_free_login(session, name),
+            display_name=name,
+            role=Role.MANAGER,
+            password="",
+            team_id=team_id,
+            password_hash=users.NO_PASSWORD_HASH,
+        )
+    companies = {name.lower(): company_id for company_id, name in session.execute(select(Company.id, Company.name))}
+    for name in sorted(prepared.new_companies):
+        companies[name.lower()] = customers.create_company(session, actor, name)
+    reasons = {name.lower(): reason_id for reason_id, name in session.execute(select(LostReason.id, LostReason.name))}
+    for name in sorted(prepared.new_reasons):
+        reasons[name.lower()] = lost_reasons.create_lost_reason(session, actor, name)
+    return people, companies, reasons
+
+
+def _history(deal_id: int, deal: dict, stage: Stage, first_open: Stage, actor: Actor) -> list[dict]:
+    """The minimal honest history: the deal entered its stage when created, or, closed, the first
+    open stage when created and its won or lost stage when closed."""
+    steps = [(None, stage, deal["created_at"])]
+    if stage.kind != StageKind.OPEN:
+        steps = [(None, first_open, deal["created_at"]), (first_open, stage, deal["closed_at"])]
+    return [
+        {
+            "deal_id": deal_id,
+            "from_stage_id": before.id if before else None,
+            "to_stage_id": after.id,
+            "at": at,
+            "by_user_id": actor.id,
+            "from_entered_at": deal["created_at"] if before else None,
+        }
+        for before, after, at in steps
+    ]
 
 
 def _expected_close(expected: datetime | None, closed: datetime | None, kind: StageKind) -> date | None:
@@ -574,13 +667,18 @@ def _target_stages(session: Session, mapping: Mapping) -> dict[str, Stage]:
     name = new.name if new is not None else str(mapping.pipeline)
     pipeline = session.scalar(select(Pipeline).where(func.lower(Pipeline.name) == name.lower()))
     if pipeline is None and new is not None:
-        kinds = {**dict.fromkeys(new.open_stages, StageKind.OPEN), new.won: StageKind.WON,
-                 **dict.fromkeys(new.lost, StageKind.LOST)}  # fmt: skip
+        kinds = {
+            **dict.fromkeys(new.open_stages, StageKind.OPEN),
+            new.won: StageKind.WON,
+            **dict.fromkeys(new.lost, StageKind.LOST),
+        }
         return {value: Stage(name=value, kind=kind) for value, kind in kinds.items()}
     if pipeline is None:
         raise ValidationError({"pipeline": Message("foreign.no_pipeline", name=name)})
-    stages = {s.name: s for s in session.scalars(
-        select(Stage).where(Stage.pipeline_id == pipeline.id, Stage.deleted_at.is_(None)))}  # fmt: skip
+    stages = {
+        s.name: s
+        for s in session.scalars(select(Stage).where(Stage.pipeline_id == pipeline.id, Stage.deleted_at.is_(None)))
+    }
     wanted = mapping.stages if new is None else {v: v for v in (*new.open_stages, new.won, *new.lost)}
     unknown = sorted({stage for stage in wanted.values() if stage not in stages})
     if unknown:

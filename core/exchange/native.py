@@ -153,8 +153,10 @@ def _sheets_of(source: Path) -> Callable[[str], Iterator[list[str]] | None]:
     def from_workbook(name: str) -> Iterator[list[str]] | None:
         if name not in workbook.sheetnames:
             return None
-        return ([_cell(value) if not isinstance(value, str) else value for value in row]
-                for row in workbook[name].iter_rows(values_only=True))  # fmt: skip
+        return (
+            [_cell(value) if not isinstance(value, str) else value for value in row]
+            for row in workbook[name].iter_rows(values_only=True)
+        )
 
     return from_workbook
 

@@ -44,8 +44,12 @@ def test_an_admin_reshapes_a_pipeline_and_the_database_agrees(open_app, demo_dat
     choose(page, key(StageEditor.ADD_STAGE, "after"), "Negotiation", in_form=True)
     click_and_wait(page, form.get_by_role("button", name="Add stage"))
     expect(page.locator("[data-testid='stDataFrame']").first).to_contain_text("Demo")
-    assert [s.name for s in stages(engine, pipeline_id)][:4] == ["First contact", "Negotiation", "Demo",
-                                                                 "Decision making"]  # fmt: skip
+    assert [s.name for s in stages(engine, pipeline_id)][:4] == [
+        "First contact",
+        "Negotiation",
+        "Demo",
+        "Decision making",
+    ]
 
     choose(page, StageEditor.STAGE, "Demo")
     click_and_wait(page, page.get_by_role("button", name="Up"))
@@ -73,7 +77,11 @@ def test_an_admin_reshapes_a_pipeline_and_the_database_agrees(open_app, demo_dat
         moved = deals.get_deal(session, admin, deal_id)
         last = deals.deal_history(session, admin, deal_id)[-1]
     assert (moved.stage_id, last.from_stage_id, last.to_stage_id, last.by_user_id) == (
-        demo.id, first_contact, demo.id, admin.id)  # fmt: skip
+        demo.id,
+        first_contact,
+        demo.id,
+        admin.id,
+    )
     expect(page.locator("[data-testid='stDataFrame']").last).to_contain_text("stage deleted")  # the change log
     engine.dispose()
 

@@ -10,10 +10,14 @@ def test_the_funnel_page_renders_for_every_role(app_as, login):
     app = open_view(app_as(login), "views/funnel.py")
 
     assert app.title[0].value == "Funnel"
-    assert [m.label for m in app.metric] == ["Deals created", "Win rate (closed)", "Funnel win rate", "Average deal",
-                                            "Sales cycle"]  # fmt: skip
-    assert {"Every figure", "Time in stage, days", "Lost, by stage and reason"} <= {
-        h.value for h in app.subheader}  # fmt: skip
+    assert [m.label for m in app.metric] == [
+        "Deals created",
+        "Win rate (closed)",
+        "Funnel win rate",
+        "Average deal",
+        "Sales cycle",
+    ]
+    assert {"Every figure", "Time in stage, days", "Lost, by stage and reason"} <= {h.value for h in app.subheader}
 
 
 def test_a_manager_cannot_compare_others(app_as):

@@ -24,17 +24,35 @@ def month(session, world):
 
     def deal(owner, stage, entered, amount=100, closed=None) -> int:
         kind = {s["Won"]: StageKind.WON, s["Lost"]: StageKind.LOST}.get(stage, StageKind.OPEN)
-        row = Deal(title="d", amount=Decimal(amount), owner_id=owner.id, pipeline_id=world.pipeline_id,
-                   stage_id=stage, status=kind, created_at=at(10, 1), stage_entered_at=entered, closed_at=closed,
-                   closing_owner_id=owner.id if closed else None,
-                   lost_reason_id=world.reason_id if kind == StageKind.LOST else None)  # fmt: skip
+        row = Deal(
+            title="d",
+            amount=Decimal(amount),
+            owner_id=owner.id,
+            pipeline_id=world.pipeline_id,
+            stage_id=stage,
+            status=kind,
+            created_at=at(10, 1),
+            stage_entered_at=entered,
+            closed_at=closed,
+            closing_owner_id=owner.id if closed else None,
+            lost_reason_id=world.reason_id if kind == StageKind.LOST else None,
+        )
         session.add(row)
         session.flush()
         return row.id
 
     def activity(owner, kind, due=None, done=None, deal_id=None) -> None:
-        session.add(Activity(kind=kind, subject="a", owner_id=owner.id, due_at=due, done_at=done, deal_id=deal_id,
-                             created_at=at(10, 1)))  # fmt: skip
+        session.add(
+            Activity(
+                kind=kind,
+                subject="a",
+                owner_id=owner.id,
+                due_at=due,
+                done_at=done,
+                deal_id=deal_id,
+                created_at=at(10, 1),
+            )
+        )
 
     anna, boris = world.anna, world.boris
     activity(anna, "call", due=at(11, 5, 11), done=at(11, 5, 10))  # on time
@@ -96,9 +114,20 @@ def test_an_executive_sees_every_manager(session, world, month):
 
 
 def test_a_deal_reassigned_after_it_was_won_stays_with_the_manager_who_won_it(session, world, month):
-    session.add(Deal(title="handed over", amount=Decimal(700), owner_id=world.anna.id, closing_owner_id=world.boris.id,
-                     pipeline_id=world.pipeline_id, stage_id=world.stages["Won"], status=StageKind.WON,
-                     created_at=at(10, 1), stage_entered_at=at(11, 16), closed_at=at(11, 16)))  # fmt: skip
+    session.add(
+        Deal(
+            title="handed over",
+            amount=Decimal(700),
+            owner_id=world.anna.id,
+            closing_owner_id=world.boris.id,
+            pipeline_id=world.pipeline_id,
+            stage_id=world.stages["Won"],
+            status=StageKind.WON,
+            created_at=at(10, 1),
+            stage_entered_at=at(11, 16),
+            closed_at=at(11, 16),
+        )
+    )
     session.flush()
     frame = manager_activity(session, world.executive, **NOVEMBER)
 

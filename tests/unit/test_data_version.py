@@ -18,8 +18,9 @@ def test_every_change_the_dashboards_show_moves_the_version_and_reads_do_not(ses
     step()
     deals.move_deal(session, world.anna, deal_id, world.stages["Presentation"], 2)
     step()
-    task = activities.plan_activity(session, world.anna, kind="task", subject="t", deal_id=deal_id,
-                                    due_at=datetime(2030, 1, 1, tzinfo=UTC))  # fmt: skip
+    task = activities.plan_activity(
+        session, world.anna, kind="task", subject="t", deal_id=deal_id, due_at=datetime(2030, 1, 1, tzinfo=UTC)
+    )
     step()
     activities.complete_activity(session, world.anna, task)
     session.flush()

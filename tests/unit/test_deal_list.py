@@ -14,8 +14,9 @@ NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
 
 
 def make(session, world, actor, title, amount=100, **fields) -> int:
-    return deals.create_deal(session, actor, pipeline_id=world.pipeline_id,
-                             fields={"title": title, "amount": amount, **fields})  # fmt: skip
+    return deals.create_deal(
+        session, actor, pipeline_id=world.pipeline_id, fields={"title": title, "amount": amount, **fields}
+    )
 
 
 def age(session, deal_id: int, days: int) -> None:
@@ -36,11 +37,17 @@ def test_filters_search_status_stage_and_owner(session, world):
     everyone = DealFilter(world.pipeline_id)
 
     assert titles(list_deals(session, world.executive, everyone, now=NOW, sort="amount")) == [
-        "Alpha licences", "Beta support", "Gamma rollout"]  # fmt: skip
-    assert titles(list_deals(session, world.anna, everyone, now=NOW, sort="amount")) == ["Alpha licences",
-                                                                                         "Beta support"]  # fmt: skip
+        "Alpha licences",
+        "Beta support",
+        "Gamma rollout",
+    ]
+    assert titles(list_deals(session, world.anna, everyone, now=NOW, sort="amount")) == [
+        "Alpha licences",
+        "Beta support",
+    ]
     assert titles(list_deals(session, world.executive, DealFilter(world.pipeline_id, search="SUPP"), now=NOW)) == [
-        "Beta support"]  # fmt: skip
+        "Beta support"
+    ]
     assert titles(list_deals(session, world.executive, DealFilter(world.pipeline_id, search="acme"), now=NOW)) == []
     by_stage = DealFilter(world.pipeline_id, stage_ids=(world.stages["Presentation"],))
     assert titles(list_deals(session, world.executive, by_stage, now=NOW)) == ["Beta support"]
@@ -60,7 +67,8 @@ def test_search_treats_wildcards_literally(session, world):
     make(session, world, world.anna, "1000 seats")
 
     assert titles(list_deals(session, world.anna, DealFilter(world.pipeline_id, search="100%"), now=NOW)) == [
-        "100% uptime"]  # fmt: skip
+        "100% uptime"
+    ]
 
 
 def test_rotting_needs_both_the_stage_change_and_the_last_done_activity_to_be_old(session, world):
@@ -72,10 +80,26 @@ def test_rotting_needs_both_the_stage_change_and_the_last_done_activity_to_be_ol
     for deal_id in (idle, called, planned):
         age(session, deal_id, 10)
     age(session, fresh, 2)
-    session.add(Activity(kind="call", subject="c", deal_id=called, owner_id=world.anna.id,
-                         done_at=NOW - timedelta(days=1), created_at=NOW))  # fmt: skip
-    session.add(Activity(kind="call", subject="c", deal_id=planned, owner_id=world.anna.id,
-                         due_at=NOW + timedelta(days=1), created_at=NOW))  # fmt: skip
+    session.add(
+        Activity(
+            kind="call",
+            subject="c",
+            deal_id=called,
+            owner_id=world.anna.id,
+            done_at=NOW - timedelta(days=1),
+            created_at=NOW,
+        )
+    )
+    session.add(
+        Activity(
+            kind="call",
+            subject="c",
+            deal_id=planned,
+            owner_id=world.anna.id,
+            due_at=NOW + timedelta(days=1),
+            created_at=NOW,
+        )
+    )
     session.flush()
 
     rotting = list_deals(session, world.anna, DealFilter(world.pipeline_id, only_rotting=True), now=NOW)
@@ -87,10 +111,12 @@ def test_rotting_needs_both_the_stage_change_and_the_last_done_activity_to_be_ol
 def test_overdue_means_not_done_and_due_before_now(session, world):
     late = make(session, world, world.anna, "Has a late task")
     on_time = make(session, world, world.anna, "Has a future task")
-    activities.plan_activity(session, world.anna, kind="task", subject="t", deal_id=late,
-                             due_at=NOW - timedelta(minutes=1))  # fmt: skip
-    activities.plan_activity(session, world.anna, kind="task", subject="t", deal_id=on_time,
-                             due_at=NOW + timedelta(minutes=1))  # fmt: skip
+    activities.plan_activity(
+        session, world.anna, kind="task", subject="t", deal_id=late, due_at=NOW - timedelta(minutes=1)
+    )
+    activities.plan_activity(
+        session, world.anna, kind="task", subject="t", deal_id=on_time, due_at=NOW + timedelta(minutes=1)
+    )
 
     overdue = list_deals(session, world.anna, DealFilter(world.pipeline_id, only_overdue=True), now=NOW)
 
@@ -105,8 +131,9 @@ def test_pages_are_cut_in_sql(session, world, engine):
     listener = lambda *args: statements.append(args[2])  # noqa: E731
     event.listen(engine, "before_cursor_execute", listener)
     try:
-        page = list_deals(session, world.anna, DealFilter(world.pipeline_id), now=NOW, page=1, page_size=3,
-                          sort="amount")  # fmt: skip
+        page = list_deals(
+            session, world.anna, DealFilter(world.pipeline_id), now=NOW, page=1, page_size=3, sort="amount"
+        )
     finally:
         event.remove(engine, "before_cursor_execute", listener)
 
@@ -130,22 +157,29 @@ def test_board_totals_count_every_deal_but_show_only_the_top_cards(session, worl
 
 def test_my_tasks_are_split_into_overdue_today_and_upcoming(session, world):
     zone = ZoneInfo("Europe/Moscow")  # NOW is 15:00 there; the day ends at 21:00 UTC
-    for subject, due in (("late", NOW - timedelta(hours=1)), ("tonight", NOW + timedelta(hours=8, minutes=59)),
-                         ("tomorrow", NOW + timedelta(hours=9))):  # fmt: skip
+    for subject, due in (
+        ("late", NOW - timedelta(hours=1)),
+        ("tonight", NOW + timedelta(hours=8, minutes=59)),
+        ("tomorrow", NOW + timedelta(hours=9)),
+    ):
         activities.plan_activity(session, world.anna, kind="call", subject=subject, due_at=due)
     activities.plan_activity(session, world.boris, kind="call", subject="not mine", due_at=NOW)
 
     buckets = my_tasks(session, world.anna, now=NOW, zone=zone)
 
     assert {name: bucket.rows["subject"].tolist() for name, bucket in buckets.items()} == {
-        "overdue": ["late"], "today": ["tonight"], "upcoming": ["tomorrow"]}  # fmt: skip
+        "overdue": ["late"],
+        "today": ["tonight"],
+        "upcoming": ["tomorrow"],
+    }
     assert [bucket.total for bucket in buckets.values()] == [1, 1, 1]
 
 
 def test_my_tasks_show_the_first_ones_and_count_them_all(session, world):
     for hours in range(5):
-        activities.plan_activity(session, world.anna, kind="task", subject=f"late {hours}",
-                                 due_at=NOW - timedelta(hours=hours + 1))  # fmt: skip
+        activities.plan_activity(
+            session, world.anna, kind="task", subject=f"late {hours}", due_at=NOW - timedelta(hours=hours + 1)
+        )
 
     overdue = my_tasks(session, world.anna, now=NOW, zone=ZoneInfo("UTC"), limit=2)["overdue"]
 

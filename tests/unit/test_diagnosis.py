@@ -17,8 +17,14 @@ def funnel(reached: list[int]) -> pd.DataFrame:
     for index, count in enumerate(reached):
         kind = "open" if index < len(STAGES) else "won"
         following = reached[index + 1] if index + 1 < len(reached) else None
-        rows.append({"stage": (STAGES + ["Won"])[index], "kind": kind, "reached": count,
-                     "next_step_conversion": None if following is None else following / count})  # fmt: skip
+        rows.append(
+            {
+                "stage": (STAGES + ["Won"])[index],
+                "kind": kind,
+                "reached": count,
+                "next_step_conversion": None if following is None else following / count,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -72,8 +78,9 @@ def test_diagnosis_names_the_managers_who_deviate_most(session, world):
     # Anna loses 12 of 15 at the first step, Boris 3 of 15; both move the rest forward to the end.
     for actor, lost_early in ((world.anna, 12), (world.boris, 3)):
         for number in range(15):
-            deal_id = deals.create_deal(session, actor, pipeline_id=world.pipeline_id,
-                                        fields={"title": f"{actor.id}-{number}", "amount": 100})  # fmt: skip
+            deal_id = deals.create_deal(
+                session, actor, pipeline_id=world.pipeline_id, fields={"title": f"{actor.id}-{number}", "amount": 100}
+            )
             if number < lost_early:
                 deals.close_lost(session, actor, deal_id, 1, lost_reason_id=world.reason_id)
             else:

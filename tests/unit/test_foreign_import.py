@@ -26,10 +26,18 @@ GOOD = (
 def mapping(**changes) -> Mapping:
     raw = {
         "pipeline": "B2B classic",
-        "columns": {"external_id": "id", "title": "title", "owner": "owner", "stage": "stage", "amount": "amount",
-                    "created_at": "created", "closed_at": "closed", "company": "company"},
+        "columns": {
+            "external_id": "id",
+            "title": "title",
+            "owner": "owner",
+            "stage": "stage",
+            "amount": "amount",
+            "created_at": "created",
+            "closed_at": "closed",
+            "company": "company",
+        },
         "stages": {"Qualification": "Qualification", "Won": "Won", "Lost": "Lost"},
-    }  # fmt: skip
+    }
     raw.update(changes)
     return Mapping.from_dict(raw)
 
@@ -54,7 +62,11 @@ def test_a_good_file_becomes_deals_with_a_minimal_history(session, world):
     stored = {d.external_id: d for d in session.scalars(select(Deal).where(Deal.external_id.is_not(None)))}
     licences = stored["A-2"]
     assert (licences.amount, licences.status, licences.owner_id, licences.closing_owner_id) == (
-        Decimal("2500.50"), StageKind.WON, world.boris.id, world.boris.id)  # fmt: skip
+        Decimal("2500.50"),
+        StageKind.WON,
+        world.boris.id,
+        world.boris.id,
+    )
     assert licences.closed_at == datetime(2026, 3, 15, tzinfo=UTC) and licences.expected_close_date == date(2026, 3, 15)
     assert stored["A-1"].amount == Decimal(1200) and stored["A-1"].closed_at is None
     newcomer = session.get(User, stored["A-3"].owner_id)
@@ -64,11 +76,14 @@ def test_a_good_file_becomes_deals_with_a_minimal_history(session, world):
     # Open: created → its stage. Closed: created → the first open stage, closed → won or lost.
     history = session.execute(
         select(StageTransition.from_stage_id, StageTransition.to_stage_id, StageTransition.at)
-        .where(StageTransition.deal_id == licences.id).order_by(StageTransition.at)
-    ).all()  # fmt: skip
+        .where(StageTransition.deal_id == licences.id)
+        .order_by(StageTransition.at)
+    ).all()
     s = world.stages
-    assert history == [(None, s["Qualification"], datetime(2026, 3, 1, tzinfo=UTC)),
-                       (s["Qualification"], s["Won"], datetime(2026, 3, 15, tzinfo=UTC))]  # fmt: skip
+    assert history == [
+        (None, s["Qualification"], datetime(2026, 3, 1, tzinfo=UTC)),
+        (s["Qualification"], s["Won"], datetime(2026, 3, 15, tzinfo=UTC)),
+    ]
 
 
 def test_the_same_file_twice_adds_nothing(session, world):
@@ -97,13 +112,21 @@ def test_a_file_without_an_id_column_is_recognised_by_its_rows(session, world):
         (HEADER + "B-1,T,anna,Won,5,2026-03-05,2026-03-01,\n", 2, "closed", "closed before it was created"),
         (HEADER + "B-1,T,,Qualification,5,2026-03-01,,\n", 2, "owner", "no owner"),
         (HEADER + "B-1,T,anna,Negotiation,5,2026-03-01,,\n", 2, "stage", "'Negotiation' is not mapped"),
-        (HEADER + "B-1,a,anna,Won,1,2026-03-01,2026-03-02,\nB-1,b,anna,Won,1,2026-03-01,2026-03-02,\n", 3, "id",
-         "the same id 'B-1' is on row 5"),
-        (HEADER + 'B-1,"=HYPERLINK(""http://evil"")",anna,Won,1,2026-03-01,2026-03-02,\n', 2, "title",
-         "looks like a spreadsheet formula"),
+        (
+            HEADER + "B-1,a,anna,Won,1,2026-03-01,2026-03-02,\nB-1,b,anna,Won,1,2026-03-01,2026-03-02,\n",
+            3,
+            "id",
+            "the same id 'B-1' is on row 5",
+        ),
+        (
+            HEADER + 'B-1,"=HYPERLINK(""http://evil"")",anna,Won,1,2026-03-01,2026-03-02,\n',
+            2,
+            "title",
+            "looks like a spreadsheet formula",
+        ),
     ],
     ids=["amount", "negative", "date", "no-close", "closed-first", "owner", "stage", "duplicate-id", "formula"],
-)  # fmt: skip
+)
 def test_bad_rows_are_listed_by_row_and_reason_and_nothing_is_written(session, world, text, row, column, message):
     before = deals_count(session)
     prepared = foreign.prepare(session, world.admin, table(GOOD + text[len(HEADER) :]), mapping())
@@ -127,14 +150,23 @@ def test_unknown_owners_and_companies_can_be_refused(session, world):
 
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "cp1251"])
 def test_russian_files_in_both_encodings_and_with_semicolons(session, world, encoding):
-    text = ("Ид;Название;Ответственный;Этап;Сумма;Дата создания;Дата закрытия;Компания\n"
-            "R-1;Поставка серверов;anna;Квалификация;1 500,00;01.03.2026;;ООО Ромашка\n")  # fmt: skip
+    text = (
+        "Ид;Название;Ответственный;Этап;Сумма;Дата создания;Дата закрытия;Компания\n"
+        "R-1;Поставка серверов;anna;Квалификация;1 500,00;01.03.2026;;ООО Ромашка\n"
+    )
     frame = table(text, encoding=encoding)
     guessed = foreign.guess_columns(list(frame.columns))
 
-    assert guessed == {"external_id": "Ид", "title": "Название", "owner": "Ответственный", "stage": "Этап",
-                       "amount": "Сумма", "created_at": "Дата создания", "closed_at": "Дата закрытия",
-                       "company": "Компания"}  # fmt: skip
+    assert guessed == {
+        "external_id": "Ид",
+        "title": "Название",
+        "owner": "Ответственный",
+        "stage": "Этап",
+        "amount": "Сумма",
+        "created_at": "Дата создания",
+        "closed_at": "Дата закрытия",
+        "company": "Компания",
+    }
     prepared = foreign.prepare(
         session,
         world.admin,
@@ -158,7 +190,9 @@ def test_an_excel_export_reads_like_a_csv(session, world):
 
     assert not prepared.problems
     assert (prepared.deals[0]["amount"], prepared.deals[0]["closed_at"]) == (
-        Decimal("1234.50"), datetime(2026, 3, 9, tzinfo=UTC))  # fmt: skip
+        Decimal("1234.50"),
+        datetime(2026, 3, 9, tzinfo=UTC),
+    )
 
 
 def test_a_missing_column_or_mapping_is_named(session, world):

@@ -35,16 +35,32 @@ def company(session, world):
         stage_ids = [s[name] for name, _ in history]
         last_stage, last_at = stage_ids[-1], history[-1][1]
         status = stage_kind[last_stage]
-        row = Deal(title=title, amount=Decimal(amount), owner_id=owner.id, pipeline_id=world.pipeline_id,
-                   stage_id=last_stage, status=status, created_at=history[0][1], stage_entered_at=last_at,
-                   closed_at=None if status == StageKind.OPEN else last_at,
-                   lost_reason_id=reasons[reason] if status == StageKind.LOST else None)  # fmt: skip
+        row = Deal(
+            title=title,
+            amount=Decimal(amount),
+            owner_id=owner.id,
+            pipeline_id=world.pipeline_id,
+            stage_id=last_stage,
+            status=status,
+            created_at=history[0][1],
+            stage_entered_at=last_at,
+            closed_at=None if status == StageKind.OPEN else last_at,
+            lost_reason_id=reasons[reason] if status == StageKind.LOST else None,
+        )
         session.add(row)
         session.flush()
         previous, entered = None, None
         for stage_id, (_, moved_at) in zip(stage_ids, history, strict=True):
-            session.add(StageTransition(deal_id=row.id, from_stage_id=previous, to_stage_id=stage_id, at=moved_at,
-                                        by_user_id=owner.id, from_entered_at=entered))  # fmt: skip
+            session.add(
+                StageTransition(
+                    deal_id=row.id,
+                    from_stage_id=previous,
+                    to_stage_id=stage_id,
+                    at=moved_at,
+                    by_user_id=owner.id,
+                    from_entered_at=entered,
+                )
+            )
             previous, entered = stage_id, moved_at
         session.flush()
 
@@ -54,8 +70,13 @@ def company(session, world):
     deal("D2", anna, 500, [(Q, at(7, 2)), (P, at(7, 6)), (L, at(7, 15))], "Too expensive")
     deal("D3", anna, 2000, [(Q, at(7, 3)), (CP, at(7, 8)), (W, at(7, 30))])
     deal("D4", anna, 300, [(Q, at(7, 4)), (L, at(7, 9))], "No budget")
-    deal("D5", anna, 800, [(Q, at(7, 5)), (P, at(7, 10)), (C, at(7, 20)), (L, at(8, 10)), (C, at(8, 15)),
-                           (W, at(9, 1))], "Too expensive")  # fmt: skip
+    deal(
+        "D5",
+        anna,
+        800,
+        [(Q, at(7, 5)), (P, at(7, 10)), (C, at(7, 20)), (L, at(8, 10)), (C, at(8, 15)), (W, at(9, 1))],
+        "Too expensive",
+    )
     deal("D6", boris, 100, [(Q, at(8, 1))])
     deal("D7", boris, 200, [(Q, at(8, 2)), (P, at(8, 5))])
     deal("D8", boris, 1500, [(Q, at(9, 10)), (P, at(9, 12)), (CP, at(9, 20)), (C, at(9, 25)), (W, at(10, 5))])
@@ -141,8 +162,14 @@ def test_past_cohort_counts_survive_a_rename_and_deleting_a_stage_no_deal_reache
 
     before = counts()
     stage_editor.update_stage(session, world.admin, world.stages["Presentation"], version(), name="Demo & pitch")
-    unused = stage_editor.add_stage(session, world.admin, world.pipeline_id, version(), name="Legal review",
-                                    after_stage_id=world.stages["Contracting"])  # fmt: skip
+    unused = stage_editor.add_stage(
+        session,
+        world.admin,
+        world.pipeline_id,
+        version(),
+        name="Legal review",
+        after_stage_id=world.stages["Contracting"],
+    )
     with_unused = counts()
     stage_editor.delete_stage(session, world.admin, unused, None, version())
 

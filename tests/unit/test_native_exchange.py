@@ -138,18 +138,26 @@ def test_an_installation_with_deals_upgrades_from_0005(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
     upgrade(engine, "0005")
     with engine.begin() as connection:
-        connection.exec_driver_sql("INSERT INTO users (id, login, display_name, role, is_active, password_hash, "
-                                   "created_at) VALUES (1, 'a', 'A', 'manager', 1, 'x', '2026-01-01')")  # fmt: skip
-        connection.exec_driver_sql("INSERT INTO pipelines (id, name, is_archived, created_at, version) "
-                                   "VALUES (1, 'P', 0, '2026-01-01', 1)")  # fmt: skip
-        connection.exec_driver_sql("INSERT INTO stages (id, pipeline_id, name, position, kind, probability, color, "
-                                   "rot_days, required_fields, entry_tasks) VALUES "
-                                   "(1, 1, 'Won', 0, 'won', 100, '#000000', 0, '[]', '[]')")  # fmt: skip
-        connection.exec_driver_sql("INSERT INTO deals (id, title, amount, owner_id, pipeline_id, stage_id, status, "
-                                   "created_at, closed_at, stage_entered_at, version) VALUES (1, 'd', 100, 1, 1, 1, "
-                                   "'won', '2026-01-01', '2026-01-02', '2026-01-02', 1)")  # fmt: skip
-        connection.exec_driver_sql("INSERT INTO stage_transitions (deal_id, to_stage_id, at) "
-                                   "VALUES (1, 1, '2026-01-01')")  # fmt: skip
+        connection.exec_driver_sql(
+            "INSERT INTO users (id, login, display_name, role, is_active, password_hash, "
+            "created_at) VALUES (1, 'a', 'A', 'manager', 1, 'x', '2026-01-01')"
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO pipelines (id, name, is_archived, created_at, version) VALUES (1, 'P', 0, '2026-01-01', 1)"
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO stages (id, pipeline_id, name, position, kind, probability, color, "
+            "rot_days, required_fields, entry_tasks) VALUES "
+            "(1, 1, 'Won', 0, 'won', 100, '#000000', 0, '[]', '[]')"
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO deals (id, title, amount, owner_id, pipeline_id, stage_id, status, "
+            "created_at, closed_at, stage_entered_at, version) VALUES (1, 'd', 100, 1, 1, 1, "
+            "'won', '2026-01-01', '2026-01-02', '2026-01-02', 1)"
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO stage_transitions (deal_id, to_stage_id, at) VALUES (1, 1, '2026-01-01')"
+        )
 
     upgrade(engine)
 

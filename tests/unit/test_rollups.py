@@ -45,8 +45,15 @@ def busy(session, world, monkeypatch):
         monkeypatch.setattr(module, "utcnow", lambda: clock["now"])
     rng = random.Random(7)
     managers = [world.anna, world.boris]
-    carla = users.create_user(session, world.admin, login="carla", display_name="Carla", role=Role.MANAGER,
-                              password="", password_hash=users.NO_PASSWORD_HASH)  # fmt: skip
+    carla = users.create_user(
+        session,
+        world.admin,
+        login="carla",
+        display_name="Carla",
+        role=Role.MANAGER,
+        password="",
+        password_hash=users.NO_PASSWORD_HASH,
+    )
     versions, tasks = {}, []
 
     def stages():
@@ -64,9 +71,13 @@ def busy(session, world, monkeypatch):
         elif choice < 0.22:
             version = deals.close_lost(session, owner, deal_id, version, lost_reason_id=world.reason_id)
         elif choice < 0.3:
-            fields = {"amount": rng.randint(0, 900), "source": rng.choice(["web", "fair", None]),
-                      "region": rng.choice(["North", "South"]), "segment": rng.choice(["SMB", None]),
-                      "expected_close_date": (clock["now"] + timedelta(days=rng.randint(0, 90))).date()}  # fmt: skip
+            fields = {
+                "amount": rng.randint(0, 900),
+                "source": rng.choice(["web", "fair", None]),
+                "region": rng.choice(["North", "South"]),
+                "segment": rng.choice(["SMB", None]),
+                "expected_close_date": (clock["now"] + timedelta(days=rng.randint(0, 90))).date(),
+            }
             version = deals.update_deal(session, owner, deal_id, version, fields)
         elif choice < 0.36:
             new_owner = rng.choice([*managers, users.get_user(session, carla).as_actor()])
@@ -77,15 +88,17 @@ def busy(session, world, monkeypatch):
             activities.log_activity(session, owner, kind=kind, subject="Done", deal_id=deal_id)
         elif choice < 0.62:
             due = clock["now"] + timedelta(hours=rng.randint(-72, 240))
-            tasks.append(activities.plan_activity(session, owner, kind="task", subject="To do", deal_id=deal_id,
-                                                  due_at=due))  # fmt: skip
+            tasks.append(
+                activities.plan_activity(session, owner, kind="task", subject="To do", deal_id=deal_id, due_at=due)
+            )
         elif choice < 0.7 and tasks:
             task = tasks.pop(rng.randrange(len(tasks)))
             if session.get(Activity, task).done_at is None:
                 activities.complete_activity(session, world.admin, task)
         elif choice < 0.74 and tasks:
-            activities.reschedule_activity(session, world.admin, rng.choice(tasks),
-                                           due_at=clock["now"] + timedelta(days=rng.randint(1, 20)))  # fmt: skip
+            activities.reschedule_activity(
+                session, world.admin, rng.choice(tasks), due_at=clock["now"] + timedelta(days=rng.randint(1, 20))
+            )
         else:
             fields = {"amount": 500, "expected_close_date": date(2026, 8, 1), "company_id": world.company_id}
             target = rng.choice([s.id for s in stages() if s.id != deal.stage_id])
@@ -96,25 +109,47 @@ def busy(session, world, monkeypatch):
         clock["now"] += timedelta(minutes=rng.randint(20, 1500))
         if number % 5 == 0 or not versions:
             owner = rng.choice(managers)
-            deal_id = deals.create_deal(session, owner, pipeline_id=world.pipeline_id,
-                                        fields={"title": f"D{number}", "amount": rng.randint(0, 3000),
-                                                "source": rng.choice(["web", "fair"])})  # fmt: skip
+            deal_id = deals.create_deal(
+                session,
+                owner,
+                pipeline_id=world.pipeline_id,
+                fields={"title": f"D{number}", "amount": rng.randint(0, 3000), "source": rng.choice(["web", "fair"])},
+            )
             versions[deal_id] = (owner, 1)
         else:
             step()
         if number == 120:  # the admin reorders, adds and deletes stages half way
             version = stage_editor.pipeline_version(session, world.pipeline_id)
             version = stage_editor.move_stage(session, world.admin, world.stages["Presentation"], 1, version)
-            added = stage_editor.add_stage(session, world.admin, world.pipeline_id, version, name="Demo",
-                                           after_stage_id=world.stages["Qualification"])  # fmt: skip
+            added = stage_editor.add_stage(
+                session,
+                world.admin,
+                world.pipeline_id,
+                version,
+                name="Demo",
+                after_stage_id=world.stages["Qualification"],
+            )
             version = stage_editor.pipeline_version(session, world.pipeline_id)
             stage_editor.delete_stage(session, world.admin, world.stages["Commercial proposal"], added, version)
-            versions = {deal_id: (owner, deals.get_deal(session, owner, deal_id).version)
-                        for deal_id, (owner, _) in versions.items()}  # fmt: skip
+            versions = {
+                deal_id: (owner, deals.get_deal(session, owner, deal_id).version)
+                for deal_id, (owner, _) in versions.items()
+            }
     table = files.read_table(IMPORTED.encode(), "deals.csv")
-    raw = {"pipeline": "B2B classic", "stages": {"Presentation": "Presentation", "Won": "Won", "Lost": "Lost"},
-           "columns": {"external_id": "id", "title": "title", "owner": "owner", "stage": "stage", "amount": "amount",
-                       "created_at": "created", "closed_at": "closed", "source": "source"}}  # fmt: skip
+    raw = {
+        "pipeline": "B2B classic",
+        "stages": {"Presentation": "Presentation", "Won": "Won", "Lost": "Lost"},
+        "columns": {
+            "external_id": "id",
+            "title": "title",
+            "owner": "owner",
+            "stage": "stage",
+            "amount": "amount",
+            "created_at": "created",
+            "closed_at": "closed",
+            "source": "source",
+        },
+    }
     prepared = foreign.prepare(session, world.admin, table, Mapping.from_dict(raw), today=NOW.date())
     foreign.apply(session, world.admin, prepared, Mapping.from_dict(raw))
     session.flush()
@@ -219,13 +254,15 @@ def test_a_period_is_cut_into_whole_months_loose_days_and_edge_hours():
 def test_a_pipeline_keeps_at_most_62_open_stages(session, world):
     names = [f"Step {n}" for n in range(MAX_OPEN_STAGES)]
     with pytest.raises(ValidationError) as refused:
-        stage_editor.create_pipeline(session, world.admin, "Too long", open_stages=[*names, "One more"], won="W",
-                                     lost=["L"])  # fmt: skip
+        stage_editor.create_pipeline(
+            session, world.admin, "Too long", open_stages=[*names, "One more"], won="W", lost=["L"]
+        )
     assert "at most 62 open stages" in refused.value.errors["stages"]
     pipeline_id = stage_editor.create_pipeline(session, world.admin, "Long", open_stages=names, won="W", lost=["L"])
     with pytest.raises(ValidationError) as refused:
-        stage_editor.add_stage(session, world.admin, pipeline_id, stage_editor.pipeline_version(session, pipeline_id),
-                               name="Step 62")  # fmt: skip
+        stage_editor.add_stage(
+            session, world.admin, pipeline_id, stage_editor.pipeline_version(session, pipeline_id), name="Step 62"
+        )
     assert "deleted ones included" in refused.value.errors["name"]
 
 
@@ -278,8 +315,9 @@ def test_a_change_recounts_a_row_in_every_rollup_whose_sums_it_moves(session, bu
         session.execute(select(activities_table).where(activities_table.c.deal_id.is_not(None))).mappings().first()
     )
     for column, value in (("done_at", NOW), ("due_at", NOW), ("kind", "meeting"), ("owner_id", busy.boris.id)):
-        moved = changed_rollups(session, activities_table, activity["id"], activity["deal_id"], column, value,
-                                [activity["id"]])  # fmt: skip
+        moved = changed_rollups(
+            session, activities_table, activity["id"], activity["deal_id"], column, value, [activity["id"]]
+        )
         assert moved, column
         for rollup in moved:
             assert column in (rollup.reads if rollup is ACTIVITIES else rollup.activity_reads), (rollup, column)
@@ -292,7 +330,7 @@ def test_the_rollups_that_read_the_stage_history_are_the_ones_a_new_transition_m
     session.execute(
         StageTransition.__table__.insert().values(
             deal_id=deal_id, from_stage_id=stage_id, to_stage_id=stage_id, at=NOW, from_entered_at=entered
-        )  # fmt: skip
+        )
     )
     after = contributions(session, deal_id)
     savepoint.rollback()

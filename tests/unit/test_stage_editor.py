@@ -18,18 +18,38 @@ def stage_names(session, world) -> list[str]:
 
 def history(session) -> list[tuple]:
     return session.execute(
-        select(StageTransition.deal_id, StageTransition.from_stage_id, StageTransition.to_stage_id,
-               StageTransition.at, StageTransition.by_user_id).order_by(StageTransition.id)
-    ).all()  # fmt: skip
+        select(
+            StageTransition.deal_id,
+            StageTransition.from_stage_id,
+            StageTransition.to_stage_id,
+            StageTransition.at,
+            StageTransition.by_user_id,
+        ).order_by(StageTransition.id)
+    ).all()
 
 
 def test_a_stage_added_in_the_middle_takes_its_place_and_won_and_lost_stay_last(session, world):
-    stage_editor.add_stage(session, world.admin, world.pipeline_id, version(session, world), name="Demo",
-                           after_stage_id=world.stages["Presentation"], probability=35, rot_days=5)  # fmt: skip
+    stage_editor.add_stage(
+        session,
+        world.admin,
+        world.pipeline_id,
+        version(session, world),
+        name="Demo",
+        after_stage_id=world.stages["Presentation"],
+        probability=35,
+        rot_days=5,
+    )
 
     stages = pipelines.list_stages(session, world.pipeline_id)
-    assert [s.name for s in stages] == ["Qualification", "Presentation", "Demo", "Commercial proposal",
-                                        "Contracting", "Won", "Lost"]  # fmt: skip
+    assert [s.name for s in stages] == [
+        "Qualification",
+        "Presentation",
+        "Demo",
+        "Commercial proposal",
+        "Contracting",
+        "Won",
+        "Lost",
+    ]
     assert [s.position for s in stages] == list(range(7))
     demo = stages[2]
     assert (demo.kind, demo.probability, demo.rot_days) == (StageKind.OPEN, 35, 5)
@@ -79,7 +99,9 @@ def test_reordering_changes_the_stage_order_and_leaves_every_history_untouched(s
 
     assert stage_names(session, world)[:2] == ["Presentation", "Qualification"]
     assert current_pipeline(session, world.admin, DealFilter(world.pipeline_id))["stage"].tolist()[:2] == [
-        "Presentation", "Qualification"]  # fmt: skip
+        "Presentation",
+        "Qualification",
+    ]
     assert history(session) == before
     with pytest.raises(ValidationError):
         stage_editor.move_stage(session, world.admin, world.stages["Presentation"], -1, version(session, world))
@@ -89,8 +111,9 @@ def test_renaming_keeps_the_history(session, world):
     deal_id = deals.create_deal(session, world.anna, pipeline_id=world.pipeline_id, fields={"title": "D"})
     before = history(session)
 
-    stage_editor.update_stage(session, world.admin, world.stages["Qualification"], version(session, world),
-                              name="Discovery")  # fmt: skip
+    stage_editor.update_stage(
+        session, world.admin, world.stages["Qualification"], version(session, world), name="Discovery"
+    )
 
     assert stage_names(session, world)[0] == "Discovery"
     assert history(session) == before
@@ -108,21 +131,28 @@ def test_deleting_a_stage_moves_its_deals_with_transitions_and_keeps_it_for_hist
         stage_editor.delete_stage(session, world.admin, s["Presentation"], None, version(session, world))
     assert set(error.value.errors) == {"target_stage_id"}
 
-    stage_editor.delete_stage(session, world.admin, s["Presentation"], s["Commercial proposal"],
-                              version(session, world))  # fmt: skip
+    stage_editor.delete_stage(
+        session, world.admin, s["Presentation"], s["Commercial proposal"], version(session, world)
+    )
 
     for deal_id in (first, second):
         deal = deals.get_deal(session, world.admin, deal_id)
         assert (deal.stage_id, deal.version) == (s["Commercial proposal"], 3)
         last = deals.deal_history(session, world.admin, deal_id)[-1]
-        assert (last.from_stage_id, last.to_stage_id, last.by_user_id) == (s["Presentation"], s["Commercial proposal"],
-                                                                           world.admin.id)  # fmt: skip
+        assert (last.from_stage_id, last.to_stage_id, last.by_user_id) == (
+            s["Presentation"],
+            s["Commercial proposal"],
+            world.admin.id,
+        )
     assert len(deals.deal_history(session, world.admin, elsewhere)) == 1
     assert "Presentation" not in stage_names(session, world)
     every = pipelines.list_stages(session, world.pipeline_id, include_deleted=True)
     assert [st.name for st in every if st.deleted] == ["Presentation"]
     assert current_pipeline(session, world.admin, DealFilter(world.pipeline_id))["stage"].tolist() == [
-        "Qualification", "Commercial proposal", "Contracting"]  # fmt: skip
+        "Qualification",
+        "Commercial proposal",
+        "Contracting",
+    ]
     with pytest.raises(ValidationError):
         deals.move_deal(session, world.anna, elsewhere, s["Presentation"], 1)
 
@@ -144,23 +174,30 @@ def test_a_stale_pipeline_version_is_a_conflict(session, world):
 
 
 def test_configured_required_fields_and_entry_tasks_are_enforced_by_the_deal_services(session, world):
-    stage_editor.update_stage(session, world.admin, world.stages["Presentation"], version(session, world),
-                              required_fields=["amount", "source"],
-                              entry_tasks=[{"title": "Send the deck", "due_days": 1}])  # fmt: skip
+    stage_editor.update_stage(
+        session,
+        world.admin,
+        world.stages["Presentation"],
+        version(session, world),
+        required_fields=["amount", "source"],
+        entry_tasks=[{"title": "Send the deck", "due_days": 1}],
+    )
     deal_id = deals.create_deal(session, world.anna, pipeline_id=world.pipeline_id, fields={"title": "D"})
 
     with pytest.raises(ValidationError) as error:
         deals.move_deal(session, world.anna, deal_id, world.stages["Presentation"], 1)
     assert set(error.value.errors) == {"amount", "source"}
 
-    deals.move_deal(session, world.anna, deal_id, world.stages["Presentation"], 1,
-                    fields={"amount": 10, "source": "referral"})  # fmt: skip
+    deals.move_deal(
+        session, world.anna, deal_id, world.stages["Presentation"], 1, fields={"amount": 10, "source": "referral"}
+    )
     assert session.scalars(select(Activity.subject).where(Activity.deal_id == deal_id)).all() == ["Send the deck"]
 
 
 def test_the_change_log_says_who_changed_what_from_what_to_what(session, world):
-    stage_editor.update_stage(session, world.admin, world.stages["Qualification"], version(session, world),
-                              probability=12, rot_days=3)  # fmt: skip
+    stage_editor.update_stage(
+        session, world.admin, world.stages["Qualification"], version(session, world), probability=12, rot_days=3
+    )
     stage_editor.rename_pipeline(session, world.admin, world.pipeline_id, "B2B direct", version(session, world))
 
     log = stage_editor.pipeline_changes(session, world.admin, world.pipeline_id)

@@ -76,10 +76,11 @@ def test_time_in_stage_equals_the_raw_history(session, world, shuffled):
     )
 
     raw = pd.DataFrame(
-        session.execute(select(StageTransition.deal_id, StageTransition.id, StageTransition.to_stage_id,
-                               StageTransition.at)).all(),
+        session.execute(
+            select(StageTransition.deal_id, StageTransition.id, StageTransition.to_stage_id, StageTransition.at)
+        ).all(),
         columns=["deal_id", "id", "stage_id", "at"],
-    ).sort_values(["deal_id", "at", "id"])  # fmt: skip
+    ).sort_values(["deal_id", "at", "id"])
     raw["left"] = raw.groupby("deal_id")["at"].shift(-1)
     start, end = period.bounds()
     ended = raw[(raw["left"] >= start) & (raw["left"] < end)]
@@ -91,6 +92,8 @@ def test_time_in_stage_equals_the_raw_history(session, world, shuffled):
     shown = figures[figures["stays"] > 0]
     assert shown["stays"].sum() > 20
     for stage_id, row in shown.iterrows():
-        assert (row["stays"], row["median_days"]) == (expected.loc[stage_id, "count"],
-                                                      pytest.approx(expected.loc[stage_id, "median"]))  # fmt: skip
+        assert (row["stays"], row["median_days"]) == (
+            expected.loc[stage_id, "count"],
+            pytest.approx(expected.loc[stage_id, "median"]),
+        )
         assert row["mean_days"] == pytest.approx(expected.loc[stage_id, "mean"])

@@ -10,7 +10,7 @@ from core.deals import REQUIRABLE_FIELDS
 from core.permissions import Actor
 from core.pipelines import PipelineInfo, StageInfo
 from core.templates import TEMPLATES
-from ui import resources, session
+from ui import format, resources, session
 from ui.actions import perform, read
 from ui.charts import current_pipeline_bars
 from ui.i18n import language, t
@@ -206,7 +206,7 @@ class Editor:
 
     def delete_panel(self, stage: StageInfo) -> None:
         with st.container(border=True, key=StageEditor.DELETE):
-            st.markdown(f"**{t('editor.delete_stage', stage=stage.name)}**")
+            st.markdown(f"**{t('editor.delete_stage', stage=format.plain(stage.name))}**")
             holding = int(self.deals_now.get(stage.id, 0))
             target = None
             if holding:

@@ -1,6 +1,7 @@
 from core import pipelines, stage_editor, users
 from db.engine import make_engine, transaction
 from tests.pages.conftest import open_view
+from ui import format
 from ui.state import StageEditor, key
 
 
@@ -68,3 +69,21 @@ def test_in_russian_a_change_over_another_admins_is_refused_in_russian(writable_
         "На странице теперь текущая версия; внесите изменение ещё раз."
     ]
     assert [s.name for s in stages_of(writable_demo_url, "B2B renamed")][:2] == ["Qualification", "Presentation"]
+
+
+MARKUP = "**Hot** ![x](http://attacker.test/p.png) :red[x]"
+
+
+def test_a_stage_name_that_is_markup_is_shown_as_written(writable_app_as, writable_demo_url):
+    stage = stages_of(writable_demo_url)[0]
+    engine = make_engine(writable_demo_url)
+    with transaction(engine, write=True) as session:
+        admin = users.find_user(session, "admin").as_actor()
+        version = stage_editor.pipeline_version(session, pipelines.list_pipelines(session)[0].id)
+        stage_editor.update_stage(session, admin, stage.id, version, name=MARKUP)
+    engine.dispose()
+
+    app = open_view(writable_app_as("admin"), "views/stage_editor.py")
+
+    heading = next(m.value for m in app.markdown if "Delete" in m.value)
+    assert heading == f"**Delete {format.plain(MARKUP)}**"

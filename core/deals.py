@@ -148,6 +148,29 @@ def update_deal(session: Session, actor: Actor, deal_id: int, expected_version: 
     return _save(session, deal)
 
 
+def edit_cell(
+    session: Session, actor: Actor, deal_id: int, expected_version: int, field: str, value: Any
+) -> int | None:
+    """One deal field typed over in a table cell, saved as `update_deal` saves it, with two differences.
+
+    A value that reads as the stored one (15.03.2027 over 2027-03-15, a title with spaces around it)
+    is no edit: nothing is saved and None is returned. An emptied date is refused, not stored as no
+    date: an empty cell is also what a slip or an unreadable date leaves behind, and a date cleared by
+    accident is lost without a word. Clearing it on purpose is the deal form's (`update_deal`).
+    Otherwise returns the new version.
+    """
+    deal = _load_for_write(session, actor, deal_id, expected_version, action="edit_deal")
+    errors: dict[str, Message] = {}
+    values = _clean_fields(session, errors, {field: value}, current=deal)
+    if errors:
+        raise ValidationError(errors)
+    if values[field] == getattr(deal, field):
+        return None
+    if field == "expected_close_date" and values[field] is None:
+        raise ValidationError({field: Message("deal.date_not_emptied")})
+    return update_deal(session, actor, deal_id, expected_version, values)
+
+
 def move_deal(
     session: Session,
     actor: Actor,

@@ -1,5 +1,6 @@
 """Pipelines and their stages: creation from templates, listing, archiving."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -137,6 +138,19 @@ def list_stages(session: Session, pipeline_id: int, *, include_deleted: bool = F
         )
         for s in session.scalars(query)
     ]
+
+
+def next_stage(stages: Sequence[StageInfo], stage_id: int) -> StageInfo | None:
+    """Where a deal in `stage_id` goes next: the following open stage in pipeline order, or Won after
+    the last open one; none for a closed deal (or a stage not among `stages`)."""
+    open_stages = [s for s in stages if s.is_open]
+    ids = [s.id for s in open_stages]
+    if stage_id not in ids:
+        return None
+    position = ids.index(stage_id)
+    if position + 1 < len(open_stages):
+        return open_stages[position + 1]
+    return next((s for s in stages if s.is_won), None)
 
 
 def set_archived(session: Session, actor: Actor, pipeline_id: int, archived: bool) -> None:

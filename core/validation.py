@@ -13,6 +13,9 @@ EARLIEST_DATE = date(2000, 1, 1)
 LATEST_DATE = date(2100, 12, 31)
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 _CONTROL_CHARS_EXCEPT_NEWLINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Only these two forms: date.fromisoformat() would also read 20260331 or 2026-W14-2, which a slip can make.
+_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})", re.ASCII)
+_DAY_MONTH_YEAR = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})", re.ASCII)
 
 Errors = dict[str, Message]
 
@@ -52,6 +55,22 @@ def clean_text(
     return text
 
 
+_GROUPED_BY_COMMAS = re.compile(r"\d{1,3}(,\d{3})+(\.\d*)?")
+
+
+def _decimal_text(text: str) -> str:
+    """A number as people write it, in Python's form: spaces (thin, no-break) group digits; "2,500"
+    and "2,500.50" group with commas; otherwise a comma is the decimal mark ("12,5", "12 500,50");
+    with both marks, the last one is the decimal mark ("1.234,56")."""
+    text = re.sub(r"[\s\u00a0\u202f\u2009]", "", text)
+    if "," in text and "." in text:
+        grouping = "." if text.rfind(",") > text.rfind(".") else ","
+        text = text.replace(grouping, "")
+    elif _GROUPED_BY_COMMAS.fullmatch(text):
+        text = text.replace(",", "")
+    return text.replace(",", ".")
+
+
 def clean_money(errors: Errors, field: str, value: Any, *, required: bool = True) -> Decimal | None:
     if _blank(value):
         return _missing(errors, field, required)
@@ -62,7 +81,7 @@ def clean_money(errors: Errors, field: str, value: Any, *, required: bool = True
         errors[field] = Message("not_finite")
         return None
     try:
-        amount = Decimal(str(value).strip().replace(" ", "").replace(",", "."))
+        amount = Decimal(_decimal_text(str(value)))
     except InvalidOperation:
         errors[field] = Message("not_a_number_value", value=str(value)[:40])
         return None
@@ -101,6 +120,18 @@ def clean_count(errors: Errors, field: str, value: Any, *, required: bool = True
     return None
 
 
+def _parse_date(text: str) -> date:
+    """A date as the installation writes one, 2026-03-31 or 31.03.2026; ValueError for anything
+    else, an impossible day (31.02.2027) included."""
+    if match := _ISO_DATE.fullmatch(text):
+        year, month, day = match.groups()
+    elif match := _DAY_MONTH_YEAR.fullmatch(text):
+        day, month, year = match.groups()
+    else:
+        raise ValueError(text)
+    return date(int(year), int(month), int(day))
+
+
 def clean_date(errors: Errors, field: str, value: Any, *, required: bool = False) -> date | None:
     if _blank(value):
         return _missing(errors, field, required)
@@ -108,7 +139,7 @@ def clean_date(errors: Errors, field: str, value: Any, *, required: bool = False
         value = value.date()
     if isinstance(value, str):
         try:
-            value = date.fromisoformat(value.strip())
+            value = _parse_date(value.strip())
         except ValueError:
             errors[field] = Message("not_a_date_value", value=value[:40])
             return None

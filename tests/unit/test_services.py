@@ -26,6 +26,19 @@ def test_pipelines_from_templates_have_open_stages_then_won_then_lost(session, k
     assert (stages[-2].probability, stages[-1].probability) == (100, 0)
 
 
+@pytest.mark.parametrize("key", list(TEMPLATES))
+def test_the_next_stage_is_the_following_open_one_then_won_and_none_once_closed(session, key):
+    stages = pipelines.list_stages(session, pipelines.create_from_template(session, Actor.system(), key, "en"))
+    open_ids = [s.id for s in stages if s.is_open]
+    won, lost = (next(s for s in stages if s.kind == kind) for kind in (StageKind.WON, StageKind.LOST))
+
+    walked = [pipelines.next_stage(stages, stage_id).id for stage_id in open_ids]
+
+    assert walked == [*open_ids[1:], won.id]
+    assert pipelines.next_stage(stages, won.id) is None
+    assert pipelines.next_stage(stages, lost.id) is None
+
+
 def test_russian_names_are_real_russian(session):
     pipeline_id = pipelines.create_from_template(session, Actor.system(), "b2b_classic", "ru")
 

@@ -1,11 +1,12 @@
 """Monthly plans (targets) for a manager or a team, optionally for one pipeline, with their history."""
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from core.clock import utcnow
@@ -86,18 +87,13 @@ def copy_plans(
     require_role(actor, Role.EXECUTIVE, Role.ADMIN, action="edit_plans")
     errors: dict[str, Message] = {}
     uplift = _clean_percent(errors, "uplift_percent", uplift_percent)
-    if source.kind != target.kind:
-        errors["target"] = Message("plan.copy_same_kind")
-    elif source == target:
-        errors["target"] = Message("plan.copy_other_period")
-    if team_id is not None and session.get(Team, team_id) is None:
-        errors["team_id"] = Message("no_such.team", id=team_id)
+    errors |= _copy_errors(session, source, target, team_id)
     if errors:
         raise ValidationError(errors)
     factor = 1 + uplift / 100
     month_of = dict(zip(source.months, target.months, strict=True))
     written = 0
-    for plan in _copied(session, source, team_id, pipeline_id):
+    for plan in session.scalars(_copied(source, team_id, pipeline_id).order_by(Plan.month, Plan.id)).all():
         values = {
             "target_amount": (plan.target_amount * factor).quantize(Decimal(1), ROUND_HALF_UP),
             "target_count": _scaled(plan.target_count, factor),
@@ -110,7 +106,93 @@ def copy_plans(
     return written
 
 
-def _copied(session: Session, source: Period, team_id: int | None, pipeline_id: int | None) -> list[Plan]:
+@dataclass(frozen=True)
+class CopyPreview:
+    """What a copy would write: `copied` plans, of which `replaced` overwrite plans already set."""
+
+    copied: int
+    replaced: int
+
+
+def preview_copy(
+    session: Session,
+    actor: Actor,
+    *,
+    source: Period,
+    target: Period,
+    team_id: int | None = None,
+    pipeline_id: int | None = None,
+) -> CopyPreview:
+    """How many plans `copy_plans` of the same arguments would write, and how many of them replace a
+    plan the target month already has (the rest are new): counted in the database, nothing written."""
+    require_role(actor, Role.EXECUTIVE, Role.ADMIN, action="edit_plans")
+    errors = _copy_errors(session, source, target, team_id)
+    if errors:
+        raise ValidationError(errors)
+    taken = _copied(source, team_id, pipeline_id).subquery()
+    existing = aliased(Plan)
+    month_of = dict(zip(source.months, target.months, strict=True))
+    copied, replaced = session.execute(
+        select(func.count(), func.count(existing.id))
+        .select_from(taken)
+        .outerjoin(
+            existing,
+            and_(existing.scope_key == taken.c.scope_key, existing.month == case(month_of, value=taken.c.month)),
+        )
+    ).one()
+    return CopyPreview(copied, replaced)
+
+
+def suggested_copy(
+    session: Session,
+    actor: Actor,
+    *,
+    shown: Period,
+    earlier: int,
+    later: int,
+    team_id: int | None = None,
+    pipeline_id: int | None = None,
+) -> tuple[Period, Period]:
+    """The copy a head of sales most likely wants when looking at `shown`, never one onto plans already
+    set when another is offered: `shown`'s plans onto the first of the `later` periods after it that
+    has no plans yet; or, when `shown` has no plans itself, the plans of the latest of the `earlier`
+    periods before it that has some, onto `shown`. When every later period has plans, the next one:
+    the copy then names the plans it replaces before it replaces them."""
+    require_role(actor, Role.EXECUTIVE, Role.ADMIN, action="edit_plans")
+    periods = [shown.shifted(step) for step in range(-earlier, later + 1)]
+    owner = aliased(User)
+    query = (
+        select(Plan.month)
+        .outerjoin(owner, owner.id == Plan.user_id)
+        .where(
+            Plan.month.in_([month for period in periods for month in period.months]),
+            Plan.pipeline_id.is_(None) if pipeline_id is None else Plan.pipeline_id == pipeline_id,
+        )
+        .distinct()
+    )
+    if team_id is not None:
+        query = query.where(or_(Plan.team_id == team_id, owner.team_id == team_id))
+    planned = set(session.scalars(query))
+    has_plans = {period: any(month in planned for month in period.months) for period in periods}
+    if not has_plans[shown]:
+        before = [shown.shifted(-step) for step in range(1, earlier + 1)]
+        return next((period for period in before if has_plans[period]), shown.shifted(-1)), shown
+    after = [shown.shifted(step) for step in range(1, later + 1)]
+    return shown, next((period for period in after if not has_plans[period]), shown.shifted(1))
+
+
+def _copy_errors(session: Session, source: Period, target: Period, team_id: int | None) -> dict[str, Message]:
+    errors: dict[str, Message] = {}
+    if source.kind != target.kind:
+        errors["target"] = Message("plan.copy_same_kind")
+    elif source == target:
+        errors["target"] = Message("plan.copy_other_period")
+    if team_id is not None and session.get(Team, team_id) is None:
+        errors["team_id"] = Message("no_such.team", id=team_id)
+    return errors
+
+
+def _copied(source: Period, team_id: int | None, pipeline_id: int | None) -> Select:
     """The plans a copy of `source` takes: of active managers (of the team) and of teams."""
     owner = aliased(User)
     query = (
@@ -121,11 +203,10 @@ def _copied(session: Session, source: Period, team_id: int | None, pipeline_id: 
             Plan.pipeline_id.is_(None) if pipeline_id is None else Plan.pipeline_id == pipeline_id,
             or_(Plan.user_id.is_(None), owner.is_active.is_(True)),
         )
-        .order_by(Plan.month, Plan.id)
     )
     if team_id is not None:
         query = query.where(or_(Plan.team_id == team_id, owner.team_id == team_id))
-    return list(session.scalars(query).all())
+    return query
 
 
 def list_plans(

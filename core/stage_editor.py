@@ -306,7 +306,7 @@ def delete_stage(
     open_stages = [s for s in _active_stages(session, stage.pipeline_id) if s.kind == StageKind.OPEN]
     if len(open_stages) == 1:
         raise ValidationError({"stage_id": Message("pipeline.keeps_open_stage")})
-    deals_inside = session.scalar(select(func.count()).select_from(Deal).where(Deal.stage_id == stage_id))
+    deals_inside = _deals_inside(session, stage_id)
     target = session.get(Stage, target_stage_id) if target_stage_id is not None else None
     if deals_inside and (
         target is None
@@ -340,6 +340,16 @@ def delete_stage(
     _renumber([s for s in _active_stages(session, stage.pipeline_id) if s.id != stage.id])
     detail = f"{stage.name} ({deals_inside} deals moved to {target.name})" if deals_inside else stage.name
     return record_change(session, actor, pipeline, "stage deleted", detail, None)
+
+
+def deals_to_move(session: Session, actor: Actor, stage_id: int) -> int:
+    """How many deals deleting the stage moves on: every deal in it (only an open stage is deleted)."""
+    require_role(actor, Role.ADMIN, action="configure_pipelines")
+    return _deals_inside(session, _stage(session, stage_id).id)
+
+
+def _deals_inside(session: Session, stage_id: int) -> int:
+    return session.scalar(select(func.count()).select_from(Deal).where(Deal.stage_id == stage_id))
 
 
 def pipeline_changes(session: Session, actor: Actor, pipeline_id: int, limit: int = 200) -> pd.DataFrame:

@@ -12,7 +12,7 @@ from core.errors import NotFound, ValidationError
 from core.messages import Message
 from core.permissions import Actor, require_role
 from core.validation import clean_text
-from db.models import Role, Team, User
+from db.models import Deal, Role, StageKind, Team, User
 
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 1024
@@ -181,6 +181,16 @@ def update_user(
         clean_role,
         team_id,
         bool(is_active),
+    )
+
+
+def open_deal_count(session: Session, actor: Actor, user_id: int) -> int:
+    """How many open deals the user owns: a deactivated user keeps them until they are reassigned."""
+    require_role(actor, Role.ADMIN, action="edit_users")
+    return session.scalar(
+        select(func.count())
+        .select_from(Deal)
+        .where(Deal.owner_id == _get(session, user_id).id, Deal.status == StageKind.OPEN)
     )
 
 

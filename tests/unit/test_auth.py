@@ -2,10 +2,10 @@ from datetime import timedelta
 
 import pytest
 
-from core import auth, users
+from core import auth, deals, users
 from core.auth import LOCKOUT, MAX_FAILED_SIGN_INS, Outcome
 from core.clock import utcnow
-from core.errors import ValidationError
+from core.errors import NotFound, PermissionDenied, ValidationError
 from db.engine import transaction
 from tests.unit.conftest import PASSWORD, add_user
 
@@ -124,3 +124,22 @@ def test_update_user_changes_name_team_and_active_flag(session, world):
     assert (boris.display_name, boris.team_id, boris.is_active) == ("Boris P.", team_id, False)
     assert users.active_user(session, world.boris.id) is None
     assert users.active_user(session, world.anna.id).login == "anna"
+
+
+def test_the_open_deals_a_deactivation_leaves_with_the_user_are_counted(session, world):
+    won, *_ = (
+        deals.create_deal(session, world.boris, pipeline_id=world.pipeline_id, fields={"title": title})
+        for title in ("Won", "A", "B")
+    )
+    deals.create_deal(session, world.anna, pipeline_id=world.pipeline_id, fields={"title": "Anna's"})
+    deals.move_deal(session, world.boris, won, world.stages["Won"], 1)
+
+    assert [users.open_deal_count(session, world.admin, u.id) for u in (world.boris, world.anna, world.admin)] == [
+        2,
+        1,
+        0,
+    ]
+    with pytest.raises(PermissionDenied):
+        users.open_deal_count(session, world.executive, world.boris.id)
+    with pytest.raises(NotFound):
+        users.open_deal_count(session, world.admin, 10_000)

@@ -224,3 +224,95 @@ def test_period_names():
     ]
     assert Period.parse("2026-Q4").last == date(2026, 12, 31) and Period.parse("2024-02").days == 29
     assert Period.parse("2026-Q4").shifted(1) == Period.parse("2027-Q1")
+
+
+def plans_and_changes(session) -> tuple[int, int]:
+    return (
+        session.scalar(select(func.count()).select_from(Plan)),
+        session.scalar(select(func.count()).select_from(PlanChange)),
+    )
+
+
+def test_a_copy_is_previewed_with_the_plans_it_replaces_and_writes_nothing(session, world):
+    chief, anna, boris = world.executive, world.anna, world.boris
+    clara = add_user(session, "clara", anna.role)  # in no team
+    for month in (7, 8, 9):
+        plans.set_plan(session, chief, month=date(2026, month, 1), user_id=anna.id, target_amount=100, target_count=1)
+    plans.set_plan(session, chief, month=JULY, team_id=anna.team_id, target_amount=500, target_count=5)
+    plans.set_plan(session, chief, month=JULY, user_id=boris.id, target_amount=70, target_count=1)
+    plans.set_plan(session, chief, month=JULY, user_id=clara.id, target_amount=70, target_count=1)
+    for month in (10, 11):  # already there: anna's October and November, and boris's December, which no copy takes
+        plans.set_plan(session, chief, month=date(2026, month, 1), user_id=anna.id, target_amount=1, target_count=1)
+    plans.set_plan(session, chief, month=date(2026, 12, 1), user_id=boris.id, target_amount=1, target_count=1)
+    plans.set_plan(  # for one pipeline: not a plan for all pipelines, so neither copied nor replaced
+        session, chief, month=JULY, user_id=anna.id, pipeline_id=world.pipeline_id, target_amount=9, target_count=1
+    )
+    q3, q4 = Period.parse("2026-Q3"), Period.parse("2026-Q4")
+    before = plans_and_changes(session)
+
+    preview = plans.preview_copy(session, chief, source=q3, target=q4, team_id=anna.team_id)
+
+    assert preview == plans.CopyPreview(copied=5, replaced=2)  # anna's three, boris's and the team's; not clara's
+    assert plans_and_changes(session) == before
+    written = plans.copy_plans(session, chief, source=q3, target=q4, uplift_percent=0, team_id=anna.team_id)
+    assert written == preview.copied
+    assert plans_and_changes(session)[0] == before[0] + preview.copied - preview.replaced
+    assert plans.preview_copy(session, chief, source=q3, target=q4, team_id=anna.team_id) == plans.CopyPreview(5, 5)
+    assert plans.preview_copy(session, chief, source=q3, target=q4) == plans.CopyPreview(6, 5)  # and clara's, new
+    assert plans.preview_copy(session, chief, source=q3, target=q4, pipeline_id=world.pipeline_id) == (
+        plans.CopyPreview(1, 0)
+    )
+
+
+def test_a_preview_refuses_what_the_copy_refuses(session, world):
+    with pytest.raises(ValidationError) as error:
+        plans.preview_copy(session, world.executive, source=Period.parse("2026-Q3"), target=Period.parse("2026-Q3"))
+    assert set(error.value.errors) == {"target"}
+    with pytest.raises(PermissionDenied):
+        plans.preview_copy(session, world.anna, source=Period.parse("2026-Q3"), target=Period.parse("2026-Q4"))
+
+
+@pytest.mark.parametrize(
+    ("planned", "shown", "suggested"),
+    [
+        # the plans on screen onto the first later quarter without plans
+        (["2026-Q3"], "2026-Q3", ("2026-Q3", "2026-Q4")),
+        (["2026-Q3", "2026-Q4"], "2026-Q3", ("2026-Q3", "2027-Q1")),
+        (["2026-Q3", "2026-11"], "2026-Q3", ("2026-Q3", "2027-Q1")),  # one month planned is planned
+        # a quarter without plans yet: the latest earlier quarter's plans onto it
+        (["2026-Q1"], "2026-Q3", ("2026-Q1", "2026-Q3")),
+        ([], "2026-Q3", ("2026-Q2", "2026-Q3")),
+        # every later quarter has plans: the next one, whose plans the copy will name before replacing them
+        (["2026-Q3", "2026-Q4", "2027-Q1"], "2026-Q3", ("2026-Q3", "2026-Q4")),
+    ],
+)
+def test_the_suggested_copy_replaces_no_plans_when_it_can(session, world, planned, shown, suggested):
+    for name in planned:
+        for month in Period.parse(name).months:
+            plans.set_plan(
+                session, world.executive, month=month, user_id=world.anna.id, target_amount=1, target_count=1
+            )
+
+    source, target = plans.suggested_copy(session, world.executive, shown=Period.parse(shown), earlier=3, later=2)
+
+    assert (str(source), str(target)) == suggested
+
+
+def test_the_suggested_copy_looks_at_the_team_and_pipeline_chosen(session, world):
+    clara = add_user(session, "clara", world.anna.role)  # no team
+    for month in Period.parse("2026-Q4").months:
+        plans.set_plan(session, world.executive, month=month, user_id=clara.id, target_amount=1, target_count=1)
+    plans.set_plan(session, world.executive, month=JULY, user_id=world.anna.id, target_amount=1, target_count=1)
+    q3 = Period.parse("2026-Q3")
+
+    everyone = plans.suggested_copy(session, world.executive, shown=q3, earlier=2, later=2)
+    team = plans.suggested_copy(session, world.executive, shown=q3, earlier=2, later=2, team_id=world.anna.team_id)
+    pipeline = plans.suggested_copy(
+        session, world.executive, shown=q3, earlier=2, later=2, pipeline_id=world.pipeline_id
+    )
+
+    assert [tuple(map(str, pair)) for pair in (everyone, team, pipeline)] == [
+        ("2026-Q3", "2027-Q1"),  # clara's plans fill 2026-Q4
+        ("2026-Q3", "2026-Q4"),  # not in anna's team
+        ("2026-Q2", "2026-Q3"),  # no plans for that pipeline anywhere
+    ]

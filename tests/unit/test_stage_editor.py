@@ -4,7 +4,7 @@ from sqlalchemy import select
 from core import deals, pipelines, stage_editor
 from core.analytics.filters import DealFilter
 from core.analytics.funnel import current_pipeline
-from core.errors import Conflict, ValidationError
+from core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from db.models import Activity, StageKind, StageTransition
 
 
@@ -155,6 +155,28 @@ def test_deleting_a_stage_moves_its_deals_with_transitions_and_keeps_it_for_hist
     ]
     with pytest.raises(ValidationError):
         deals.move_deal(session, world.anna, elsewhere, s["Presentation"], 1)
+
+
+def test_how_many_deals_a_delete_moves_is_counted_before_and_moved_after(session, world):
+    s = world.stages
+    for title in ("A", "B"):
+        deal_id = deals.create_deal(session, world.anna, pipeline_id=world.pipeline_id, fields={"title": title})
+        deals.move_deal(session, world.anna, deal_id, s["Presentation"], 1)
+    deals.create_deal(session, world.anna, pipeline_id=world.pipeline_id, fields={"title": "C"})  # in Qualification
+    seen = version(session, world)
+
+    counts = [stage_editor.deals_to_move(session, world.admin, s[name]) for name in ("Presentation", "Contracting")]
+
+    assert counts == [2, 0]
+    assert version(session, world) == seen  # counting changes nothing
+    stage_editor.delete_stage(session, world.admin, s["Presentation"], s["Qualification"], seen)
+    assert stage_editor.deals_to_move(session, world.admin, s["Qualification"]) == 3
+    with pytest.raises(NotFound):  # the deleted stage moves nothing any more…
+        stage_editor.deals_to_move(session, world.admin, s["Presentation"])
+    with pytest.raises(NotFound):  # …nor is it deleted twice
+        stage_editor.delete_stage(session, world.admin, s["Presentation"], s["Qualification"], seen)
+    with pytest.raises(PermissionDenied):
+        stage_editor.deals_to_move(session, world.executive, s["Qualification"])
 
 
 def test_a_stage_no_deal_reached_is_deleted_without_a_target(session, world):

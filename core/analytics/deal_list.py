@@ -3,13 +3,14 @@
 Filtering, sorting and paging happen in SQL, so a page costs the same with a million deals.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from core.analytics.filters import DealFilter, deal_conditions, overdue_activity, overdue_condition
 from core.analytics.funnel import current_pipeline
@@ -118,6 +119,23 @@ def list_deals(
     return DealPage(rows, total, page, page_size)
 
 
+MAX_BOARD_CARDS = 500  # a column's cards at most, however often it is asked for more: the grid pages the rest
+BOARD_CARD_COLUMNS = [
+    "id",
+    "version",
+    "title",
+    "company",
+    "amount",
+    "stage_id",
+    "owner_id",
+    "owner",
+    "stage_entered_at",
+    "next_activity_kind",
+    "next_activity_at",
+    "rotting",
+]
+
+
 @dataclass(frozen=True)
 class BoardColumn:
     stage_id: int
@@ -125,29 +143,89 @@ class BoardColumn:
     color: str
     deals: int
     amount: float
-    cards: pd.DataFrame  # the column's largest deals, at most `cards_per_stage`
+    weighted_amount: float  # amount × the stage's probability, as the current pipeline counts it
+    cards: pd.DataFrame  # the column's largest deals, at most its limit (BOARD_CARD_COLUMNS + days_in_stage)
+
+    @property
+    def hidden(self) -> int:
+        """The column's deals that have no card (yet)."""
+        return self.deals - len(self.cards)
 
 
 def board(
-    session: Session, actor: Actor, deal_filter: DealFilter, *, now: datetime, cards_per_stage: int = 20
+    session: Session,
+    actor: Actor,
+    deal_filter: DealFilter,
+    *,
+    now: datetime,
+    cards_per_stage: int = 20,
+    limits: Mapping[int, int] | None = None,
 ) -> list[BoardColumn]:
-    """The open stages of a pipeline as columns: count and amount of every deal, and the top cards."""
+    """The open stages of a pipeline as columns: the count, amount and weighted amount of all their
+    deals (the current pipeline), and cards for the largest: `cards_per_stage` of them, or as many as
+    `limits` (stage → cards) asks for a column that was asked for more, never over MAX_BOARD_CARDS."""
     totals = current_pipeline(session, actor, deal_filter, now=now)
     conditions = deal_conditions(session, actor, deal_filter, now)
     stages = _pipeline_stages(session, deal_filter.pipeline_id)
+    limits = limits or {}
     columns = []
     for stage in totals.itertuples():
-        cards = _deal_rows(
-            session,
-            stages,
-            [*conditions, Deal.stage_id == stage.stage_id, Deal.status == StageKind.OPEN],
-            now,
-            SORTS["amount"],
-            cards_per_stage,
-            0,
+        limit = max(1, min(limits.get(stage.stage_id, cards_per_stage), MAX_BOARD_CARDS))
+        cards = _board_cards(session, stages, [*conditions, Deal.stage_id == stage.stage_id], now, limit)
+        columns.append(
+            BoardColumn(
+                stage.stage_id, stage.stage, stage.color, stage.deals, stage.amount, stage.weighted_amount, cards
+            )
         )
-        columns.append(BoardColumn(stage.stage_id, stage.stage, stage.color, stage.deals, stage.amount, cards))
     return columns
+
+
+def _board_cards(session: Session, stages: list[Stage], conditions: list, now: datetime, limit: int) -> pd.DataFrame:
+    """The `limit` largest open deals that meet the conditions, with what a card shows: the company, the
+    owner, the next activity still to do (soonest due first, undated last) and whether it rots.
+
+    The largest are picked first (the stage's amount index, read from its top), so the card's lookups run
+    for those deals only, not for every deal of a stage of ten thousand."""
+    largest = (
+        select(Deal.id)
+        .where(*conditions, Deal.status == StageKind.OPEN)
+        .order_by(*SORTS["amount"])
+        .limit(limit)
+        .subquery()
+    )
+    upcoming = aliased(Activity)
+    next_activity = (
+        select(Activity.id)
+        .where(Activity.deal_id == Deal.id, Activity.done_at.is_(None))
+        .order_by(Activity.due_at.is_(None), Activity.due_at, Activity.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    query = (
+        select(
+            Deal.id,
+            Deal.version,
+            Deal.title,
+            Company.name,
+            Deal.amount,
+            Deal.stage_id,
+            Deal.owner_id,
+            User.display_name,
+            Deal.stage_entered_at,
+            upcoming.kind,
+            upcoming.due_at,
+            case((rotting_condition(stages, now), True), else_=False),
+        )
+        .join(largest, largest.c.id == Deal.id)
+        .join(User, User.id == Deal.owner_id)
+        .outerjoin(Company, Company.id == Deal.company_id)
+        .outerjoin(upcoming, upcoming.id == next_activity)
+        .order_by(*SORTS["amount"])
+    )
+    frame = pd.DataFrame(session.execute(query).all(), columns=BOARD_CARD_COLUMNS)
+    frame["amount"] = frame["amount"].astype(float)
+    frame["days_in_stage"] = [(now - entered).days for entered in frame["stage_entered_at"]]
+    return frame
 
 
 TASK_COLUMNS = ["id", "kind", "subject", "due_at", "deal_id", "deal"]

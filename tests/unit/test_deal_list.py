@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import event
 
 from core import activities, deals
-from core.analytics.deal_list import board, deal_flags, list_deals, my_tasks
+from core.analytics.deal_list import deal_flags, list_deals, my_tasks
 from core.analytics.filters import DealFilter
 from core.errors import PermissionDenied
 from db.models import Activity, Deal, StageKind
@@ -141,18 +141,6 @@ def test_pages_are_cut_in_sql(session, world, engine):
     assert any("LIMIT" in statement.upper() and "OFFSET" in statement.upper() for statement in statements)
     last = list_deals(session, world.anna, DealFilter(world.pipeline_id), now=NOW, page=99, page_size=3)
     assert (last.page, len(last.rows)) == (2, 1)
-
-
-def test_board_totals_count_every_deal_but_show_only_the_top_cards(session, world):
-    for amount in (10, 20, 30):
-        make(session, world, world.anna, f"Card {amount}", amount=amount)
-
-    columns = board(session, world.anna, DealFilter(world.pipeline_id), now=NOW, cards_per_stage=2)
-
-    qualification = columns[0]
-    assert (qualification.stage, qualification.deals, qualification.amount) == ("Qualification", 3, 60.0)
-    assert qualification.cards["title"].tolist() == ["Card 30", "Card 20"]
-    assert [c.deals for c in columns[1:]] == [0, 0, 0]
 
 
 def test_my_tasks_are_split_into_overdue_today_and_upcoming(session, world):

@@ -11,6 +11,7 @@ from core.exchange.foreign import Mapping, NewPipeline
 from core.permissions import Actor
 from ui import format, pickers, resources, session
 from ui.actions import perform, read
+from ui.confirm import Confirmation
 from ui.downloads import XLSX
 from ui.i18n import field_errors, language, t, translated_table
 from ui.state import Data
@@ -19,6 +20,7 @@ PAGE_EXPORT_MAX_DEALS = 200_000  # beyond this the export belongs to the CLI, no
 NONE = ""
 WON_WORDS = ("won", "closed won", "выиграна", "успешно реализовано", "успешно")
 LOST_WORDS = ("lost", "closed lost", "проиграна", "отказ", "закрыто и не реализовано")
+IMPORTING = Confirmation(Data.RUN_CONFIRMATION)
 
 
 def page() -> None:
@@ -71,7 +73,7 @@ def import_wizard(actor: Actor) -> None:
         return
     pipeline_name, new_pipeline, stage_map = stages
     mapping = options_step(chosen, pipeline_name, new_pipeline, stage_map)
-    check_and_import(actor, frame, mapping)
+    check_and_import(actor, frame, mapping, upload.file_id)
 
 
 def columns_step(columns: list[str]) -> dict[str, str | tuple[str, ...]]:
@@ -204,8 +206,9 @@ def options_step(
     )
 
 
-def check_and_import(actor: Actor, frame: pd.DataFrame, mapping: Mapping) -> None:
-    """Every problem and the first rows as stored; the import button once nothing blocks."""
+def check_and_import(actor: Actor, frame: pd.DataFrame, mapping: Mapping, file_id: str) -> None:
+    """Every problem and the first rows as stored; the import button once nothing blocks, which asks
+    first, naming what the import writes; Confirm imports. `file_id`: the upload the question is of."""
     zone = resources.settings().zone
     today = utcnow().astimezone(zone).date()
     st.markdown(t("data.step_check"))
@@ -215,30 +218,44 @@ def check_and_import(actor: Actor, frame: pd.DataFrame, mapping: Mapping) -> Non
         st.error(field_errors(error))
         return
     check_shown(prepared)
+    request = (file_id, mapping)
     if st.button(t("data.run"), type="primary", disabled=bool(prepared.errors) or not prepared.deals, key=Data.RUN):
-        bar = st.progress(0.0, text=t("data.importing"))
+        IMPORTING.ask(request)
+    if not IMPORTING.waits(request):
+        return
+    lang = language()
+    question = t(
+        "data.run_question_new_pipeline" if mapping.new_pipeline else "data.run_question",
+        deals=format.count(len(prepared.deals), lang),
+        pipeline=format.plain(prepared.pipeline),
+        before=format.count(prepared.already_imported, lang),
+        owners=len(prepared.new_owners),
+        companies=len(prepared.new_companies),
+    )
+    if not IMPORTING.confirmed(question, confirm=t("data.run_confirm")):
+        return
+    bar = st.progress(0.0, text=t("data.importing"))
 
-        def run(db):
-            again = foreign.prepare(db, actor, frame, mapping, zone=zone, today=today)
-            return foreign.apply(
-                db,
-                actor,
-                again,
-                mapping,
-                progress=lambda done, total: bar.progress(done / total, text=f"{done:,}/{total:,}"),
-            )
+    def run(db):
+        again = foreign.prepare(db, actor, frame, mapping, zone=zone, today=today)
+        return foreign.apply(
+            db,
+            actor,
+            again,
+            mapping,
+            progress=lambda done, total: bar.progress(done / total, text=f"{done:,}/{total:,}"),
+        )
 
-        outcome = perform(run)
-        if outcome.ok:
-            lang = language()
-            st.session_state[Data.IMPORT_RESULT] = t(
-                "data.done",
-                deals=format.count(outcome.value.deals, lang),
-                before=format.count(outcome.value.already_imported, lang),
-                owners=outcome.value.new_owners,
-                companies=outcome.value.new_companies,
-            )
-            st.rerun()
+    outcome = perform(run)
+    if outcome.ok:
+        st.session_state[Data.IMPORT_RESULT] = t(
+            "data.done",
+            deals=format.count(outcome.value.deals, lang),
+            before=format.count(outcome.value.already_imported, lang),
+            owners=outcome.value.new_owners,
+            companies=outcome.value.new_companies,
+        )
+        st.rerun()
 
 
 def check_shown(prepared: foreign.Prepared) -> None:
@@ -247,7 +264,7 @@ def check_shown(prepared: foreign.Prepared) -> None:
     summary = t(
         "data.summary",
         deals=format.count(len(prepared.deals), lang),
-        pipeline=prepared.pipeline,
+        pipeline=format.plain(prepared.pipeline),
         before=format.count(prepared.already_imported, lang),
         owners=len(prepared.new_owners),
         companies=len(prepared.new_companies),

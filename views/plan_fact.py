@@ -12,21 +12,24 @@ from core import pipelines, plans, users
 from core.analytics import plan_fact
 from core.analytics.plan_fact import Level
 from core.clock import utcnow
+from core.errors import ValidationError
 from core.live import data_version
 from core.periods import Period, PeriodKind
 from core.permissions import Actor
 from core.users import TeamInfo, UserInfo
 from ui import format, pickers, resources, session
 from ui.actions import figures, live, perform, read
+from ui.confirm import Confirmation
 from ui.downloads import download_buttons
 from ui.grid import EditedGrid
-from ui.i18n import language, t
+from ui.i18n import field_errors, language, t
 from ui.plan_grid import plan_grid, plans_frame
 from ui.state import PlanFact
 
 PERIODS_BACK, PERIODS_AHEAD = 8, 4  # how many periods the period picker offers around today
 TARGETS = ("target_amount", "target_count", "target_calls", "target_meetings")
 PLANS_GRID = EditedGrid(PlanFact.GRID)
+COPYING = Confirmation(PlanFact.COPY_CONFIRMATION)
 
 
 @dataclass(frozen=True)
@@ -382,17 +385,29 @@ def history(actor: Actor) -> None:
 
 
 def copy_form(actor: Actor, choice: Choice, shown: Period) -> None:
-    """Copy the plans of an earlier period onto the chosen one, raised (or lowered) by a percentage."""
+    """Copy the plans of one period onto another, raised (or lowered) by a percentage. It starts from
+    the copy most likely wanted, never onto plans already set when another is offered; Copy first
+    names how many plans it writes and how many of them replace plans already set; Confirm writes."""
+    scope = {"team_id": choice.team_id, "pipeline_id": choice.pipeline_id}
+    suggested = read(plans.suggested_copy, actor, shown=shown, earlier=PERIODS_BACK, later=PERIODS_AHEAD, **scope)
+    sources = [shown.shifted(step) for step in range(1, -PERIODS_BACK - 1, -1)]  # the latest first
+    targets = [shown.shifted(step) for step in range(0, PERIODS_AHEAD + 1)]
     with st.form(PlanFact.COPY, border=True):
         st.markdown(f"**{t('plan.copy_title')}**")
         columns = st.columns([2, 2, 1, 1], vertical_alignment="bottom")
-        sources = [shown.shifted(-step) for step in range(1, PERIODS_BACK + 1)] + [shown.shifted(1)]
-        source = columns[0].selectbox(t("plan.copy_from"), sources, format_func=str, key=PlanFact.COPY_SOURCE(shown))
+        source = columns[0].selectbox(
+            t("plan.copy_from"),
+            sources,
+            index=sources.index(suggested[0]),
+            format_func=str,
+            key=PlanFact.COPY_SOURCE(shown, *scope.values()),
+        )
         target = columns[1].selectbox(
             t("plan.copy_to"),
-            [shown.shifted(step) for step in range(0, PERIODS_AHEAD + 1)],
+            targets,
+            index=targets.index(suggested[1]),
             format_func=str,
-            key=PlanFact.COPY_TARGET(shown),
+            key=PlanFact.COPY_TARGET(shown, *scope.values()),
         )
         uplift = columns[2].number_input(
             t("plan.uplift"),
@@ -404,18 +419,33 @@ def copy_form(actor: Actor, choice: Choice, shown: Period) -> None:
         )
         submitted = columns[3].form_submit_button(t("plan.copy"), type="primary")
         st.caption(t("plan.copy_caption"))
-    if not submitted:
+    request = (source, target, uplift, choice.team_id, choice.pipeline_id)
+    if submitted:
+        COPYING.ask(request)
+    if not COPYING.waits(request):
+        return
+    try:
+        preview = read(plans.preview_copy, actor, source=source, target=target, **scope)
+    except ValidationError as error:
+        COPYING.forget()
+        st.error(field_errors(error))
+        return
+    if not preview.copied:
+        COPYING.forget()
+        st.info(t("plan.copy_nothing", source=str(source)))
+        return
+    question = t(
+        "plan.copy_question" if preview.replaced else "plan.copy_question_new",
+        count=preview.copied,
+        replaced=preview.replaced,
+        source=str(source),
+        target=str(target),
+        uplift=f"{uplift:+g}",
+    )
+    if not COPYING.confirmed(question, confirm=t("plan.copy_confirm")):
         return
     outcome = perform(
-        lambda db: plans.copy_plans(
-            db,
-            actor,
-            source=source,
-            target=target,
-            uplift_percent=uplift,
-            team_id=choice.team_id,
-            pipeline_id=choice.pipeline_id,
-        ),
+        lambda db: plans.copy_plans(db, actor, source=source, target=target, uplift_percent=uplift, **scope),
     )
     if outcome.ok:
         st.session_state[PlanFact.COPY_MESSAGE] = t(

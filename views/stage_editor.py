@@ -13,10 +13,12 @@ from core.templates import TEMPLATES
 from ui import format, resources, session
 from ui.actions import perform, read
 from ui.charts import current_pipeline_bars
+from ui.confirm import Confirmation
 from ui.i18n import language, t
 from ui.state import StageEditor, key
 
 AT_START = 0  # not a stage id: "place the new stage first"
+DELETING = Confirmation(StageEditor.DELETE_CONFIRMATION)
 
 
 def page() -> None:
@@ -205,6 +207,7 @@ class Editor:
                 act(lambda db: stage_editor.update_stage(db, actor, stage.id, seen, **settings), t("editor.saved"))
 
     def delete_panel(self, stage: StageInfo) -> None:
+        """Delete asks first, naming how many deals move and where; Confirm deletes."""
         with st.container(border=True, key=StageEditor.DELETE):
             st.markdown(f"**{t('editor.delete_stage', stage=format.plain(stage.name))}**")
             holding = int(self.deals_now.get(stage.id, 0))
@@ -218,8 +221,21 @@ class Editor:
                     key=StageEditor.DELETE_TARGET(stage.id),
                 )
             if st.button(t("editor.delete"), icon=":material/delete:", key=StageEditor.DELETE_GO):
+                DELETING.ask((stage.id, target))
+            if DELETING.waits((stage.id, target)):
                 actor, seen = self.actor, self.seen
-                act(lambda db: stage_editor.delete_stage(db, actor, stage.id, target, seen), t("editor.deleted"))
+                moving = read(stage_editor.deals_to_move, actor, stage.id)
+                if moving and target is None:  # deals came in since the page was drawn: redraw, to choose their stage
+                    DELETING.forget()
+                    st.rerun()
+                name = format.plain(stage.name)
+                question = (
+                    t("editor.delete_question", stage=name, count=moving, target=format.plain(self.by_id[target].name))
+                    if moving
+                    else t("editor.delete_question_empty", stage=name)
+                )
+                if DELETING.confirmed(question, confirm=t("editor.delete_confirm")):
+                    act(lambda db: stage_editor.delete_stage(db, actor, stage.id, target, seen), t("editor.deleted"))
 
     def add_stage_form(self) -> None:
         form = StageEditor.ADD_STAGE
@@ -229,6 +245,7 @@ class Editor:
             after = st.selectbox(
                 t("editor.after"),
                 [AT_START, *self.open_ids],
+                index=len(self.open_ids),  # the last open stage: a new stage goes just before Won
                 key=key(form, "after"),
                 format_func=lambda i: t("editor.at_start") if i == AT_START else self.by_id[i].name,
             )
@@ -310,7 +327,7 @@ def reasons_panel(actor: Actor, reasons: list[lost_reasons.LostReasonInfo]) -> N
     """The lost-reason catalogue: deactivate or activate each, add one, rename one."""
     st.subheader(t("editor.lost_reasons"))
     for reason in reasons:
-        name_col, toggle_col = st.columns([3, 1], vertical_alignment="center")
+        name_col, toggle_col = st.columns([3, 2], vertical_alignment="center")
         name_col.text(reason.name + ("" if reason.is_active else f" ({t('editor.inactive')})"))
         label = "editor.deactivate" if reason.is_active else "editor.activate"
         if toggle_col.button(t(label), key=StageEditor.REASON_TOGGLE(reason.id)):

@@ -8,8 +8,10 @@ from core.permissions import ROLES, Actor
 from core.users import TeamInfo, UserInfo
 from ui import session
 from ui.actions import perform, read
+from ui.confirm import Confirmation
+from ui.format import plain
 from ui.i18n import t
-from ui.state import Users, key
+from ui.state import Users, forget, key
 
 
 def page() -> None:
@@ -49,6 +51,7 @@ def role_label(role: str) -> str:
 
 
 ROLE_VALUES = [role.value for role in ROLES]
+DEACTIVATING = Confirmation(Users.DEACTIVATE_CONFIRMATION)
 
 
 def add_user_form(actor: Actor, teams: list[TeamInfo], team_label) -> None:
@@ -106,14 +109,29 @@ def edit_user_forms(actor: Actor, user_list: list[UserInfo], teams: list[TeamInf
             key=key(form, "team"),
         )
         new_active = st.checkbox(t("field.is_active"), value=edited.is_active, key=key(form, "active"))
+        submitted = st.form_submit_button(t("users.save"), type="primary", key=key(form, "save"))
+
+    def save(db) -> None:
+        users.update_user(
+            db, actor, edited.id, display_name=new_name, role=new_role, team_id=new_team, is_active=new_active
+        )
+
+    request = (edited.id, new_name, new_role, new_team, new_active)
+    if submitted and edited.is_active and not new_active:
+        DEACTIVATING.ask(request)
+    elif submitted and perform(save, success=t("users.saved", login=edited.login)).ok:
+        st.rerun()
+    if DEACTIVATING.waits(request):
+        deals = read(users.open_deal_count, actor, edited.id)
+        question = t(
+            "users.deactivate_question" if deals else "users.deactivate_question_no_deals",
+            name=plain(edited.display_name),
+            login=plain(edited.login),
+            deals=deals,
+        )
         if (
-            st.form_submit_button(t("users.save"), type="primary", key=key(form, "save"))
-            and perform(
-                lambda db: users.update_user(
-                    db, actor, edited.id, display_name=new_name, role=new_role, team_id=new_team, is_active=new_active
-                ),
-                success=t("users.saved", login=edited.login),
-            ).ok
+            DEACTIVATING.confirmed(question, confirm=t("users.deactivate_confirm"), on_cancel=lambda: forget(form))
+            and perform(save, success=t("users.saved", login=edited.login)).ok
         ):
             st.rerun()
     password_form(actor, edited)

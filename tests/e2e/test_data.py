@@ -54,6 +54,8 @@ def test_the_wizard_shows_the_problems_then_imports_the_fixed_file(open_app, db,
     upload(page, tmp_path, GOOD, "old-crm-fixed.csv")  # replaces the first file
     expect(page.get_by_text("3 deals to import into B2B classic")).to_be_visible()
     click_and_wait(page, page.get_by_role("button", name="Import", exact=True))
+    expect(page.get_by_text("Import 3 deals into 'B2B classic'?")).to_be_visible()
+    click_and_wait(page, page.get_by_role("button", name="Yes, import"))
 
     expect(page.get_by_text("Imported 3 deals")).to_be_visible()
     with transaction(db) as session:

@@ -70,6 +70,9 @@ def test_an_admin_reshapes_a_pipeline_and_the_database_agrees(open_app, demo_dat
     target = page.locator(f".st-key-{StageEditor.DELETE_TARGET(first_contact)}").get_by_role("combobox")
     expect(target).to_have_value("Demo")  # the first choice
     click_and_wait(page, page.get_by_role("button", name="Delete stage"))
+    expect(page.get_by_text("Delete stage 'First contact'? 1 deals move to 'Demo'")).to_be_visible()
+    assert "First contact" in [s.name for s in stages(engine, pipeline_id)]  # nothing deleted before Confirm
+    click_and_wait(page, page.get_by_role("button", name="Yes, delete"))
     expect(page.locator("[data-testid='stDataFrame']").first).not_to_contain_text("First contact")
     demo = next(s for s in stages(engine, pipeline_id) if s.name == "Demo")
     with transaction(engine) as session:

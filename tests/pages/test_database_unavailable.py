@@ -8,6 +8,8 @@ from sqlalchemy.exc import OperationalError
 import db.engine
 import ui.actions
 from tests.pages.conftest import open_app, open_view
+from ui.confirm import CONFIRM
+from ui.state import PlanFact, key
 
 UNREACHABLE = "postgresql+psycopg://postgres@127.0.0.1:1/nowhere"
 
@@ -18,6 +20,12 @@ def test_an_unreachable_database_is_a_message(monkeypatch):
 
     assert not app.exception
     assert "The database did not answer" in app.warning[0].value
+
+
+def copy_confirmed(app) -> None:
+    """The plans copied as offered: Copy, then Confirm (the question reads the database; the copy writes)."""
+    next(b for b in app.button if b.label == "Copy").click().run()
+    app.button(key=key(PlanFact.COPY_CONFIRMATION, CONFIRM)).click().run()
 
 
 def test_a_locked_database_during_a_save_is_a_message_and_saves_nothing(writable_app_as, monkeypatch):
@@ -32,7 +40,7 @@ def test_a_locked_database_during_a_save_is_a_message_and_saves_nothing(writable
             yield session
 
     monkeypatch.setattr(ui.actions, "transaction", locked)
-    next(b for b in app.button if b.label == "Copy").click().run()
+    copy_confirmed(app)
 
     assert not app.exception
     assert [e.value for e in app.error] == [
@@ -54,7 +62,7 @@ def test_a_save_meeting_a_real_write_lock_says_try_again_and_the_next_save_goes_
     before = other.execute(plans).fetchone()[0]
     other.execute("BEGIN IMMEDIATE")
 
-    next(b for b in app.button if b.label == "Copy").click().run()
+    copy_confirmed(app)
 
     assert not app.exception
     assert [e.value for e in app.error] == [
@@ -63,7 +71,7 @@ def test_a_save_meeting_a_real_write_lock_says_try_again_and_the_next_save_goes_
     other.execute("ROLLBACK")
     assert other.execute(plans).fetchone()[0] == before
 
-    next(b for b in app.button if b.label == "Copy").click().run()
+    copy_confirmed(app)
 
     assert not app.error and "plans copied" in app.success[0].value
     assert other.execute(plans).fetchone()[0] > before

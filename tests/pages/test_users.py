@@ -1,6 +1,12 @@
+from sqlalchemy import func, select
+
 from core import users
 from db.engine import make_engine, transaction
+from db.models import Deal, StageKind
+from tests.conftest import HOSTILE_LOGIN, HOSTILE_NAME
 from tests.pages.conftest import open_view
+from ui.confirm import CANCEL, CONFIRM
+from ui.format import plain
 from ui.state import Users, key
 
 
@@ -69,3 +75,113 @@ def test_the_last_admin_cannot_be_demoted(writable_app_as, writable_demo_url):
 
     assert "last active admin" in app.error[0].value
     assert stored_user(writable_demo_url, "admin").role.value == "admin"
+
+
+DEACTIVATE_CONFIRM = key(Users.DEACTIVATE_CONFIRMATION, CONFIRM)
+DEACTIVATE_CANCEL = key(Users.DEACTIVATE_CONFIRMATION, CANCEL)
+
+
+def open_deals_of(url: str, login: str) -> int:
+    engine = make_engine(url)
+    with transaction(engine) as session:
+        owner = users.find_user(session, login).id
+        count = session.scalar(
+            select(func.count()).select_from(Deal).where(Deal.owner_id == owner, Deal.status == StageKind.OPEN)
+        )
+    engine.dispose()
+    return count
+
+
+def ask_to_deactivate(app, url: str, login: str) -> int:
+    """The user picked, Active unticked, Save clicked once."""
+    user_id = stored_user(url, login).id
+    app.selectbox(key=Users.EDITED_ID).set_value(user_id).run()
+    app.checkbox(key=key(Users.EDIT(user_id), "active")).uncheck()
+    app.button(key=key(Users.EDIT(user_id), "save")).click().run()
+    return user_id
+
+
+def test_deactivating_first_asks_naming_the_open_deals_and_changes_nothing(writable_app_as, writable_demo_url):
+    app = open_view(writable_app_as("admin"), "views/users.py")
+
+    ask_to_deactivate(app, writable_demo_url, "hugo")
+
+    deals = open_deals_of(writable_demo_url, "hugo")
+    assert deals > 0
+    assert not app.exception and not app.error
+    assert app.warning[0].value == (
+        f"Deactivate Hugo Martin (hugo)? They can no longer sign in; their {deals} open deals stay theirs "
+        "until you reassign them."
+    )
+    assert stored_user(writable_demo_url, "hugo").is_active
+
+
+def test_deactivating_a_user_without_open_deals_asks_too(writable_app_as, writable_demo_url):
+    app = open_view(writable_app_as("admin"), "views/users.py")
+
+    ask_to_deactivate(app, writable_demo_url, "anna")
+
+    assert open_deals_of(writable_demo_url, "anna") == 0
+    assert app.warning[0].value == "Deactivate Anna Ivanova (anna)? They can no longer sign in. They own no open deals."
+    assert stored_user(writable_demo_url, "anna").is_active
+
+
+def test_confirm_deactivates_the_user_once(writable_app_as, writable_demo_url):
+    app = open_view(writable_app_as("admin"), "views/users.py")
+    ask_to_deactivate(app, writable_demo_url, "anna")
+    confirm = app.button(key=DEACTIVATE_CONFIRM)
+
+    confirm.click().run()
+
+    assert not app.exception and not app.error and not app.warning
+    assert not stored_user(writable_demo_url, "anna").is_active
+    confirm.run()  # a double click: the same Confirm once more, from the page as it was drawn
+    assert not app.exception and not app.error and not app.warning
+    assert not stored_user(writable_demo_url, "anna").is_active
+
+
+def test_cancel_keeps_the_user_active_and_puts_the_form_back(writable_app_as, writable_demo_url):
+    app = open_view(writable_app_as("admin"), "views/users.py")
+    user_id = ask_to_deactivate(app, writable_demo_url, "anna")
+
+    app.button(key=DEACTIVATE_CANCEL).click().run()
+
+    assert not app.exception and not app.warning
+    assert stored_user(writable_demo_url, "anna").is_active
+    assert app.checkbox(key=key(Users.EDIT(user_id), "active")).value is True
+
+
+def test_other_changes_are_saved_at_once(writable_app_as, writable_demo_url):
+    app = open_view(writable_app_as("admin"), "views/users.py")
+    anna = stored_user(writable_demo_url, "anna").id
+    app.selectbox(key=Users.EDITED_ID).set_value(anna).run()
+
+    app.text_input(key=key(Users.EDIT(anna), "name")).input("Anna Petrova")
+    app.button(key=key(Users.EDIT(anna), "save")).click().run()
+
+    assert not app.exception and not app.warning
+    assert stored_user(writable_demo_url, "anna").display_name == "Anna Petrova"
+
+
+def test_a_name_that_is_markup_is_asked_about_as_written(writable_app_as, writable_demo_url):
+    app = open_view(writable_app_as("admin"), "views/users.py")
+
+    ask_to_deactivate(app, writable_demo_url, HOSTILE_LOGIN)
+
+    assert app.warning[0].value.startswith(f"Deactivate {plain(HOSTILE_NAME)} ({HOSTILE_LOGIN})? ")
+
+
+def test_in_russian_the_deactivation_question_is_in_russian(writable_app_as, writable_demo_url, russian):
+    app = open_view(russian(writable_app_as("admin")), "views/users.py")
+
+    ask_to_deactivate(app, writable_demo_url, "hugo")
+
+    deals = open_deals_of(writable_demo_url, "hugo")
+    assert app.warning[0].value == (
+        f"Отключить пользователя Hugo Martin (hugo)? Он больше не сможет войти; его открытые сделки ({deals}) "
+        "останутся за ним, пока вы их не передадите."
+    )
+    assert [b.label for b in app.button if b.key in (DEACTIVATE_CONFIRM, DEACTIVATE_CANCEL)] == [
+        "Да, отключить",
+        "Отмена",
+    ]

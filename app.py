@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core.settings import LANGUAGES
-from ui import resources
+from ui import phone, resources
 from ui.actions import DATABASE_UNAVAILABLE, shielded
 from ui.i18n import t
 from ui.navigation import signed_in_navigation, signed_out_navigation
@@ -31,4 +31,5 @@ else:
         clear_for_sign_out()
         st.rerun()
 st.sidebar.selectbox(t("sidebar.language"), LANGUAGES, key=LANGUAGE, format_func={"en": "English", "ru": "Русский"}.get)
+phone.watch()
 shielded(navigation.run)()

@@ -72,27 +72,29 @@ class Outcome:
     message: str = ""  # what went wrong, in the user's words
 
 
-def perform(action: Callable[[Session], Any], *, success: str | None = None, where=st) -> Outcome:
-    """Run `action` in its own write transaction; nothing is half-written when it fails.
-
-    The message goes to `where` (a container), or only into the outcome when `where` is None.
-    """
+def attempt(action: Callable[[Session], Any]) -> Outcome:
+    """Run `action` in its own write transaction; nothing is half-written when it fails, and what
+    went wrong is in the outcome, in the user's words."""
     try:
         with transaction(resources.engine(), write=True) as session:
-            value = action(session)
+            return Outcome(True, action(session))
     except ValidationError as error:
-        outcome = Outcome(False, errors=error.errors, message=field_errors(error))
+        return Outcome(False, errors=error.errors, message=field_errors(error))
     except Conflict as error:
-        outcome = Outcome(False, conflict=True, message=error_text(error))
+        return Outcome(False, conflict=True, message=error_text(error))
     except (PermissionDenied, NotFound) as error:
-        outcome = Outcome(False, message=t("error.permission", message=error_text(error)))
+        return Outcome(False, message=t("error.permission", message=error_text(error)))
     except DATABASE_UNAVAILABLE:
-        outcome = Outcome(False, message=t("error.database"))
-    else:
-        if success:
-            st.toast(success, icon=":material/check:")
-        return Outcome(True, value)
-    if where is not None:
+        return Outcome(False, message=t("error.database"))
+
+
+def perform(action: Callable[[Session], Any], *, success: str | None = None, where=st) -> Outcome:
+    """`attempt(action)`, then a toast when it worked, or what went wrong shown in `where` (a
+    container), or only in the outcome when `where` is None."""
+    outcome = attempt(action)
+    if outcome.ok and success:
+        st.toast(success, icon=":material/check:")
+    elif not outcome.ok and where is not None:
         (where.warning if outcome.conflict else where.error)(outcome.message)
     return outcome
 

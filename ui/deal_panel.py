@@ -1,5 +1,6 @@
 """The selected deal: its form, the move/close/reopen step, its activities and its stage history."""
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 import streamlit as st
@@ -7,10 +8,13 @@ import streamlit as st
 from core import activities, customers, deals, lost_reasons, pipelines, users
 from core.clock import utcnow
 from core.deals import DealView
+from core.errors import NotFound, PermissionDenied
 from core.permissions import Actor
+from core.pipelines import next_stage
 from ui import format, resources
 from ui.actions import perform, read
-from ui.i18n import language, t, translated
+from ui.i18n import error_text, language, t, translated
+from ui.navigation import open_deal
 from ui.state import Deals, forget, key
 
 TEXT_FIELDS = ("source", "region", "segment")
@@ -148,8 +152,7 @@ def new_deal_form(actor: Actor, pipeline_id: int) -> None:
         )
         if outcome.ok:
             forget(prefix)
-            st.session_state[Deals.SELECTED_ID] = outcome.value
-            st.rerun()
+            open_deal(outcome.value)
         st.session_state[_errors_key(prefix)] = outcome.errors
         if outcome.errors:
             st.rerun()
@@ -211,70 +214,166 @@ def _shown(name: str, value, stage_names: dict[int, str]) -> str:
 
 
 def move_panel(actor: Actor, deal: DealView, stages: list[pipelines.StageInfo]) -> None:
-    """Move to any stage; asks in the same step for what the target needs: its required fields,
-    a lost reason, the final amount."""
-    prefix = Deals.MOVE(deal.id)
-    by_id = {s.id: s for s in stages}
-    targets = [s.id for s in stages if s.id != deal.stage_id]
-    preset = st.session_state.pop(Deals.MOVE_TARGET, None)
-    if preset in targets:
-        st.session_state[key(prefix, "target")] = preset
-    target_id = st.selectbox(t("deal.move_to"), targets, format_func=lambda i: by_id[i].name, key=key(prefix, "target"))
-    target = by_id[target_id]
-    fields, reason_id, comment = _target_needs(prefix, deal, target)
+    """The pipeline with the deal's stage marked, then a move to any other stage (the next one by
+    default), asking in the same step for what the target needs."""
+    st.caption(_stage_path(deal, stages))
+    by_id = {s.id: s for s in stages if s.id != deal.stage_id}
+    targets = list(by_id)
+    following = next_stage(stages, deal.stage_id)
+    # A new step for each version of the deal: after any move it offers the new next stage.
+    target_id = st.selectbox(
+        t("deal.move_to"),
+        targets,
+        index=targets.index(following.id) if following else 0,
+        format_func=lambda i: by_id[i].name,
+        key=Deals.MOVE(deal.id, "target", deal.version),
+    )
+    move_form(actor, deal, by_id[target_id], Deals.MOVE(deal.id))
+
+
+def _stage_path(deal: DealView, stages: list[pipelines.StageInfo]) -> str:
+    """Qualification → [Presentation, current] → Contracting → Won · Lost."""
+
+    def named(stage: pipelines.StageInfo) -> str:
+        return f"[{stage.name}, {t('deal.current_stage')}]" if stage.id == deal.stage_id else stage.name
+
+    open_part = " → ".join(named(s) for s in stages if s.is_open)
+    return f"{open_part} → {' · '.join(named(s) for s in stages if not s.is_open)}"
+
+
+def move_form(actor: Actor, deal: DealView, target: pipelines.StageInfo, prefix: str, *, scope: str = "app") -> None:
+    """What moving `deal` into `target` asks for, and the button that moves it. A refusal names its
+    fields under them; `scope` is what reruns to show it ("fragment" in a dialog)."""
+    needs = _target_needs(prefix, deal, target)
     label = "deal.close_won" if target.is_won else "deal.close_lost" if target.is_lost else "deal.move"
     if not deal.is_open and target.is_open:
         label = "deal.reopen"
-    if st.button(t(label), type="primary", key=key(prefix, "go")):
-        outcome = perform(
-            lambda session: deals.move_deal(
-                session,
-                actor,
-                deal.id,
-                target_id,
-                deal.version,
-                fields=fields,
-                lost_reason_id=reason_id,
-                lost_comment=comment,
-            ),
-            success=t("deal.moved", stage=target.name),
-        )
-        st.session_state[_errors_key(prefix)] = outcome.errors
-        if outcome.ok:
-            forget(prefix)
-            _forget_form(deal.id)
-        if outcome.ok or outcome.errors:
-            st.rerun()
+    if not st.button(t(label), type="primary", key=key(prefix, "go", deal.version)):
+        return
+    outcome = perform(
+        lambda session: deals.move_deal(
+            session,
+            actor,
+            deal.id,
+            target.id,
+            deal.version,
+            fields=_with_new_parties(session, actor, needs.picked, needs.fields) if needs.picked else needs.fields,
+            lost_reason_id=needs.reason_id,
+            lost_comment=needs.comment,
+        ),
+        success=t("deal.moved", stage=format.plain(target.name)),
+    )
+    st.session_state[_errors_key(prefix)] = outcome.errors
+    if outcome.ok:
+        forget(prefix)
+        _forget_form(deal.id)
+        st.rerun()
+    if outcome.errors:
+        st.rerun(scope=scope)
 
 
-def _target_needs(prefix: str, deal: DealView, target: pipelines.StageInfo) -> tuple[dict, int | None, str | None]:
-    """What moving into `target` asks for: the fields it requires that the deal lacks, the final
-    amount of a won deal, the reason (and a comment) of a lost one."""
+@dataclass(frozen=True)
+class Needs:
+    """What the user gave for a target stage: its missing fields, the company and contact picked
+    or typed (None when the stage requires neither), a lost reason and comment."""
+
+    fields: dict
+    picked: dict | None = None
+    reason_id: int | None = None
+    comment: str | None = None
+
+
+def _target_needs(prefix: str, deal: DealView, target: pipelines.StageInfo) -> Needs:
+    """Widgets for what moving into `target` asks: the fields it requires that the deal lacks, the
+    final amount of a won deal, the reason (and a comment) of a lost one."""
     errors = st.session_state.get(_errors_key(prefix), {})
-    fields, reason_id, comment = {}, None, None
-    missing = [name for name in target.required_fields if _is_empty(name, getattr(deal, name))]
+    missing = _missing(deal, target)
     if missing:
-        st.info(t("deal.stage_requires", stage=target.name, fields=", ".join(t(f"field.{n}") for n in missing)))
+        st.info(
+            t(
+                "deal.stage_requires",
+                stage=format.plain(target.name),
+                fields=", ".join(t(f"field.{n}") for n in missing),
+            )
+        )
+    fields, picked = {}, None
     for name in missing:
+        if name in ("company_id", "contact_id"):
+            continue
         fields[name] = _required_field_input(prefix, name)
         field_message(errors, name)
+    if {"company_id", "contact_id"} & set(missing):
+        picked = _company_and_contact(key(prefix, "parties"), deal.company_id, deal.contact_id)
+        for name in ("company_id", "contact_id"):
+            field_message(errors, name)
+        fields |= {"company_id": picked["company_id"], "contact_id": picked["contact_id"]}
     if target.is_won and "amount" not in fields:
         fields["amount"] = st.text_input(
             t("deal.final_amount"), value=f"{deal.amount:.2f}", key=key(prefix, "won_amount")
         )
         field_message(errors, "amount")
-    if target.is_lost:
-        reasons = {r.id: r.name for r in read(lost_reasons.list_lost_reasons)}
-        reason_id = st.selectbox(
-            t("field.lost_reason_id"),
-            [None, *reasons],
-            key=key(prefix, "reason"),
-            format_func=lambda i: t("deal.choose") if i is None else reasons[i],
-        )
-        field_message(errors, "lost_reason_id")
-        comment = st.text_area(t("field.lost_comment"), key=key(prefix, "comment"))
-        field_message(errors, "lost_comment")
-    return fields, reason_id, comment
+    if not target.is_lost:
+        return Needs(fields, picked)
+    reasons = {r.id: r.name for r in read(lost_reasons.list_lost_reasons)}
+    reason_id = st.selectbox(
+        t("field.lost_reason_id"),
+        [None, *reasons],
+        key=key(prefix, "reason"),
+        format_func=lambda i: t("deal.choose") if i is None else reasons[i],
+    )
+    field_message(errors, "lost_reason_id")
+    comment = st.text_area(t("field.lost_comment"), key=key(prefix, "comment"))
+    field_message(errors, "lost_comment")
+    return Needs(fields, picked, reason_id, comment)
+
+
+def asks_for_something(deal: DealView, target: pipelines.StageInfo) -> bool:
+    """Whether moving into `target` needs more than a click: a field it requires that the deal
+    lacks, the final amount of a won deal, the reason of a lost one."""
+    return target.is_won or target.is_lost or bool(_missing(deal, target))
+
+
+def _missing(deal: DealView, target: pipelines.StageInfo) -> list[str]:
+    return [name for name in target.required_fields if _is_empty(name, getattr(deal, name))]
+
+
+def _deal_and_stages(db, actor: Actor, deal_id: int) -> tuple[DealView, list[pipelines.StageInfo]]:
+    deal = deals.get_deal(db, actor, deal_id)
+    return deal, pipelines.list_stages(db, deal.pipeline_id)
+
+
+def drop(actor: Actor, deal_id: int, version: int, stage_id: int) -> None:
+    """A deal sent to a stage in one gesture (a card dropped, a "Next stage" button): moved at once
+    when the stage asks nothing, else a dialog asks for what it needs. A refusal is said in place."""
+    try:
+        deal, stages = read(_deal_and_stages, actor, deal_id)
+    except (NotFound, PermissionDenied) as error:
+        st.error(t("error.permission", message=error_text(error)))
+        return
+    target = next((s for s in stages if s.id == stage_id), None)
+    if target is None or target.id == deal.stage_id:
+        return
+    if deal.version != version:
+        st.warning(t("deal.changed_meanwhile", title=format.plain(deal.title)))
+        return
+    if asks_for_something(deal, target):
+        _move_dialog(actor, deal, target)
+        return
+    outcome = perform(
+        lambda session: deals.move_deal(session, actor, deal.id, target.id, version),
+        success=t("deal.moved", stage=format.plain(target.name)),
+    )
+    if outcome.ok:
+        _forget_form(deal.id)
+        st.rerun()
+
+
+def _move_dialog(actor: Actor, deal: DealView, target: pipelines.StageInfo) -> None:
+    def body() -> None:
+        st.text(deal.title)
+        move_form(actor, deal, target, Deals.MOVE(deal.id, "dialog", target.id), scope="fragment")
+
+    st.dialog(t("deal.move_dialog", stage=format.plain(target.name)), width="medium")(body)()
 
 
 def reassign_panel(actor: Actor, deal: DealView, managers: list[users.UserInfo]) -> None:
@@ -304,15 +403,13 @@ def _is_empty(name: str, value) -> bool:
 def _required_field_input(prefix: str, name: str):
     if name == "expected_close_date":
         return st.date_input(t(f"field.{name}"), value=None, key=key(prefix, name))
-    if name in ("company_id", "contact_id"):
-        picked = _company_and_contact(key(prefix, name), None, None)
-        return picked[name]
     return st.text_input(t(f"field.{name}"), key=key(prefix, name))
 
 
-def activities_panel(actor: Actor, deal: DealView) -> None:
+def activities_panel(actor: Actor, deal: DealView, frame) -> None:
+    """A deal's activities (`frame`, from activities.deal_activities): the list, the controls of
+    the ones still to do, and a form to log or plan one."""
     zone = resources.settings().zone
-    frame = read(activities.deal_activities, actor, deal.id)
     if frame.empty:
         st.caption(t("activity.none"))
     else:
@@ -356,7 +453,7 @@ def _todo_controls(actor: Actor, deal: DealView, todo) -> None:
         move_col.button(t("activity.reschedule"), key=key(prefix, "reschedule"))
         and perform(
             lambda session: activities.reschedule_activity(
-                session, actor, activity_id, due_at=_zoned(new_day, new_time)
+                session, actor, activity_id, due_at=zoned(new_day, new_time)
             ),
             success=t("activity.rescheduled"),
         ).ok
@@ -383,7 +480,7 @@ def _log_activity_form(actor: Actor, deal: DealView) -> None:
         if st.form_submit_button(t("activity.save"), type="primary"):
             if planned:
                 action = lambda session: activities.plan_activity(  # noqa: E731
-                    session, actor, kind=kind, subject=subject, deal_id=deal.id, due_at=_zoned(day, moment)
+                    session, actor, kind=kind, subject=subject, deal_id=deal.id, due_at=zoned(day, moment)
                 )
             else:
                 action = lambda session: activities.log_activity(  # noqa: E731
@@ -393,17 +490,46 @@ def _log_activity_form(actor: Actor, deal: DealView) -> None:
                 st.rerun()
 
 
-def history_panel(actor: Actor, deal: DealView, stage_names: dict[int, str]) -> None:
+def timeline(actor: Actor, deal: DealView, stage_names: dict[int, str], planned) -> None:
+    """Everything that happened to the deal, latest first: its stage changes and its activities,
+    done and planned (with their results)."""
     zone = resources.settings().zone
     history, people = read(lambda db: (deals.deal_history(db, actor, deal.id), users.list_users(db, active_only=False)))
     people = {u.id: u.display_name for u in people}
-    for move in reversed(history):
+    events = []
+    for move in history:
         source = stage_names.get(move.from_stage_id, "—") if move.from_stage_id else t("deal.created_event")
         who = people.get(move.by_user_id, t("deal.system"))
-        st.text(f"{_local(move.at, zone)}  {source} → {stage_names.get(move.to_stage_id, '?')}  ({who})")
+        target = stage_names.get(move.to_stage_id, "?")
+        events.append((move.at, f"{t('timeline.stage', source=source, target=target)}  ({who})"))
+    for item in planned.itertuples():
+        done = item.done_at is not None and item.done_at == item.done_at  # not None, not NaT
+        state = t("timeline.done") if done else t("timeline.planned")
+        result = f" — {item.result}" if isinstance(item.result, str) and item.result else ""
+        line = f"{t(f'activity.{item.kind}')} ({state}): {item.subject}{result}  ({people.get(item.owner_id, '?')})"
+        events.append((item.done_at if done else item.due_at, line))
+    for moment, line in sorted(events, key=lambda event: event[0], reverse=True):
+        st.text(f"{_local(moment, zone)}  {line}")
 
 
-def _zoned(day: date, moment: time) -> datetime:
+def next_step(planned, *, where) -> None:
+    """The deal's next planned activity, or (in amber) that there is none."""
+    todo = planned[planned["done_at"].isna()]
+    if todo.empty:
+        where.warning(t("deal.no_next_step"), icon=":material/schedule:")
+        return
+    first = todo.sort_values("due_at").iloc[0]
+    where.text(
+        t(
+            "deal.next_step",
+            kind=t(f"activity.{first['kind']}"),
+            subject=first["subject"],
+            due=_local(first["due_at"], resources.settings().zone),
+        )
+    )
+
+
+def zoned(day: date, moment: time) -> datetime:
     return datetime.combine(day, moment, resources.settings().zone).astimezone(UTC)
 
 
@@ -413,13 +539,24 @@ def _local(moment, zone) -> str:
     return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
-def deal_header(deal: DealView, stage_names: dict[int, str], owner_name: str, flags: dict[str, bool]) -> None:
+def deal_header(
+    deal: DealView,
+    stage_names: dict[int, str],
+    owner_name: str,
+    parties: tuple[str | None, str | None],
+    flags: dict[str, bool],
+) -> None:
+    """The deal's title, then its stage, status, amount, owner, company, contact, days in stage, flags."""
     lang, currency = language(), resources.settings().currency
-    st.subheader(deal.title, anchor=False)
+    st.subheader(format.plain(deal.title), anchor=False)
     days = (utcnow() - deal.stage_entered_at).days
-    status = t(f"status.{deal.status.value}")
-    line = (
-        f"{stage_names.get(deal.stage_id, '?')} · {status} · {format.money(deal.amount, currency, lang)} · "
-        f"{owner_name} · {t('deal.days_in_stage', days=days)}"
-    )
-    st.text(" · ".join([line, *(t(f"flag.{name}") for name, on in flags.items() if on)]))
+    parts = [
+        stage_names.get(deal.stage_id, "?"),
+        t(f"status.{deal.status.value}"),
+        format.money(deal.amount, currency, lang),
+        owner_name,
+        *(name for name in parties if name),
+        t("deal.days_in_stage", days=days),
+        *(t(f"flag.{name}") for name, on in flags.items() if on),
+    ]
+    st.text(" · ".join(parts))

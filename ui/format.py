@@ -48,9 +48,12 @@ def count(value: int, language: str) -> str:
     return text.replace(",", NARROW_NBSP) if language == "ru" else text
 
 
-_MARKDOWN_SPECIALS = "\\`*_{}[]()#+-.!|<>~$"
+_MARKDOWN_SPECIALS = "\\`*_{}[]()#+-.!|<>~$&:"
 
 
 def plain(text: object) -> str:
-    """User-entered text made safe to place inside markdown: shown literally, never interpreted."""
-    return "".join(f"\\{char}" if char in _MARKDOWN_SPECIALS else char for char in str(text))
+    """User-entered text made safe to place inside markdown: shown literally, never interpreted
+    (":red[x]" is no colour, "http://host" and "www.host" are no links: an invisible word joiner
+    after the first "w" keeps Markdown from seeing an address, which no escape does)."""
+    escaped = "".join(f"\\{char}" if char in _MARKDOWN_SPECIALS else char for char in str(text))
+    return escaped.replace("www", "w\u2060ww")

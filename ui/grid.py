@@ -13,13 +13,30 @@ from st_aggrid import AgGrid, DataReturnMode, JsCode
 
 from ui.actions import perform
 
-# A number as the browser's locale writes it; an empty cell stays empty.
-NUMBER_FORMAT = JsCode("function (params) { return params.value == null ? '' : params.value.toLocaleString(); }")
+# A number as the browser's locale writes it; an empty cell stays empty, and anything else (a value
+# on its way to the service, which refuses it) shows as it is: a formatter that throws takes the whole
+# grid down ("Component Error") until the page is reloaded.
+NUMBER_FORMAT = JsCode("""
+function (params) {
+  const value = params.value;
+  if (typeof value === "number") return Number.isNaN(value) ? "" : value.toLocaleString();
+  return value == null ? "" : String(value);
+}
+""")
 
 
 def event_grid(
-    frame: pd.DataFrame, options: dict, *, key: str, height: int, update_on: list[str], collector: JsCode
+    frame: pd.DataFrame,
+    options: dict,
+    *,
+    key: str,
+    height: int,
+    update_on: list[str],
+    collector: JsCode,
+    reported: JsCode | None = None,
 ) -> dict | None:
+    """The grid; what `collector` built of the last event it reported (all those of `update_on`, or
+    those `reported` returns true for)."""
     response = AgGrid(
         frame,
         gridOptions=options,
@@ -28,6 +45,7 @@ def event_grid(
         update_on=update_on,
         data_return_mode=DataReturnMode.CUSTOM,
         custom_jscode_for_grid_return=collector,
+        should_grid_return=reported,
         allow_unsafe_jscode=True,
         show_toolbar=False,
         theme="streamlit",
@@ -62,12 +80,19 @@ class EditedGrid:
         return True
 
     def save(self, action: Callable[..., Any], *, success: str) -> None:
-        """Save one edit through `action`, then redraw the grid from the database."""
-        outcome = perform(action, success=success, where=None)
+        """Save one edit through `action`, then redraw the grid from the database. An action that
+        returns None found nothing to save (the value typed is the one stored), and says nothing."""
+        outcome = perform(action, where=None)
         if not outcome.ok:
             st.session_state[f"{self.name}_message"] = outcome.message
+        elif outcome.value is not None:
+            st.toast(success, icon=":material/check:")
         self.redraw()
 
-    def redraw(self) -> None:
+    def renew(self) -> None:
+        """A new grid, drawn from the database, from the next time `key` is asked for."""
         st.session_state[f"{self.name}_nonce"] = st.session_state.get(f"{self.name}_nonce", 0) + 1
+
+    def redraw(self) -> None:
+        self.renew()
         st.rerun()

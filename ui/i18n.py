@@ -12,6 +12,7 @@ from ui.state import LANGUAGE
 
 TEXTS: dict[str, dict[str, str]] = {
     "app.title": {"en": "Sales funnel", "ru": "Воронка продаж"},
+    "confirm.cancel": {"en": "Cancel", "ru": "Отмена"},
     "nav.overview": {"en": "Overview", "ru": "Обзор"},
     "nav.users": {"en": "Users", "ru": "Пользователи"},
     "nav.sign_in": {"en": "Sign in", "ru": "Вход"},
@@ -67,6 +68,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "overview.amount": {"en": "Amount", "ru": "Сумма"},
     "overview.weighted": {"en": "Weighted amount", "ru": "Взвешенная сумма"},
     "column.stage": {"en": "Stage", "ru": "Этап"},
+    "column.next_stage": {"en": "Next stage", "ru": "Следующий этап"},
     "column.probability": {"en": "Probability, %", "ru": "Вероятность, %"},
     "column.deals": {"en": "Deals", "ru": "Сделки"},
     "column.amount": {"en": "Amount", "ru": "Сумма"},
@@ -89,6 +91,17 @@ TEXTS: dict[str, dict[str, str]] = {
     "users.team_created": {"en": "Team {name} created.", "ru": "Команда {name} создана."},
     "users.no_team": {"en": "— no team —", "ru": "— без команды —"},
     "users.passwords_differ": {"en": "The passwords differ.", "ru": "Пароли не совпадают."},
+    "users.deactivate_question": {
+        "en": "Deactivate {name} ({login})? They can no longer sign in; their {deals} open deals stay theirs "
+        "until you reassign them.",
+        "ru": "Отключить пользователя {name} ({login})? Он больше не сможет войти; его открытые сделки ({deals}) "
+        "останутся за ним, пока вы их не передадите.",
+    },
+    "users.deactivate_question_no_deals": {
+        "en": "Deactivate {name} ({login})? They can no longer sign in. They own no open deals.",
+        "ru": "Отключить пользователя {name} ({login})? Он больше не сможет войти. Открытых сделок у него нет.",
+    },
+    "users.deactivate_confirm": {"en": "Yes, deactivate", "ru": "Да, отключить"},
     "field.login": {"en": "Login", "ru": "Логин"},
     "field.display_name": {"en": "Name", "ru": "Имя"},
     "field.role": {"en": "Role", "ru": "Роль"},
@@ -106,6 +119,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "deals.search": {"en": "Search title or company", "ru": "Поиск по названию или компании"},
     "deals.only_rotting": {"en": "Only rotting", "ru": "Только застрявшие"},
     "deals.only_overdue": {"en": "Only with overdue tasks", "ru": "Только с просроченными задачами"},
+    "deals.more_filters": {"en": "Filters and order", "ru": "Фильтры и порядок"},
     "deals.sort": {"en": "Sort", "ru": "Сортировка"},
     "deals.sort_recent": {"en": "Newest first", "ru": "Сначала новые"},
     "deals.sort_amount": {"en": "Largest first", "ru": "Сначала крупные"},
@@ -133,6 +147,19 @@ TEXTS: dict[str, dict[str, str]] = {
         "ru": "Выберите сделку в таблице, на доске или в задачах, чтобы открыть её здесь.",
     },
     "deals.close_panel": {"en": "Close", "ru": "Закрыть"},
+    # the board
+    "board.weighted": {"en": "weighted {amount}", "ru": "с учётом вероятности {amount}"},
+    "board.no_next_step": {"en": "No next step", "ru": "Нет следующего шага"},
+    "board.overdue": {"en": "overdue", "ru": "просрочено"},
+    "board.empty": {"en": "No deals here", "ru": "Здесь нет сделок"},
+    "board.open": {"en": "Open the deal", "ru": "Открыть сделку"},
+    "board.next_stage": {"en": "Move to the next stage: {stage}", "ru": "Перевести на следующий этап: {stage}"},
+    "board.more": {"en": "Show {count} more", "ru": "Показать ещё {count}"},
+    "board.drop_won": {"en": "Drop a deal here to close it as won", "ru": "Перетащите сюда, чтобы закрыть успешно"},
+    "board.drop_lost": {
+        "en": "Drop a deal here to close it as lost",
+        "ru": "Перетащите сюда, чтобы закрыть как проигранную",
+    },
     "deal.tab_move": {"en": "Stage", "ru": "Этап"},
     "deal.tab_edit": {"en": "Details", "ru": "Данные"},
     "deal.tab_activities": {"en": "Activities", "ru": "Дела"},
@@ -172,6 +199,43 @@ TEXTS: dict[str, dict[str, str]] = {
     "deal.final_amount": {"en": "Final amount", "ru": "Итоговая сумма"},
     "deal.stage_requires": {"en": "{stage} needs: {fields}.", "ru": "Для этапа «{stage}» нужно заполнить: {fields}."},
     "deal.days_in_stage": {"en": "{days} d in stage", "ru": "{days} дн. на этапе"},
+    "bulk.ticked": {"en": "{count} deals ticked", "ru": "Отмечено сделок: {count}"},
+    "bulk.action": {"en": "Do with the ticked deals", "ru": "Что сделать с отмеченными"},
+    "bulk.move": {"en": "Move", "ru": "Перевести"},
+    "bulk.lost": {"en": "Close lost", "ru": "Закрыть проигранными"},
+    "bulk.plan": {"en": "Plan an activity", "ru": "Запланировать дело"},
+    "bulk.reassign": {"en": "Reassign", "ru": "Передать"},
+    "bulk.move_note": {
+        "en": "A deal that lacks a field the stage requires stays where it is and is listed.",
+        "ru": "Сделка без обязательного для этапа поля останется на месте и попадёт в список.",
+    },
+    "bulk.run_move": {"en": "Move them to {stage}", "ru": "Перевести на этап «{stage}»"},
+    "bulk.run_lost": {"en": "Close them lost", "ru": "Закрыть проигранными"},
+    "bulk.run_plan": {"en": "Plan it for each", "ru": "Запланировать для каждой"},
+    "bulk.run_reassign": {"en": "Reassign them", "ru": "Передать"},
+    "bulk.choose_reason": {
+        "en": "Lost reason: choose why the deals were lost.",
+        "ru": "Причина проигрыша: выберите, почему сделки проиграны.",
+    },
+    "bulk.done": {"en": "Done for {count} deals.", "ru": "Сделано для сделок: {count}."},
+    "bulk.refused": {"en": "Not done for {count} deals: {why}", "ru": "Не сделано для сделок ({count}): {why}"},
+    "deals.open_ticked": {"en": "Open", "ru": "Открыть"},
+    "deal.current_stage": {"en": "current", "ru": "сейчас"},
+    "deal.move_dialog": {"en": "Move to {stage}", "ru": "Перевести на этап «{stage}»"},
+    "deal.changed_meanwhile": {
+        "en": "Someone changed the deal {title} meanwhile; it is shown as it is now. Try again.",
+        "ru": "Сделку {title} тем временем изменили; она показана как есть сейчас. Попробуйте ещё раз.",
+    },
+    "deal.next_stage": {"en": "→ {stage}", "ru": "→ {stage}"},
+    "deal.back_to_list": {"en": "All deals", "ru": "Все сделки"},
+    "deal.next_step": {"en": "Next step: {kind} «{subject}», {due}", "ru": "Следующий шаг: {kind} «{subject}», {due}"},
+    "deal.no_next_step": {"en": "No next step planned", "ru": "Следующий шаг не запланирован"},
+    "deal.no_such_deal": {"en": "There is no deal {value} to open.", "ru": "Нет сделки {value}."},
+    "deal.tab_timeline": {"en": "Timeline", "ru": "Хронология"},
+    "deal.company_contact": {"en": "{company} · {contact}", "ru": "{company} · {contact}"},
+    "timeline.stage": {"en": "{source} → {target}", "ru": "{source} → {target}"},
+    "timeline.done": {"en": "done", "ru": "сделано"},
+    "timeline.planned": {"en": "planned", "ru": "запланировано"},
     "deal.created_event": {"en": "created", "ru": "создана"},
     "deal.system": {"en": "system", "ru": "система"},
     "status.open": {"en": "open", "ru": "открыта"},
@@ -266,6 +330,16 @@ TEXTS: dict[str, dict[str, str]] = {
     "editor.move_deals_to": {"en": "Move its deals to", "ru": "Перевести сделки на"},
     "editor.delete": {"en": "Delete stage", "ru": "Удалить этап"},
     "editor.deleted": {"en": "Stage deleted.", "ru": "Этап удалён."},
+    "editor.delete_question": {
+        "en": "Delete stage '{stage}'? {count} deals move to '{target}', each move recorded in the deal's history.",
+        "ru": "Удалить этап «{stage}»? Сделки ({count}) перейдут на этап «{target}», "
+        "каждый переход запишется в историю сделки.",
+    },
+    "editor.delete_question_empty": {
+        "en": "Delete stage '{stage}'? It has no deals; it leaves the editor and the menus and stays in the history.",
+        "ru": "Удалить этап «{stage}»? Сделок на нём нет; он исчезнет из редактора и меню, а в истории останется.",
+    },
+    "editor.delete_confirm": {"en": "Yes, delete", "ru": "Да, удалить"},
     "editor.add_stage": {"en": "Add a stage", "ru": "Добавить этап"},
     "editor.after": {"en": "Place it after", "ru": "Разместить после"},
     "editor.at_start": {"en": "— at the start —", "ru": "— в начале —"},
@@ -456,6 +530,19 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "data.run": {"en": "Import", "ru": "Загрузить"},
     "data.importing": {"en": "Importing…", "ru": "Загрузка…"},
+    "data.run_question": {
+        "en": "Import {deals} deals into '{pipeline}'? {owners} new users and {companies} new companies are created; "
+        "{before} deals imported before are skipped. An import is not undone with one click.",
+        "ru": "Загрузить в «{pipeline}» сделок: {deals}? Новых пользователей: {owners}, новых компаний: {companies}; "
+        "загруженные раньше ({before}) пропускаются. Одним щелчком загрузку не отменить.",
+    },
+    "data.run_question_new_pipeline": {
+        "en": "Import {deals} deals into the new pipeline '{pipeline}'? {owners} new users and {companies} new "
+        "companies are created; {before} deals imported before are skipped. An import is not undone with one click.",
+        "ru": "Загрузить в новую воронку «{pipeline}» сделок: {deals}? Новых пользователей: {owners}, новых компаний: "
+        "{companies}; загруженные раньше ({before}) пропускаются. Одним щелчком загрузку не отменить.",
+    },
+    "data.run_confirm": {"en": "Yes, import", "ru": "Да, загрузить"},
     "data.done": {
         "en": "Imported {deals} deals ({before} imported before, skipped), {owners} new users, {companies} new companies.",
         "ru": "Загружено сделок: {deals} (уже были и пропущены: {before}); новых пользователей: {owners}; новых компаний: {companies}.",
@@ -584,6 +671,23 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "{count} plans copied from {source} to {target}.",
         "ru": "Скопировано планов: {count}, из {source} в {target}.",
     },
+    "plan.copy_question": {
+        "en": "Copy {count} plans from {source} to {target}, each target changed by {uplift}%? "
+        "{replaced} of them replace plans already set for {target}.",
+        "ru": "Скопировать планы из {source} в {target}, изменив каждый показатель на {uplift}%? "
+        "Планов: {count}; из них заменят уже заданные на {target}: {replaced}.",
+    },
+    "plan.copy_question_new": {
+        "en": "Copy {count} plans from {source} to {target}, each target changed by {uplift}%? "
+        "{target} has none of them yet: nothing is replaced.",
+        "ru": "Скопировать планы из {source} в {target}, изменив каждый показатель на {uplift}%? "
+        "Планов: {count}; на {target} их ещё нет — ничего не заменяется.",
+    },
+    "plan.copy_nothing": {
+        "en": "{source} has no plans to copy for the team and pipeline chosen above.",
+        "ru": "На {source} нет планов для копирования по выбранным выше команде и воронке.",
+    },
+    "plan.copy_confirm": {"en": "Yes, copy", "ru": "Да, скопировать"},
     "plan.history": {"en": "History of plan changes", "ru": "История изменений планов"},
     "plan.history_at": {"en": "When", "ru": "Когда"},
     "plan.history_by": {"en": "Who", "ru": "Кто"},
@@ -656,7 +760,7 @@ MESSAGES_RU: dict[str, str] = {
     "too_large": "слишком большое значение",
     "at_most": "не больше {maximum}",
     "not_a_date": "должно быть датой",
-    "not_a_date_value": "должно быть датой вида 2026-03-31, а не {value!r}",
+    "not_a_date_value": "должно быть датой вида 2026-03-31 или 31.03.2026, а не {value!r}",
     "date_out_of_range": "должно быть в пределах от {earliest} до {latest}",
     "not_a_timestamp": "должно быть датой и временем",
     "no_time_zone": "должно быть с часовым поясом",
@@ -731,6 +835,7 @@ MESSAGES_RU: dict[str, str] = {
     "deal.first_stage": "новая сделка начинается на открытом этапе своей воронки",
     "deal.unknown_field": "нет такого поля сделки",
     "deal.contact_company": "контакт работает в другой компании",
+    "deal.date_not_emptied": "пустая ячейка дату не стирает; чтобы убрать дату, очистите её на вкладке «Данные» сделки",
     "deal.no_company": "нет такой компании ({value!r})",
     "deal.no_contact": "нет такого контакта ({value!r})",
     "stage.required_to_enter": "обязательно для перехода на этап {stage!r}",

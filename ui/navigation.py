@@ -71,3 +71,13 @@ def _not_permitted() -> None:
     st.title(t("not_permitted.title"))
     st.error(t("not_permitted.body"))
     st.page_link(PAGES[0].script, label=t("not_permitted.back"), icon=":material/arrow_back:")
+
+
+def open_deal(deal_id: int) -> None:
+    """Open a deal on its own page, /deals?deal=123, with its own entry in the browser's history."""
+    st.switch_page("views/deals.py", query_params={"deal": str(int(deal_id))})
+
+
+def opened_deal() -> str | None:
+    """The deal the address asks for (as written there), if any."""
+    return st.query_params.get("deal")

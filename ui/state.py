@@ -19,12 +19,21 @@ def _each(name: str) -> Callable[..., str]:
     return lambda *parts: key(name, *parts)
 
 
+def keep(*names: str) -> None:
+    """Keep the values of widgets a run does not draw (the deal list's filters while one deal is
+    open), which Streamlit would otherwise forget."""
+    for name in names:
+        if name in st.session_state:
+            st.session_state[name] = st.session_state[name]
+
+
 def forget(prefix: str) -> None:
     """Drop every key made from `prefix` (a form's widgets, its errors), so that it starts afresh."""
     for name in [k for k in st.session_state if str(k) == prefix or str(k).startswith(f"{prefix}_")]:
         del st.session_state[name]
 
 
+PHONE = "phone_layout"  # the browser window's width class, reported by ui.phone
 LANGUAGE = "language"
 USER_ID = "user_id"
 USER = "user"  # the signed-in UserInfo, re-read from the database on every run
@@ -88,6 +97,7 @@ class PlanFact:
     COPY_TARGET = _each("plan_copy_target")
     COPY_UPLIFT = _each("plan_copy_uplift")
     COPY_MESSAGE = "plan_copy_message"  # what the last copy wrote, shown after the redraw
+    COPY_CONFIRMATION = "plan_copy_confirmation"  # the copy asked for (ui.confirm), and its buttons
 
 
 class Deals:
@@ -103,12 +113,20 @@ class Deals:
     PREVIOUS = "deals_previous"
     NEXT = "deals_next"
     GRID = "deals_grid"  # a new grid after each edit, redrawn from the database (ui.grid.EditedGrid)
-    BOARD_STAGE = _each("deals_board_stage")  # the board's column of a stage
-    CARD = _each("deals_card")  # a deal's card on the board; its move target and button
+    BOARD = "deals_board"  # the board (ui.board)
+    BOARD_EVENT = "deals_board_event"  # what the user last did on the board, kept for the run it started
+    BOARD_REDRAWS = "deals_board_redraws"  # events handled: the board is drawn anew after each (a refusal snaps back)
+    BOARD_MORE = "deals_board_more"  # stage id → how many cards its column was asked to show
     TASK = _each("deals_task")
-    SELECTED_ID = "deals_selected_id"  # the deal open beside the grid
-    MOVE_TARGET = "deals_move_target"  # a stage chosen on the board, for the move step
-    CLOSE_PANEL = "deals_close_panel"
+    FILTERS = (PIPELINE, STAGES, STATUS, SEARCH, OWNER, ONLY_ROTTING, ONLY_OVERDUE, SORT)
+    OPENED = "deal"  # the query parameter of the deal open on its own page: /deals?deal=123
+    BACK = "deals_back"  # from the deal page to the list
+    TICKED = "deals_ticked"  # what to do with the deals ticked in the grid
+    BULK_ACTION = "deals_bulk_action"
+    BULK_JOB = "deals_bulk_job"  # a bulk action under way (ui.bulk.Job)
+    BULK_RESULT = "deals_bulk_result"  # what the last bulk action did, shown after the redraw
+    LIST_CARD = _each("deals_list_card")  # a deal's card in the list on a phone
+    NEXT_STAGE = _each("deals_next_stage")  # a deal's one-click move to its next stage
     # The deal panel's forms: each widget's key is key(prefix, field).
     NEW_DEAL = "deals_new_deal"
     DEAL = _each("deals_deal")  # the edit form of a deal
@@ -134,6 +152,7 @@ class StageEditor:
     DELETE = "stage_editor_delete"
     DELETE_TARGET = _each("stage_editor_delete_target")  # per stage
     DELETE_GO = "stage_editor_delete_go"
+    DELETE_CONFIRMATION = "stage_editor_delete_confirmation"  # the delete asked for (ui.confirm), and its buttons
     ADD_STAGE = "stage_editor_add_stage"  # the form, and key(form, field)
     PIPELINE_SETTINGS = "stage_editor_pipeline_settings"
     PIPELINE_NAME = _each("stage_editor_pipeline_name")
@@ -152,6 +171,7 @@ class Users:
     EDITED_ID = "users_edited_id"
     EDIT = _each("users_edit")  # per user: the form, and key(form, field)
     RESET_PASSWORD = _each("users_reset_password")
+    DEACTIVATE_CONFIRMATION = "users_deactivate_confirmation"  # the deactivation asked for (ui.confirm)
     ADD_TEAM = "users_add_team"
     TEAM_NAME = "users_add_team_name"
 
@@ -177,6 +197,7 @@ class Data:
     PROBLEMS = "data_problems"
     PREVIEW = "data_preview"
     RUN = "data_run"
+    RUN_CONFIRMATION = "data_run_confirmation"  # the import asked for (ui.confirm), and its buttons
     IMPORT_RESULT = "data_import_result"  # what the last import wrote, shown after the rerun
     EXPORT_PREPARE = "data_export_prepare"
     EXPORT_ZIP = "data_export_zip"
@@ -188,7 +209,6 @@ def init_state(settings: Settings) -> None:
     st.session_state.setdefault(USER_ID, None)
     st.session_state.setdefault(USER, None)
     st.session_state.setdefault(Deals.PAGE, 0)
-    st.session_state.setdefault(Deals.SELECTED_ID, None)
 
 
 def clear_for_sign_out() -> None:

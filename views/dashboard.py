@@ -15,8 +15,9 @@ from ui import format, pickers, resources, session
 from ui.actions import figures, live, read
 from ui.downloads import download_buttons
 from ui.i18n import language, t
+from ui.navigation import open_deal
 from ui.periods import PRESETS, period, previous
-from ui.state import Dashboard, Deals
+from ui.state import Dashboard
 
 LIST_LIMIT = 15  # the oldest overdue activities and the longest-idle deals; the tiles count them all
 # Leaderboard and team view columns; for "overdue" fewer is better.
@@ -132,11 +133,6 @@ def weekly_chart(weekly: pd.DataFrame) -> None:
         ),
         width="stretch",
     )
-
-
-def open_deal(deal_id: int) -> None:
-    st.session_state[Deals.SELECTED_ID] = int(deal_id)
-    st.switch_page("views/deals.py")
 
 
 def overdue_list(overdue: pd.DataFrame) -> None:

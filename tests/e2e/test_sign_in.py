@@ -6,6 +6,7 @@ from playwright.sync_api import expect
 
 from tests.conftest import HOSTILE_LOGIN, HOSTILE_NAME, HOSTILE_TITLE
 from tests.e2e.conftest import menu, sign_in
+from ui.state import Deals, key
 
 MENUS = {
     "admin": (
@@ -96,6 +97,10 @@ def test_markup_in_names_and_titles_stays_plain_text_on_every_page(open_app):
     page.get_by_role("tab", name="Board").click()
     expect(page.get_by_text(HOSTILE_TITLE)).to_be_visible()
     assert grid.locator("img").count() == 0
+    page.get_by_role("tab", name="Grid").click()
+    grid.locator(".ag-row", has_text=HOSTILE_TITLE).locator("input.ag-checkbox-input").click()
+    page.locator(f".st-key-{key(Deals.TICKED, 'open')} button").click()
+    expect(page.get_by_role("heading", level=3)).to_have_text(HOSTILE_TITLE)  # the deal page, as written
     page.get_by_role("button", name="Sign out").click()
     sign_in(page, "admin")
     page.get_by_role("link", name="Users").click()

@@ -121,19 +121,22 @@ def demo_database_url(tmp_path_factory) -> str:
     return url
 
 
-@pytest.fixture
-def writable_demo_url(demo_database_url, tmp_path) -> str:
-    """A private copy of the demo database, for a test that writes."""
+def copy_of(url: str, copy: Path) -> str:
+    """A copy of the SQLite database at `url`, written to `copy`."""
     import shutil
 
-    source = Path(demo_database_url.removeprefix("sqlite:///"))
-    copy = tmp_path / "demo-copy.db"
-    engine = make_engine(demo_database_url)
+    engine = make_engine(url)
     with engine.connect() as connection:  # fold the WAL into the file before copying it
         connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     engine.dispose()
-    shutil.copy(source, copy)
+    shutil.copy(Path(url.removeprefix("sqlite:///")), copy)
     return f"sqlite:///{copy}"
+
+
+@pytest.fixture
+def writable_demo_url(demo_database_url, tmp_path) -> str:
+    """A private copy of the demo database, for a test that writes."""
+    return copy_of(demo_database_url, tmp_path / "demo-copy.db")
 
 
 def user_id_of(url: str, login: str) -> int:

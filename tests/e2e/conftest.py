@@ -14,7 +14,7 @@ from urllib.error import URLError
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import DEMO_PASSWORD
+from tests.conftest import DEMO_PASSWORD, copy_of
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -101,6 +101,13 @@ def start_streamlit(database_url: str, log_path: Path) -> tuple[subprocess.Popen
             time.sleep(0.3)
     process.kill()
     raise RuntimeError(f"streamlit did not become healthy: {log_path.read_text()}")
+
+
+@pytest.fixture(scope="session")
+def demo_database_url(demo_database_url, tmp_path_factory) -> str:
+    """The browser tests' own copy of the demo database: what they write (imports, pipelines, moves)
+    stays out of the one the page tests read and copy."""
+    return copy_of(demo_database_url, tmp_path_factory.mktemp("e2e-demo") / "demo.db")
 
 
 @pytest.fixture(scope="session")

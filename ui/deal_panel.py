@@ -345,12 +345,21 @@ def _deal_and_stages(db, actor: Actor, deal_id: int) -> tuple[DealView, list[pip
 def drop(actor: Actor, deal_id: int, version: int, stage_id: int) -> None:
     """A deal sent to a stage in one gesture (a card dropped, a "Next stage" button): moved at once
     when the stage asks nothing, else a dialog asks for what it needs. A refusal is said in place."""
+    _send(actor, deal_id, version, lambda deal, stages: next((s for s in stages if s.id == stage_id), None))
+
+
+def forward(actor: Actor, deal_id: int, version: int) -> None:
+    """`drop` onto the deal's next stage, as it is in the database (nothing for a closed deal)."""
+    _send(actor, deal_id, version, lambda deal, stages: next_stage(stages, deal.stage_id))
+
+
+def _send(actor: Actor, deal_id: int, version: int, target_of) -> None:
     try:
         deal, stages = read(_deal_and_stages, actor, deal_id)
     except (NotFound, PermissionDenied) as error:
         st.error(t("error.permission", message=error_text(error)))
         return
-    target = next((s for s in stages if s.id == stage_id), None)
+    target = target_of(deal, stages)
     if target is None or target.id == deal.stage_id:
         return
     if deal.version != version:

@@ -157,9 +157,7 @@ def grid(
         with bar:
             ticked_deals(actor, ticked, stages, managers)
     if event is not None and event.kind == "next" and DEALS_GRID.is_new(event.at):
-        target = following.get(read(lambda db: deals.get_deal(db, actor, int(event.deal_id)).stage_id))
-        if target is not None:
-            deal_panel.drop(actor, int(event.deal_id), int(event.version), target.id)
+        deal_panel.forward(actor, int(event.deal_id), int(event.version))
     if event is not None and event.kind == "edit" and event.field in EDITABLE_FIELDS and DEALS_GRID.is_new(event.at):
         DEALS_GRID.save(
             lambda db: deals.edit_cell(db, actor, int(event.deal_id), int(event.version), event.field, event.value),

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, extract_parameters
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -127,15 +127,27 @@ def set_password(session: Session, actor: Actor, user_id: int, password: str) ->
 
 
 def authenticate(session: Session, login: str, password: str) -> UserInfo | None:
-    """The user whose login and password match and who is active; None otherwise."""
+    """The user whose login and password match and who is active; None otherwise.
+
+    Every answer costs one argon2 verification, against the dummy hash when the login is unknown or
+    its user has no usable hash (an imported user), so the time tells no login from another."""
     user = session.scalar(select(User).where(User.login == (login or "").strip().lower()))
+    stored = user.password_hash if user is not None and _usable(user.password_hash) else _DUMMY_HASH
     try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        _hasher.verify(stored, password)
     except (VerificationError, InvalidHashError):
         return None
-    if user is None or not user.is_active:
+    if user is None or not user.is_active or stored is _DUMMY_HASH:
         return None
     return _info(user)
+
+
+def _usable(password_hash: str) -> bool:
+    try:
+        extract_parameters(password_hash)
+    except InvalidHashError:
+        return False
+    return True
 
 
 def has_users(session: Session) -> bool:

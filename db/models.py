@@ -53,14 +53,14 @@ class ActivityKind(enum.StrEnum):
     EMAIL = "email"
 
 
-def _enum(cls: type[enum.StrEnum], name: str) -> Enum:
+def _enum(cls: type[enum.StrEnum], name: str, length: int = 16) -> Enum:
     # Stored as plain strings with a CHECK, so adding a value is a small migration on both databases.
     return Enum(
         cls,
         name=name,
         native_enum=False,
         create_constraint=True,
-        length=16,
+        length=length,
         values_callable=lambda members: [m.value for m in members],
     )
 
@@ -102,6 +102,29 @@ class User(Base):
     team: Mapped[Team | None] = relationship(back_populates="members")
 
 
+class UserSession(Base):
+    """A signed-in browser: the cookie holds a random token, the table only its SHA-256.
+
+    Sign-in writes the row with a one-time ticket (its hash too) that the browser trades, within a
+    minute, for the cookie; the Streamlit session that signed in knows the row by id from the start.
+    """
+
+    __tablename__ = "user_sessions"
+    __table_args__ = (Index("ix_user_sessions_user_id_revoked_at", "user_id", "revoked_at"),)
+
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    ticket_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    role: Mapped[Role] = mapped_column(_enum(Role, "session_role"))  # the role it was opened with
+    created_at: Mapped[created_ts]
+    last_seen_at: Mapped[created_ts]
+    expires_at: Mapped[created_ts]
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+    client: Mapped[str] = mapped_column(String(45), default="")
+    revoked_at: Mapped[datetime | None]
+
+
 class DataVersion(Base):
     """One counter, bumped in the same transaction as any change to deals, their history, activities,
     stages or plans: an open dashboard polls it and recomputes only when it moved."""
@@ -113,17 +136,42 @@ class DataVersion(Base):
 
 
 class LoginAttempt(Base):
-    """Failed sign-ins in a row per login, kept in the database so a lock holds across app instances.
+    """Sign-ins in a row per login and per client address, counted in the database so a lock holds
+    across app instances (core.auth).
 
-    Keyed by the login as typed (lower-cased), whether or not such a user exists, so a lock never
-    tells anyone which logins are real.
+    Keyed "login:" + the login as typed (lower-cased), whether or not such a user exists, so a lock
+    never tells anyone which logins are real; or "client:" + the address the attempts come from.
     """
 
     __tablename__ = "login_attempts"
 
-    login: Mapped[str] = mapped_column(String(100), primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    # Counted before the password is checked, so parallel attempts cannot check more than the limit.
     failures: Mapped[int] = mapped_column(default=0)
+    # The locks in a row: each lasts twice as long as the one before.
+    locks: Mapped[int] = mapped_column(default=0, server_default="0")
     locked_until: Mapped[datetime | None]
+
+
+class LoginOutcome(enum.StrEnum):
+    SIGNED_IN = "signed_in"
+    WRONG_CREDENTIALS = "wrong_credentials"  # wrong login, wrong password or deactivated: one answer
+    LOCKED = "locked"
+
+
+class LoginEvent(Base):
+    """Every sign-in attempt and its answer, appended by core.auth: never updated, never deleted."""
+
+    __tablename__ = "login_events"
+    __table_args__ = (Index(None, "at"),)
+
+    id: Mapped[intpk]
+    at: Mapped[datetime]
+    login: Mapped[str] = mapped_column(String(100))  # as typed
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # the user of that login, if any
+    client: Mapped[str] = mapped_column(String(45), default="")
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+    outcome: Mapped[LoginOutcome] = mapped_column(_enum(LoginOutcome, "login_outcome", length=20))
 
 
 class Pipeline(Base):

@@ -27,7 +27,9 @@ class World:
     company_id: int
 
 
-def add_user(session: Session, login: str, role: Role, team_id: int | None = None) -> Actor:
+def add_user(
+    session: Session, login: str, role: Role, team_id: int | None = None, password_hash: str = PASSWORD_HASH
+) -> Actor:
     user_id = users.create_user(
         session,
         Actor.system(),
@@ -36,7 +38,7 @@ def add_user(session: Session, login: str, role: Role, team_id: int | None = Non
         role=role,
         password="",
         team_id=team_id,
-        password_hash=PASSWORD_HASH,
+        password_hash=password_hash,
     )
     return Actor(user_id, role, team_id)
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from core import customers, lost_reasons, stage_editor, users
 from core.clock import utcnow
 from core.errors import ValidationError
-from core.exchange.files import looks_like_formula
+from core.exchange.files import UNREADABLE, looks_like_formula
 from core.messages import Message
 from core.permissions import Actor, require_role
 from core.validation import MAX_AMOUNT
@@ -66,6 +66,7 @@ MAX_TEXT = {
     "stage": 200,
 }
 NOT_RECORDED = "Not recorded (imported)"
+NUL = "\x00"  # a text column of PostgreSQL cannot hold it; a row with one is refused, on SQLite too
 UTC_ZONE = ZoneInfo("UTC")
 PREVIEW_ROWS = 20
 BATCH = 1_000
@@ -263,11 +264,16 @@ def owner_teams(frame: pd.DataFrame, owner_column: str, team_column: str) -> dic
     if missing:
         problem = Message("foreign.teams_file_columns", missing=", ".join(missing), columns=", ".join(frame.columns))
         raise ValidationError({"teams_file": problem})
-    return {
-        str(o).strip(): str(t).strip()
-        for o, t in zip(frame[owner_column], frame[team_column], strict=True)
-        if str(o).strip() and str(t).strip()
-    }
+    teams = {}
+    for number, (owner, team) in enumerate(zip(frame[owner_column], frame[team_column], strict=True), start=2):
+        owner, team = str(owner).strip(), str(team).strip()
+        if NUL in owner + team:
+            raise ValidationError(
+                {"teams_file": Message("foreign.teams_file_row", row=number, problem=Message("problem.nul"))}
+            )
+        if owner and team:
+            teams[owner] = team
+    return teams
 
 
 def prepare(
@@ -297,7 +303,7 @@ def prepare(
     result = Prepared(pipeline=mapping.new_pipeline.name if mapping.new_pipeline else str(mapping.pipeline))
     records = frame.to_dict("records")
     external_ids = [_external_id(record, mapping) for record in records]
-    stored = _stored_external_ids(session, [e for e in external_ids if e])
+    stored = _stored_external_ids(session, [e for e in external_ids if e and NUL not in e])
     seen: dict[str, int] = {}
     for index, (record, external_id) in enumerate(zip(records, external_ids, strict=True)):
         if external_id in stored:
@@ -549,6 +555,12 @@ def _text(record: dict, mapping: Mapping, name: str, report) -> str | None:
     if not parts:
         return None
     text = " — ".join(mapping.values.get(name, {}).get(part, part) for part in parts)
+    if NUL in text:
+        report(_column(mapping, name), Message("problem.nul"))
+        return None
+    if UNREADABLE in text:
+        report(_column(mapping, name), Message("problem.undecodable"))
+        return None
     if looks_like_formula(text):
         report(_column(mapping, name), Message("problem.formula", text=text[:40]))
         return None

@@ -1,6 +1,6 @@
 import pytest
 
-from ui.format import money_short
+from ui.format import money_short, plain
 
 
 @pytest.mark.parametrize(
@@ -16,3 +16,13 @@ from ui.format import money_short
 )
 def test_tile_amounts_stay_short(value, language, shown):
     assert money_short(value, "USD", language) == shown
+
+
+def test_user_text_in_markdown_is_escaped_and_its_addresses_and_icons_broken():
+    # Markdown finds addresses and Streamlit its icons after undoing the escapes: a word joiner stops them.
+    shown = plain("**x** :red[y] http://a.example www.b.example c@d.example :material/home: a: b")
+
+    assert shown == (
+        "\\*\\*x\\*\\* \\:\u2060red\\[y\\] http\\:\u2060//a\\.example w\u2060ww\\.b\\.example c@\u2060d\\.example "
+        "\\:\u2060material/home\\: a\\: b"
+    )

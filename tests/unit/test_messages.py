@@ -17,7 +17,7 @@ from core.messages import ENGLISH, Message
 from core.permissions import Actor, require_role
 from db.models import Role
 from ui import i18n
-from ui.format import NARROW_NBSP
+from ui.format import NARROW_NBSP, plain
 
 ROOT = Path(__file__).resolve().parents[2]
 # Where Messages are made (core/messages.py itself only joins the codes its callers give).
@@ -152,6 +152,16 @@ def test_numbers_in_a_russian_message_are_written_the_russian_way():
     )
     assert i18n.render(Message("file.too_big", size_mb=30.46, limit_mb=25), "ru").startswith("файл весит 30,5 МБ")
     assert i18n.render(Message("deal.no_company", value=12345), "ru") == "нет такой компании (12345)"
+
+
+def test_a_message_shown_as_markdown_escapes_what_it_quotes_and_keeps_its_own_text():
+    title = "**x** [y](http://host)"
+    changed = Message("deal.conflict", title=title)
+    refused = Message("permission.roles", roles=Message("roles.admin"), action=Message("action.create_deals"))
+
+    assert i18n.render(changed, "en", markdown=True) == changed.replace(repr(title), plain(repr(title)))
+    assert i18n.render(changed, "ru", markdown=True).startswith(f"Сделку {plain(repr(title))} изменил")
+    assert i18n.render(refused, "en", markdown=True) == "Only admin users may create deals."
 
 
 def test_the_domain_errors_read_as_before_and_carry_their_messages():

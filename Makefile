@@ -21,7 +21,7 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
 run: $(VENV)/.runtime-installed
 	$(BIN)/python -m cli migrate
 	$(BIN)/python -m cli seed --if-empty
-	$(BIN)/streamlit run app.py
+	$(BIN)/streamlit run server.py
 
 ## test: install the test tools, lint, run the whole suite
 test: $(VENV)/.dev-installed lint

@@ -75,11 +75,13 @@ ENGLISH: dict[str, str] = {
     "action.create_teams": "create teams",
     "action.create_users": "create users",
     "action.edit_users": "edit users",
+    "action.manage_sessions": "see and end other users' sessions",
     "action.reset_passwords": "reset other users' passwords",
     "action.create_pipelines": "create pipelines",
     "action.archive_pipelines": "archive pipelines",
     "action.configure_pipelines": "configure pipelines",
     "action.read_change_log": "read the change log",
+    "action.read_login_log": "read the sign-in log",
     "action.edit_lost_reasons": "edit lost reasons",
     "action.edit_plans": "edit plans",
     "action.read_plan_history": "read the plan history",
@@ -89,6 +91,7 @@ ENGLISH: dict[str, str] = {
     # Users and teams.
     "team.exists": "a team named {name!r} already exists",
     "team.missing": "team {id} does not exist",
+    "session.missing": "session {id} does not exist",
     "login.taken": "{login!r} is already taken",
     "user.last_admin": "the last active admin must stay an active admin; make someone else admin first",
     # Deals.
@@ -161,6 +164,27 @@ ENGLISH: dict[str, str] = {
     "file.not_csv": "not a readable CSV table ({error})",
     "file.encoding": "the text is neither UTF-8 nor Windows-1251; save it as UTF-8",
     "file.cannot_read": "cannot read {path}: {error}",
+    "file.unpacked_too_big": (
+        "the workbook unpacks to {size_mb:,.0f} MB; the limit is {limit_mb} MB unpacked — split it into smaller files"
+    ),
+    "file.packed_too_tightly": (
+        "{part} in the workbook unpacks to {ratio:,.0f} times its packed size; the limit is {limit} times, "
+        "far above what a real spreadsheet reaches"
+    ),
+    "file.size_lie": (
+        "{part} in the workbook unpacks to more than the {declared:,} bytes it declares; the file is damaged"
+    ),
+    "file.doctype": "{part} in the workbook declares a document type (<!DOCTYPE>), which a real spreadsheet never does",
+    "file.too_many_columns": (
+        "the table has more than {limit} columns, which is the limit; remove the columns not imported"
+    ),
+    "file.too_many_cells": (
+        "the table has more than {limit:,} cells (rows × columns), which is the limit; split it into smaller files"
+    ),
+    "file.mixed_encodings": (
+        "the file mixes text encodings: rows {rows} were read as {odd}, the rest as {usual}; "
+        "check those rows, or save the whole file as UTF-8"
+    ),
     # The native format (core.exchange.native).
     "native.sheet_too_long": "{table} has {rows:,} rows, more than an Excel sheet holds; export CSV instead",
     "native.not_empty": "the native import needs an empty database; it has {tables}",
@@ -176,6 +200,7 @@ ENGLISH: dict[str, str] = {
     "mapping.create_or_reject": "must be create or reject",
     "mapping.date": "must be a date like 2026-01-31",
     "foreign.teams_file_columns": "no column {missing}; it has {columns}",
+    "foreign.teams_file_row": "row {row}: {problem}",
     "foreign.file_columns": "the file has no column {missing}; it has {columns}",
     "foreign.map_required": "map a column to {fields}",
     "foreign.rows_with_problems": "{count} rows have problems; nothing was imported",
@@ -198,6 +223,10 @@ ENGLISH: dict[str, str] = {
     "problem.not_amount": "{value!r} is not an amount",
     "problem.amount_range": "{value!r} must be an amount from 0 to {maximum:,}",
     "problem.not_date": "{value!r} is not a date (write 2026-07-31 or 31.07.2026)",
+    "problem.nul": "contains a NUL character (code 0), which cannot be stored; remove it",
+    "problem.undecodable": (
+        "has bytes that are neither UTF-8 nor Windows-1251 (shown as �); fix them, or save the file as UTF-8"
+    ),
     # The CLI's reports (cli.reports).
     "report.dates_required": "--from and --to are required for this report",
     "report.required": "is required for this report",

@@ -2,8 +2,10 @@
 
 import os
 from dataclasses import dataclass
+from datetime import timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from core.sessions import Lifetimes
 from db.engine import DEFAULT_DATABASE_URL
 
 LANGUAGES = ("en", "ru")
@@ -16,10 +18,18 @@ class Settings:
     time_zone: str = "UTC"
     currency: str = "USD"
     demo_mode: bool = True
+    session_idle_hours: float = 8.0  # a session unused this long ends (SESSION_IDLE_HOURS)
+    session_lifetime_days: float = 30.0  # and any session ends this long after sign-in (SESSION_LIFETIME_DAYS)
 
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.time_zone)
+
+    @property
+    def session_lifetimes(self) -> Lifetimes:
+        return Lifetimes(
+            idle=timedelta(hours=self.session_idle_hours), absolute=timedelta(days=self.session_lifetime_days)
+        )
 
 
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
@@ -30,6 +40,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         time_zone=env.get("APP_TIME_ZONE", "UTC"),
         currency=env.get("APP_CURRENCY", "USD"),
         demo_mode=env.get("DEMO_MODE", "1").lower() not in ("0", "false", "no"),
+        session_idle_hours=_positive(env, "SESSION_IDLE_HOURS", 8.0),
+        session_lifetime_days=_positive(env, "SESSION_LIFETIME_DAYS", 30.0),
     )
     if settings.language not in LANGUAGES:
         raise ValueError(f"APP_LANGUAGE must be one of {', '.join(LANGUAGES)}")
@@ -38,3 +50,16 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     except ZoneInfoNotFoundError as error:
         raise ValueError(f"APP_TIME_ZONE {settings.time_zone!r} is not a known time zone") from error
     return settings
+
+
+def _positive(env, name: str, default: float) -> float:
+    text = env.get(name)
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise ValueError(f"{name} must be a positive number, not {text!r}")
+    return value

@@ -139,6 +139,19 @@ def writable_demo_url(demo_database_url, tmp_path) -> str:
     return copy_of(demo_database_url, tmp_path / "demo-copy.db")
 
 
+def signed_in_session(url: str, login: str) -> int:
+    """A session opened for `login` on the database at `url`, as a sign-in opens one: its id."""
+    from core import sessions, users
+    from core.settings import load_settings
+    from db.engine import transaction
+
+    engine = make_engine(url)
+    with transaction(engine, write=True) as session:
+        started = sessions.start(session, users.find_user(session, login), lifetimes=load_settings().session_lifetimes)
+    engine.dispose()
+    return started.id
+
+
 def user_id_of(url: str, login: str) -> int:
     from core import users
     from db.engine import transaction

@@ -12,12 +12,14 @@ import streamlit as st
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
+from core import sessions
 from core.clock import utcnow
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from core.live import data_version
 from db.engine import transaction
 from ui import resources
 from ui.i18n import error_text, field_errors, t
+from ui.state import SESSION_ID
 
 # The database did not answer: SQLite busy past its timeout, PostgreSQL restarting or unreachable.
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
@@ -50,15 +52,28 @@ def _cached(name: str, version: int, hour: str, args: tuple) -> Any:
     return read(_COMPUTED[name], *args)
 
 
+def _tick(session: Session, session_id: int | None) -> tuple[bool, int]:
+    """Whether the signed-in session has ended, and the data version: what a live part reads."""
+    ended = session_id is None or (
+        sessions.check(session, session_id, lifetimes=resources.settings().session_lifetimes).user is None
+    )
+    return ended, data_version(session)
+
+
 def live(render: Callable[[int], None]) -> Callable[[], None]:
     """A part of a page redrawn every LIVE_SECONDS with the data version it shows (it reads one row to
-    know it); when the database does not answer, a note in its place, tried again on the next tick."""
+    know it); when the database does not answer, a note in its place, tried again on the next tick.
+    A session that ended meanwhile (signed out elsewhere, revoked, the user deactivated) reruns the
+    whole app at the tick, which signs it out."""
 
     @st.fragment(run_every=LIVE_SECONDS)
     @shielded
     @functools.wraps(render)
     def part() -> None:
-        render(read(data_version))
+        ended, version = read(_tick, st.session_state.get(SESSION_ID))
+        if ended:
+            st.rerun()
+        render(version)
 
     return part
 

@@ -74,7 +74,8 @@ def show_result() -> None:
     if done:
         st.success(t("bulk.done", count=format.count(done, lang)))
     for why, titles in refused.items():
-        st.error(t("bulk.refused", count=format.count(len(titles), lang), why=format.plain(why)))
+        # `why` is an outcome's message: Markdown with the user's text already escaped (ui.actions).
+        st.error(t("bulk.refused", count=format.count(len(titles), lang), why=why))
         st.text("\n".join(f"• {title}" for title in titles))
 
 

@@ -208,15 +208,16 @@ def edit_form(actor: Actor, deal: DealView, stage_names: dict[int, str]) -> None
 
 
 def _shown(name: str, value, stage_names: dict[int, str]) -> str:
+    """A value in the table of changes, whose cells are Markdown."""
     if value is None:
         return "—"
-    return stage_names.get(value, str(value)) if name == "stage_id" else str(value)
+    return format.plain(stage_names.get(value, str(value)) if name == "stage_id" else str(value))
 
 
 def move_panel(actor: Actor, deal: DealView, stages: list[pipelines.StageInfo]) -> None:
     """The pipeline with the deal's stage marked, then a move to any other stage (the next one by
     default), asking in the same step for what the target needs."""
-    st.caption(_stage_path(deal, stages))
+    st.caption(format.plain(_stage_path(deal, stages)))
     by_id = {s.id: s for s in stages if s.id != deal.stage_id}
     targets = list(by_id)
     following = next_stage(stages, deal.stage_id)
@@ -398,7 +399,7 @@ def reassign_panel(actor: Actor, deal: DealView, managers: list[users.UserInfo])
             st.button(t("deal.reassign"), key=Deals.REASSIGN(deal.id, "go"))
             and perform(
                 lambda session: deals.reassign_deal(session, actor, deal.id, new_owner, deal.version),
-                success=t("deal.reassigned", owner=names[new_owner]),
+                success=t("deal.reassigned", owner=format.plain(names[new_owner])),
             ).ok
         ):
             _forget_form(deal.id)

@@ -1,5 +1,7 @@
-"""Numbers shown the way the chosen language writes them, and a dash where a figure does not exist."""
+"""Numbers shown the way the chosen language writes them, a dash where a figure does not exist, and
+what a user typed made safe to show inside Markdown."""
 
+import re
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -49,11 +51,15 @@ def count(value: int, language: str) -> str:
 
 
 _MARKDOWN_SPECIALS = "\\`*_{}[]()#+-.!|<>~$&:"
+WORD_JOINER = "\u2060"
+_JOINED = re.compile(r"([:@])(?=\S)")
 
 
 def plain(text: object) -> str:
     """User-entered text made safe to place inside markdown: shown literally, never interpreted
-    (":red[x]" is no colour, "http://host" and "www.host" are no links: an invisible word joiner
-    after the first "w" keeps Markdown from seeing an address, which no escape does)."""
+    (":red[x]" is no colour, "**x**" no bold, "![x](url)" no image). Markdown finds addresses
+    ("http://host", "www.host", "name@host.org") and Streamlit its icons (":material/home:") in the
+    text after its escapes are undone, so no escape stops them: an invisible word joiner after a
+    ":" or "@" that has text right after it, and after the first "w" of "www", does."""
     escaped = "".join(f"\\{char}" if char in _MARKDOWN_SPECIALS else char for char in str(text))
-    return escaped.replace("www", "w\u2060ww")
+    return _JOINED.sub(rf"\1{WORD_JOINER}", escaped).replace("www", f"w{WORD_JOINER}ww")

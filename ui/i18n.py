@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from core.messages import Message
+from core.messages import ENGLISH, Message
 from ui.format import NARROW_NBSP, plain
 from ui.state import LANGUAGE
 
@@ -19,6 +19,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "sidebar.language": {"en": "Language", "ru": "Язык"},
     "sidebar.signed_in_as": {"en": "Signed in as", "ru": "Вы вошли как"},
     "sidebar.sign_out": {"en": "Sign out", "ru": "Выйти"},
+    "sidebar.sign_out_everywhere": {"en": "Sign out everywhere", "ru": "Выйти на всех устройствах"},
     "role.manager": {"en": "manager", "ru": "менеджер"},
     "role.executive": {"en": "executive", "ru": "руководитель"},
     "role.admin": {"en": "admin", "ru": "администратор"},
@@ -84,12 +85,22 @@ TEXTS: dict[str, dict[str, str]] = {
     "users.saved": {"en": "Changes to {login} saved.", "ru": "Изменения пользователя {login} сохранены."},
     "users.reset_password": {"en": "Reset the password", "ru": "Сменить пароль"},
     "users.password_reset": {
-        "en": "Password of {login} changed.",
-        "ru": "Пароль пользователя {login} изменён.",
+        "en": "Password of {login} changed; they are signed out everywhere.",
+        "ru": "Пароль пользователя {login} изменён; все его сеансы завершены.",
     },
     "users.add_team": {"en": "Add a team", "ru": "Добавить команду"},
     "users.team_created": {"en": "Team {name} created.", "ru": "Команда {name} создана."},
     "users.no_team": {"en": "— no team —", "ru": "— без команды —"},
+    "users.sessions": {"en": "Signed in now", "ru": "Сейчас в системе"},
+    "users.no_sessions": {"en": "Nobody is signed in.", "ru": "Никто не вошёл."},
+    "users.session_user": {"en": "User", "ru": "Пользователь"},
+    "users.session_since": {"en": "Signed in", "ru": "Вход"},
+    "users.session_seen": {"en": "Last seen", "ru": "Последняя активность"},
+    "users.session_client": {"en": "From address", "ru": "С адреса"},
+    "users.session_browser": {"en": "Browser", "ru": "Браузер"},
+    "users.sessions_to_end": {"en": "Sessions to end", "ru": "Какие сеансы завершить"},
+    "users.end_sessions": {"en": "Sign out these sessions ({count})", "ru": "Завершить эти сеансы ({count})"},
+    "users.sessions_ended": {"en": "Sessions ended: {count}.", "ru": "Завершено сеансов: {count}."},
     "users.passwords_differ": {"en": "The passwords differ.", "ru": "Пароли не совпадают."},
     "users.deactivate_question": {
         "en": "Deactivate {name} ({login})? They can no longer sign in; their {deals} open deals stay theirs "
@@ -102,6 +113,21 @@ TEXTS: dict[str, dict[str, str]] = {
         "ru": "Отключить пользователя {name} ({login})? Он больше не сможет войти. Открытых сделок у него нет.",
     },
     "users.deactivate_confirm": {"en": "Yes, deactivate", "ru": "Да, отключить"},
+    "login_log.title": {"en": "Sign-in log", "ru": "Журнал входов"},
+    "login_log.caption": {
+        "en": "The latest {limit} sign-in attempts, newest first, times in {zone}.",
+        "ru": "Последние {limit} попыток входа, сначала новые; время — {zone}.",
+    },
+    "login_log.empty": {"en": "Nobody has tried to sign in yet.", "ru": "Попыток входа пока не было."},
+    "login_log.at": {"en": "When", "ru": "Когда"},
+    "login_log.login": {"en": "Login as typed", "ru": "Введённый логин"},
+    "login_log.user": {"en": "User", "ru": "Пользователь"},
+    "login_log.outcome": {"en": "Outcome", "ru": "Результат"},
+    "login_log.client": {"en": "Address", "ru": "Адрес"},
+    "login_log.user_agent": {"en": "Browser", "ru": "Браузер"},
+    "login_log.signed_in": {"en": "signed in", "ru": "вход выполнен"},
+    "login_log.wrong_credentials": {"en": "wrong login or password", "ru": "неверный логин или пароль"},
+    "login_log.locked": {"en": "locked", "ru": "заблокирован"},
     "field.login": {"en": "Login", "ru": "Логин"},
     "field.display_name": {"en": "Name", "ru": "Имя"},
     "field.role": {"en": "Role", "ru": "Роль"},
@@ -555,7 +581,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "{deals} deals are too many for a browser download; run `python -m cli export --to DIR` on the server.",
         "ru": "Сделок слишком много для скачивания в браузере ({deals}); выполните на сервере `python -m cli export --to DIR`.",
     },
-    "data.export_prepare": {"en": "Prepare the export", "ru": "Подготовить выгрузку"},
     "data.export_zip": {"en": "Download CSV (zip)", "ru": "Скачать CSV (zip)"},
     "data.export_xlsx": {"en": "Download Excel", "ru": "Скачать Excel"},
     "plan.title": {"en": "Plan vs fact", "ru": "План-факт"},
@@ -736,6 +761,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "The database did not answer (busy or restarting). Nothing was saved; try again in a moment.",
         "ru": "База данных не ответила (занята или перезапускается). Ничего не сохранено; повторите через минуту.",
     },
+    "error.incident": {
+        "en": "Something went wrong on our side, and nothing more was done. Try again; if it happens again, tell your administrator the incident number {number}.",
+        "ru": "У нас что-то сломалось, и больше ничего не сделано. Повторите; если снова не получится, сообщите администратору номер инцидента {number}.",
+    },
     "error.database_read": {
         "en": "The database did not answer (busy or restarting); these figures will come back by themselves, or reload the page in a moment.",
         "ru": "База данных не ответила (занята или перезапускается); показатели вернутся сами, или обновите страницу через минуту.",
@@ -809,11 +838,13 @@ MESSAGES_RU: dict[str, str] = {
     "action.create_teams": "создавать команды",
     "action.create_users": "создавать пользователей",
     "action.edit_users": "изменять пользователей",
+    "action.manage_sessions": "видеть и завершать сеансы других пользователей",
     "action.reset_passwords": "менять пароли других пользователей",
     "action.create_pipelines": "создавать воронки",
     "action.archive_pipelines": "архивировать воронки",
     "action.configure_pipelines": "настраивать воронки",
     "action.read_change_log": "смотреть журнал изменений",
+    "action.read_login_log": "смотреть журнал входов",
     "action.edit_lost_reasons": "изменять причины проигрыша",
     "action.edit_plans": "изменять планы",
     "action.read_plan_history": "смотреть историю планов",
@@ -822,6 +853,7 @@ MESSAGES_RU: dict[str, str] = {
     "action.import_deals": "импортировать сделки",
     "team.exists": "команда {name!r} уже есть",
     "team.missing": "команды {id} нет",
+    "session.missing": "сеанса {id} нет",
     "login.taken": "{login!r} уже занят",
     "user.last_admin": "последний активный администратор должен остаться активным администратором; сначала назначьте администратором другого пользователя",
     "deal.conflict": "Сделку {title!r} изменил кто-то другой после того, как вы её открыли. Обновите её, чтобы увидеть изменения, и внесите свои ещё раз.",
@@ -879,6 +911,22 @@ MESSAGES_RU: dict[str, str] = {
     "file.not_csv": "не удалось прочитать таблицу CSV ({error})",
     "file.encoding": "текст не в UTF-8 и не в Windows-1251; сохраните его в UTF-8",
     "file.cannot_read": "не удалось прочитать {path}: {error}",
+    "file.unpacked_too_big": (
+        "книга распаковывается в {size_mb:,.0f} МБ, а можно не больше {limit_mb} МБ в распакованном виде — "
+        "разделите её на файлы поменьше"
+    ),
+    "file.packed_too_tightly": (
+        "часть книги {part} распаковывается в {ratio:,.0f} раз больше, чем занимает в сжатом виде, а можно не "
+        "больше чем в {limit} раз — настоящие таблицы сжимаются намного слабее"
+    ),
+    "file.size_lie": "часть книги {part} распаковывается больше чем в заявленные {declared:,} байт; файл повреждён",
+    "file.doctype": "часть книги {part} объявляет тип документа (<!DOCTYPE>), чего настоящие таблицы не делают",
+    "file.too_many_columns": "в таблице больше {limit} столбцов — это предел; удалите столбцы, которые не импортируются",
+    "file.too_many_cells": "в таблице больше {limit:,} ячеек (строки × столбцы) — это предел; разделите её на файлы поменьше",
+    "file.mixed_encodings": (
+        "в файле смешаны кодировки: строки {rows} прочитаны как {odd}, остальные — как {usual}; "
+        "проверьте эти строки или сохраните весь файл в UTF-8"
+    ),
     "native.sheet_too_long": "в таблице {table} {rows:,} строк — больше, чем помещается на лист Excel; выгрузите в CSV",
     "native.not_empty": "родной формат загружается только в пустую базу; в этой уже есть: {tables}",
     "native.no_source": "{source} не найден",
@@ -892,6 +940,7 @@ MESSAGES_RU: dict[str, str] = {
     "mapping.create_or_reject": "должно быть create или reject",
     "mapping.date": "должно быть датой вида 2026-01-31",
     "foreign.teams_file_columns": "нет столбца {missing}; в файле есть: {columns}",
+    "foreign.teams_file_row": "строка {row}: {problem}",
     "foreign.file_columns": "в файле нет столбца {missing}; в нём есть: {columns}",
     "foreign.map_required": "сопоставьте столбцы полям: {fields}",
     "foreign.rows_with_problems": "строк с проблемами: {count}; ничего не импортировано",
@@ -914,6 +963,8 @@ MESSAGES_RU: dict[str, str] = {
     "problem.not_amount": "{value!r} — не сумма",
     "problem.amount_range": "{value!r}: сумма должна быть от 0 до {maximum:,}",
     "problem.not_date": "{value!r} — не дата (пишите 2026-07-31 или 31.07.2026)",
+    "problem.nul": "содержит символ NUL (код 0), который нельзя сохранить; удалите его",
+    "problem.undecodable": "содержит байты не в UTF-8 и не в Windows-1251 (показаны как �); исправьте их или сохраните файл в UTF-8",
     "report.dates_required": "для этого отчёта нужны --from и --to",
     "report.required": "обязательно для этого отчёта",
     "report.period_required": "обязательно для этого отчёта, например --period 2026-Q3",
@@ -925,6 +976,9 @@ def language() -> str:
 
 
 def t(key: str, **values: object) -> str:
+    """The text of `key` in the chosen language, with `values` put in. The templates are Markdown; a
+    value a user typed that goes into a Markdown element (a title, a toast, a label) is passed as
+    ui.format.plain(value), and as it is into plain text (st.text, a select box's options, a grid)."""
     text = TEXTS[key][language()]
     return text.format(**values) if values else text
 
@@ -943,20 +997,36 @@ class _RussianNumber:
         return repr(self.value)
 
 
-def _russian(value: object) -> object:
+class _Quoted:
+    """A value a message quotes (what someone typed: a title, a name) in a message shown as Markdown:
+    escaped after its conversion, so that "{title!r}" quotes it and shows it as written."""
+
+    def __init__(self, value: object):
+        self.value = value
+
+    def __format__(self, spec: str) -> str:
+        return plain(format(self.value, spec))
+
+    def __repr__(self) -> str:
+        return plain(repr(self.value))
+
+
+def _parameter(value: object, lang: str, markdown: bool) -> object:
     if isinstance(value, Message):
-        return render(value, "ru")
+        return render(value, lang, markdown=markdown)
     if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
-        return _RussianNumber(value)
-    return value
+        return _RussianNumber(value) if lang == "ru" else value
+    return _Quoted(value) if markdown else value
 
 
-def render(message: Message, lang: str) -> str:
+def render(message: Message, lang: str, *, markdown: bool = False) -> str:
     """A service's message in `lang`: in English its own text; in Russian its code's template, with the
-    parameters that are messages rendered in Russian too."""
-    if lang != "ru":
+    parameters that are messages rendered in Russian too. As Markdown (`markdown`): the template as
+    it is, the values it quotes escaped (ui.format.plain)."""
+    if lang != "ru" and not markdown:
         return str(message)
-    return MESSAGES_RU[message.code].format(**{name: _russian(value) for name, value in message.params.items()})
+    template = MESSAGES_RU[message.code] if lang == "ru" else ENGLISH[message.code]
+    return template.format(**{name: _parameter(value, lang, markdown) for name, value in message.params.items()})
 
 
 def translated(message: Message) -> str:
@@ -965,8 +1035,9 @@ def translated(message: Message) -> str:
 
 
 def error_text(error: Conflict | NotFound | PermissionDenied) -> str:
-    """What a refused action's error says, in the chosen language."""
-    return translated(error.message)
+    """What a refused action's error says, in the chosen language, as Markdown: it may quote what the
+    user typed (a deal's title, a pipeline's name), shown as written."""
+    return render(error.message, language(), markdown=True)
 
 
 def translated_table(frame: pd.DataFrame) -> pd.DataFrame:

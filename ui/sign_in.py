@@ -4,7 +4,7 @@ import streamlit as st
 
 from core import auth, users
 from ui import resources
-from ui.actions import perform, read
+from ui.actions import DATABASE_UNAVAILABLE, read
 from ui.i18n import t
 from ui.session import sign_in_as
 from ui.state import SignIn
@@ -25,14 +25,24 @@ def render_sign_in() -> None:
             st.info(t("sign_in.demo"))
     if not submitted:
         return
-    # The failure counter is committed whatever the outcome, so a lock holds across app instances.
+    # The sign-in counts, checks and logs in transactions of its own, so a lock holds across app instances.
     login, password = st.session_state[SignIn.LOGIN], st.session_state[SignIn.PASSWORD]
-    outcome = perform(lambda session: auth.sign_in(session, login, password), where=middle)
-    if not outcome.ok:
+    try:
+        result = auth.sign_in(
+            resources.engine(),
+            login,
+            password,
+            client=st.context.ip_address or "",
+            user_agent=st.context.headers.get("User-Agent", ""),
+        )
+    except DATABASE_UNAVAILABLE:
+        middle.error(t("error.database"))
         return
-    result = outcome.value
     if result.outcome == auth.Outcome.SIGNED_IN:
-        sign_in_as(result.user)
+        opened = sign_in_as(result.user)
+        if not opened.ok:
+            middle.error(opened.message)
+            return
         del st.session_state[SignIn.PASSWORD]
         st.rerun()
     elif result.outcome == auth.Outcome.LOCKED:

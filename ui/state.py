@@ -35,9 +35,11 @@ def forget(prefix: str) -> None:
 
 PHONE = "phone_layout"  # the browser window's width class, reported by ui.phone
 LANGUAGE = "language"
-USER_ID = "user_id"
+SESSION_ID = "session_id"  # the signed-in session (core.sessions), checked on every run
+HANDOFF = "session_handoff"  # a fresh sign-in's ticket for the cookie, and when it was issued (ui.session)
 USER = "user"  # the signed-in UserInfo, re-read from the database on every run
 SIGN_OUT = "sidebar_sign_out"
+SIGN_OUT_EVERYWHERE = "sidebar_sign_out_everywhere"
 
 
 class SignIn:
@@ -173,6 +175,10 @@ class Users:
     RESET_PASSWORD = _each("users_reset_password")
     DEACTIVATE_CONFIRMATION = "users_deactivate_confirmation"  # the deactivation asked for (ui.confirm)
     ADD_TEAM = "users_add_team"
+    SESSIONS = "users_sessions"  # the open sessions
+    SESSIONS_TO_END = "users_sessions_to_end"
+    LOGIN_LOG = "users_login_log"
+    END_SESSIONS = "users_end_sessions"
     TEAM_NAME = "users_add_team_name"
 
 
@@ -199,14 +205,11 @@ class Data:
     RUN = "data_run"
     RUN_CONFIRMATION = "data_run_confirmation"  # the import asked for (ui.confirm), and its buttons
     IMPORT_RESULT = "data_import_result"  # what the last import wrote, shown after the rerun
-    EXPORT_PREPARE = "data_export_prepare"
-    EXPORT_ZIP = "data_export_zip"
-    EXPORT_XLSX = "data_export_xlsx"
 
 
 def init_state(settings: Settings) -> None:
     st.session_state.setdefault(LANGUAGE, settings.language)
-    st.session_state.setdefault(USER_ID, None)
+    st.session_state.setdefault(SESSION_ID, None)
     st.session_state.setdefault(USER, None)
     st.session_state.setdefault(Deals.PAGE, 0)
 

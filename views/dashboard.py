@@ -11,7 +11,7 @@ from core.analytics.rotting import rotting_deals
 from core.clock import utcnow
 from core.periods import DateRange
 from core.permissions import Actor
-from ui import format, pickers, resources, session
+from ui import format, pickers, resources, session, url_state
 from ui.actions import figures, live, read
 from ui.downloads import download_buttons
 from ui.i18n import language, t
@@ -25,21 +25,25 @@ BOARD = ["won_amount", "won", "calls", "meetings", "win_rate_closed", "overdue"]
 # The tiles: each figure, and whether it has a change against the previous period.
 TILES = ("calls", "meetings", "overdue", "open_deals", "rotting", "won_amount", "win_rate_closed")
 NOW_ONLY = ("overdue", "open_deals", "rotting")
+ADDRESS = ("period", "team", "manager")  # the filters' names in the URL
 
 
 def page() -> None:
     actor = session.actor()
     st.title(t("dashboard.title"))
+    address = url_state.Address(*ADDRESS)
     row = st.columns(3)
+    address.restore("period", Dashboard.PRESET, default="this_quarter", options=PRESETS[:-1])
     preset = row[0].selectbox(
-        t("funnel.period"), PRESETS[:-1], index=2, format_func=lambda p: t(f"funnel.{p}"), key=Dashboard.PRESET
+        t("funnel.period"), PRESETS[:-1], format_func=lambda p: t(f"funnel.{p}"), key=Dashboard.PRESET
     )
     days = DateRange(*period(preset, utcnow().astimezone(resources.settings().zone).date()))
     before = DateRange(*previous(days.first, days.last))
     row[0].caption(f"{days.first:%Y-%m-%d} — {days.last:%Y-%m-%d}")
     team_id, manager_id = None, None if actor.sees_everyone else actor.id
     if actor.sees_everyone:
-        team_id, manager_id = whose(row[1], row[2])
+        team_id, manager_id = whose(row[1], row[2], address)
+    address.write()
 
     @live
     def live_dashboard(version: int) -> None:
@@ -49,11 +53,13 @@ def page() -> None:
     live_dashboard()
 
 
-def whose(team_column, manager_column) -> tuple[int | None, int | None]:
+def whose(team_column, manager_column, address: url_state.Address) -> tuple[int | None, int | None]:
     """The team (or the company) and the manager (or everyone in it) an executive looks at."""
     managers, teams = read(lambda db: (users.list_managers(db), users.list_teams(db)))
+    address.restore("team", Dashboard.TEAM, default=None, options=[team.id for team in teams])
     team_id = pickers.team(teams, key=Dashboard.TEAM, everyone=t("dashboard.company"), where=team_column)
     in_scope = [u for u in managers if team_id is None or u.team_id == team_id]
+    address.restore("manager", Dashboard.MANAGER, default=None, options=[u.id for u in in_scope])
     manager_id = pickers.manager(
         in_scope, key=Dashboard.MANAGER, everyone=t("dashboard.everyone"), where=manager_column
     )

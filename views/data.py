@@ -1,3 +1,4 @@
+import hashlib
 from pathlib import Path
 
 import pandas as pd
@@ -8,19 +9,19 @@ from core.clock import utcnow
 from core.errors import ValidationError
 from core.exchange import files, foreign, native
 from core.exchange.foreign import Mapping, NewPipeline
+from core.messages import Message
 from core.permissions import Actor
 from ui import format, pickers, resources, session
 from ui.actions import perform, read
 from ui.confirm import Confirmation
-from ui.downloads import XLSX
-from ui.i18n import field_errors, language, t, translated_table
+from ui.i18n import field_errors, language, t, translated, translated_table
 from ui.state import Data
 
-PAGE_EXPORT_MAX_DEALS = 200_000  # beyond this the export belongs to the CLI, not to a browser download
 NONE = ""
 WON_WORDS = ("won", "closed won", "выиграна", "успешно реализовано", "успешно")
 LOST_WORDS = ("lost", "closed lost", "проиграна", "отказ", "закрыто и не реализовано")
 IMPORTING = Confirmation(Data.RUN_CONFIRMATION)
+UPLOADS_KEPT = 4  # files read and kept by their content, for every session of the process
 
 
 def page() -> None:
@@ -34,12 +35,25 @@ def page() -> None:
         export_panel(actor)
 
 
-def read_upload(upload) -> pd.DataFrame | None:
+@st.cache_data(max_entries=UPLOADS_KEPT, ttl="1h", show_spinner=False)
+def read_once(sha256: str, name: str, _data: bytes) -> files.Table | dict[str, Message]:
+    """The file read once per content (`sha256` of `_data`): every rerun while the columns are mapped
+    gets the table from here. A refusal is kept too, as its messages (a ValidationError does not pickle)."""
     try:
-        return files.read_table(upload.getvalue(), upload.name)
+        return files.read(_data, name)
     except ValidationError as error:
-        st.error(field_errors(error))
+        return error.errors
+
+
+def read_upload(upload) -> pd.DataFrame | None:
+    data = upload.getvalue()
+    table = read_once(hashlib.sha256(data).hexdigest(), upload.name, data)
+    if isinstance(table, dict):
+        st.error(field_errors(ValidationError(table)))
         return None
+    for note in table.notes:
+        st.warning(translated(note))
+    return table.frame
 
 
 def column_choice(label: str, columns: list[str], guessed: str | None, key: str) -> str:
@@ -129,7 +143,7 @@ def existing_pipeline_stages(values: list[str], pipeline_list: list[pipelines.Pi
     for value in values:
         by_name = next((s for s in stage_names if s.lower() == value.lower()), NONE)
         stage_map[value] = st.selectbox(
-            t("data.stage_value", value=value),
+            t("data.stage_value", value=format.plain(value)),
             [NONE, *stage_names],
             index=[NONE, *stage_names].index(by_name),
             format_func=lambda s: t("data.stage_unmapped") if s == NONE else s,
@@ -191,7 +205,10 @@ def options_step(
         with pick[1]:
             team_column = column_choice(t("data.teams_team"), team_columns, None, Data.TEAMS_TEAM)
         if owner_column and team_column:
-            owner_teams = foreign.owner_teams(teams, owner_column, team_column)
+            try:
+                owner_teams = foreign.owner_teams(teams, owner_column, team_column)
+            except ValidationError as error:
+                st.error(field_errors(error))
 
     return Mapping(
         columns=chosen,
@@ -287,25 +304,16 @@ def check_shown(prepared: foreign.Prepared) -> None:
 
 
 def export_panel(actor: Actor) -> None:
+    """Links to the server's export route, which builds the file when it is fetched, for an admin's
+    session only (web.routes): no copy of the data waits at an address anyone could fetch."""
     st.markdown(t("data.export_caption"))
     deal_count = read(native.deal_count)
-    if deal_count > PAGE_EXPORT_MAX_DEALS:
+    if deal_count > native.BROWSER_EXPORT_MAX_DEALS:
         st.info(t("data.export_cli", deals=format.count(deal_count, language())))
         return
-    stamp = utcnow().strftime("%Y%m%d-%H%M")
-    if st.button(t("data.export_prepare"), key=Data.EXPORT_PREPARE):
-        archive, workbook = read(lambda db: (native.export_zip(db, actor), native.export_excel(db, actor)))
-        columns = st.columns(2)
-        columns[0].download_button(
-            t("data.export_zip"),
-            archive,
-            file_name=f"funnel-export-{stamp}.zip",
-            mime="application/zip",
-            key=Data.EXPORT_ZIP,
-        )
-        columns[1].download_button(
-            t("data.export_xlsx"), workbook, file_name=f"funnel-export-{stamp}.xlsx", mime=XLSX, key=Data.EXPORT_XLSX
-        )
+    columns = st.columns(2)
+    columns[0].link_button(t("data.export_zip"), "/downloads/export.zip", icon=":material/download:")
+    columns[1].link_button(t("data.export_xlsx"), "/downloads/export.xlsx", icon=":material/download:")
 
 
 page()

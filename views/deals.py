@@ -12,7 +12,7 @@ from core.clock import utcnow
 from core.errors import NotFound, PermissionDenied
 from core.permissions import Actor
 from core.users import UserInfo
-from ui import bulk, deal_panel, format, navigation, phone, pickers, resources, session
+from ui import bulk, deal_panel, format, navigation, phone, pickers, resources, session, url_state
 from ui.actions import read
 from ui.board import BoardEvent, board_data, board_event, deal_board
 from ui.bulk import Ticked
@@ -36,6 +36,8 @@ GRID_COLUMNS = (
 )
 SORTS = ("recent", "amount", "expected_close", "age_in_stage")
 BOARD_CARDS = 20  # the cards a column shows first, and how many more each "show more" adds
+# The list's filters' names in the URL (/deals?status=all&search=volga&page=2); the deal page's is "deal".
+ADDRESS = ("pipeline", "search", "status", "stages", "owner", "sort", "rotting", "overdue", "page")
 
 
 def page() -> None:
@@ -49,13 +51,16 @@ def page() -> None:
     st.title(t("deals.title"))
     pipeline_list = pickers.active_pipelines()
     managers = read(users.list_managers) if actor.sees_everyone else []
-    deal_filter, sort, stages = filters(pipeline_list, managers)
+    address = url_state.Address(*ADDRESS)
+    deal_filter, sort, stages = filters(pipeline_list, managers, address)
     now = utcnow()
     grid_tab, board_tab, tasks_tab, new_tab = st.tabs(
         [t("deals.grid"), t("deals.board"), t("deals.my_tasks"), t("deals.new")]
     )
     with grid_tab:
         grid(actor, deal_filter, sort, now, stages, managers)
+    address.note("page", st.session_state[Deals.PAGE] + 1, default=1)
+    address.write()
     with board_tab:
         board_columns(actor, deal_filter, stages, now)
     with tasks_tab:
@@ -72,14 +77,21 @@ def reset_page() -> None:
 
 
 def filters(
-    pipeline_list: list[pipelines.PipelineInfo], managers: list[UserInfo]
+    pipeline_list: list[pipelines.PipelineInfo], managers: list[UserInfo], address: url_state.Address
 ) -> tuple[DealFilter, str, list[pipelines.StageInfo]]:
     """The deals shown: pipeline, status (open deals unless asked), text; then, folded away, stages,
-    owner, rotting, overdue and the order."""
+    owner, rotting, overdue and the order. Each from the address the first time the list is shown
+    (and its page); afterwards as the user left them, even after a deal's own page."""
+    if Deals.PIPELINE not in st.session_state:  # the list afresh: a reload, a link or from another page
+        st.session_state[Deals.PAGE] = (address.asked("page", parse=_page_number) or 1) - 1
     row = st.columns([2, 3, 3], vertical_alignment="bottom")
+    ids = [p.id for p in pipeline_list]
+    address.restore("pipeline", Deals.PIPELINE, default=ids[0], options=ids)
     pipeline_id = pickers.pipeline(pipeline_list, key=Deals.PIPELINE, where=row[0], on_change=reset_page)
+    address.restore("search", Deals.SEARCH, default="", parse=str)
     search = row[1].text_input(t("deals.search"), key=Deals.SEARCH, on_change=reset_page)
     by_name = {s.value: s for s in STATUSES}
+    address.restore("status", Deals.STATUS, default="open", options=[*by_name, "all"])
     status = by_name.get(
         row[2].radio(
             t("field.status"),
@@ -94,6 +106,7 @@ def filters(
     stage_names = {s.id: s.name for s in stages}
     with st.expander(t("deals.more_filters")):
         more = st.columns([3, 2, 2])
+        address.restore("stages", Deals.STAGES, default=[], options=stage_names, many=True)
         stage_ids = more[0].multiselect(
             t("field.stage_id"),
             list(stage_names),
@@ -104,6 +117,7 @@ def filters(
         )
         owner = None
         if managers:
+            address.restore("owner", Deals.OWNER, default=None, options=[u.id for u in managers])
             owner = pickers.manager(
                 managers,
                 label=t("field.owner_id"),
@@ -112,12 +126,23 @@ def filters(
                 where=more[1],
                 on_change=reset_page,
             )
+        address.restore("sort", Deals.SORT, default=SORTS[0], options=SORTS)
         sort = more[2].selectbox(t("deals.sort"), SORTS, format_func=lambda s: t(f"deals.sort_{s}"), key=Deals.SORT)
+        address.restore("rotting", Deals.ONLY_ROTTING, default=False, parse=url_state.flag)
         only_rotting = st.toggle(t("deals.only_rotting"), key=Deals.ONLY_ROTTING, on_change=reset_page)
+        address.restore("overdue", Deals.ONLY_OVERDUE, default=False, parse=url_state.flag)
         only_overdue = st.toggle(t("deals.only_overdue"), key=Deals.ONLY_OVERDUE, on_change=reset_page)
     owners = () if owner is None else (owner,)
     chosen = DealFilter(pipeline_id, tuple(stage_ids), status, search, owners, only_rotting, only_overdue)
     return chosen, sort, stages
+
+
+def _page_number(text: str) -> int:
+    """The list's page as the address writes it, counted from 1."""
+    number = int(text)
+    if number < 1:
+        raise ValueError(text)
+    return number
 
 
 def grid(

@@ -9,7 +9,7 @@ from core.analytics import diagnosis, funnel
 from core.analytics.filters import FunnelFilter
 from core.clock import utcnow
 from core.permissions import Actor
-from ui import format, pickers, resources, session
+from ui import format, pickers, resources, session, url_state
 from ui.actions import figures, live, read
 from ui.charts import funnel_chart, monthly_trend_chart, stage_bars
 from ui.downloads import download_buttons
@@ -18,6 +18,8 @@ from ui.periods import PRESETS, period
 from ui.state import Funnel
 
 CATEGORIES = ("source", "region", "segment")
+VIEWS = ("funnel", "bars", "trend")
+ADDRESS = ("pipeline", "period", "from", "to", "compare", "team", *CATEGORIES)  # the filters' names in the URL
 
 
 def page() -> None:
@@ -37,21 +39,29 @@ def filters(actor: Actor, pipeline_list: list[pipelines.PipelineInfo]) -> tuple[
     """The pipeline, the period, the team, source, region and segment the funnel is of; and the
     managers whose conversions are set beside the team's (executives and admins choose them)."""
     zone = resources.settings().zone
+    address = url_state.Address(*ADDRESS)
     row = st.columns([2, 2, 2, 2])
+    ids = [p.id for p in pipeline_list]
+    address.restore("pipeline", Funnel.PIPELINE, default=ids[0], options=ids)
     pipeline_id = pickers.pipeline(pipeline_list, key=Funnel.PIPELINE, where=row[0])
-    preset = row[1].selectbox(
-        t("funnel.period"), PRESETS, index=3, format_func=lambda p: t(f"funnel.{p}"), key=Funnel.PRESET
-    )
+    # Dates alone (?from=2026-10-01&to=2026-12-31) ask for a custom period.
+    dated = any(address.asked(name, parse=url_state.day) for name in ("from", "to"))
+    implied = "custom" if dated else None
+    address.restore("period", Funnel.PRESET, default="last_quarter", options=PRESETS, implied=implied)
+    preset = row[1].selectbox(t("funnel.period"), PRESETS, format_func=lambda p: t(f"funnel.{p}"), key=Funnel.PRESET)
     today = utcnow().astimezone(zone).date()
     date_from, date_to = period(preset, today)
     if preset == "custom":
-        date_from = row[2].date_input(t("funnel.from"), value=today.replace(month=1, day=1), key=Funnel.FROM)
-        date_to = row[3].date_input(t("funnel.to"), value=today, key=Funnel.TO)
+        address.restore("from", Funnel.FROM, default=today.replace(month=1, day=1), parse=url_state.day)
+        date_from = row[2].date_input(t("funnel.from"), key=Funnel.FROM)
+        address.restore("to", Funnel.TO, default=today, parse=url_state.day)
+        date_to = row[3].date_input(t("funnel.to"), key=Funnel.TO)
     else:
         row[2].caption(f"{date_from:%Y-%m-%d} — {date_to:%Y-%m-%d}")
     options = read(funnel.filter_options, pipeline_id)
     more = st.columns(5)
     managers = {u.id: u.display_name for u in read(users.list_managers)} if actor.sees_everyone else {}
+    address.restore("compare", Funnel.COMPARE, default=[], options=managers, many=True)
     compare = more[0].multiselect(
         t("funnel.compare"),
         list(managers),
@@ -59,16 +69,19 @@ def filters(actor: Actor, pipeline_list: list[pipelines.PipelineInfo]) -> tuple[
         key=Funnel.COMPARE,
         placeholder=t("funnel.compare_none"),
     )
-    team_id = pickers.team(read(users.list_teams), key=Funnel.TEAM, everyone=t("deals.all"), where=more[1])
-    chosen = {
-        name: column.selectbox(
+    teams = read(users.list_teams)
+    address.restore("team", Funnel.TEAM, default=None, options=[team.id for team in teams])
+    team_id = pickers.team(teams, key=Funnel.TEAM, everyone=t("deals.all"), where=more[1])
+    chosen = {}
+    for column, name in zip(more[2:], CATEGORIES, strict=True):
+        address.restore(name, Funnel.CATEGORY(name), default=None, options=options[name])
+        chosen[name] = column.selectbox(
             t(f"field.{name}"),
             [None, *options[name]],
             key=Funnel.CATEGORY(name),
             format_func=lambda v: t("deals.all") if v is None else v,
         )
-        for column, name in zip(more[2:], CATEGORIES, strict=True)
-    }
+    address.write()
     return FunnelFilter(pipeline_id, date_from, date_to, zone, team_id=team_id, **chosen), tuple(compare)
 
 
@@ -129,13 +142,10 @@ def tiles(rates: dict) -> None:
 
 
 def chart(data: dict) -> None:
-    view = st.segmented_control(
-        t("funnel.view"),
-        ["funnel", "bars", "trend"],
-        default="funnel",
-        format_func=lambda v: t(f"funnel.view_{v}"),
-        key=Funnel.VIEW,
-    )
+    address = url_state.Address("view")  # apart: the view is chosen in the live part, which reruns alone
+    address.restore("view", Funnel.VIEW, default="funnel", options=VIEWS)
+    view = st.segmented_control(t("funnel.view"), VIEWS, format_func=lambda v: t(f"funnel.view_{v}"), key=Funnel.VIEW)
+    address.write()
     if view == "bars":
         drawn = stage_bars(data["funnel"], count_title=t("column.deals"), stage_title=t("column.stage"))
     elif view == "trend":
@@ -151,11 +161,11 @@ def diagnosis_panel(findings: list[diagnosis.Finding]) -> None:
     if findings:  # a healthy funnel needs no panel
         st.subheader(t("funnel.diagnosis"))
     for finding in findings:
-        who = ", ".join(f"{name} ({_figure(finding.shape, value)})" for name, value in finding.managers)
+        who = ", ".join(f"{format.plain(name)} ({_figure(finding.shape, value)})" for name, value in finding.managers)
         st.warning(
             t(
                 f"diagnosis.{finding.shape}",
-                stage=finding.stage,
+                stage=format.plain(finding.stage),
                 value=_figure(finding.shape, finding.value),
                 reference=_figure(finding.shape, finding.reference),
             )

@@ -27,7 +27,7 @@ def page() -> None:
 def pipeline_section(pipeline: PipelineInfo, frame: pd.DataFrame) -> None:
     currency, lang = resources.settings().currency, language()
     with st.container(border=True, key=Overview.PIPELINE(pipeline.id)):
-        st.subheader(pipeline.name)
+        st.subheader(format.plain(pipeline.name), anchor=False)
         deals_col, amount_col, weighted_col = st.columns(3)
         deals_col.metric(t("overview.open_deals"), format.count(frame["deals"].sum(), lang))
         amount_col.metric(t("overview.amount"), format.money(frame["amount"].sum(), currency, lang))

@@ -17,7 +17,7 @@ from core.live import data_version
 from core.periods import Period, PeriodKind
 from core.permissions import Actor
 from core.users import TeamInfo, UserInfo
-from ui import format, pickers, resources, session
+from ui import format, pickers, resources, session, url_state
 from ui.actions import figures, live, perform, read
 from ui.confirm import Confirmation
 from ui.downloads import download_buttons
@@ -30,6 +30,7 @@ PERIODS_BACK, PERIODS_AHEAD = 8, 4  # how many periods the period picker offers 
 TARGETS = ("target_amount", "target_count", "target_calls", "target_meetings")
 PLANS_GRID = EditedGrid(PlanFact.GRID)
 COPYING = Confirmation(PlanFact.COPY_CONFIRMATION)
+ADDRESS = ("kind", "period", "pipeline", "team")  # the filters' names in the URL; and "cumulative"
 
 
 @dataclass(frozen=True)
@@ -61,20 +62,25 @@ def page() -> None:
 
 
 def choose(actor: Actor, pipeline_list: list[pipelines.PipelineInfo], teams: list[TeamInfo]) -> Choice:
+    address = url_state.Address(*ADDRESS)
     row = st.columns([2, 2, 3, 3])
+    asked = address.asked("period", parse=Period.parse)  # a period alone (?period=2026-07) says its kind too
+    address.restore("kind", PlanFact.KIND, default=PeriodKind.QUARTER, options=PeriodKind, implied=asked and asked.kind)
     kind = row[0].selectbox(
-        t("plan.period_kind"), list(PeriodKind), index=1, format_func=lambda k: t(f"plan.{k}"), key=PlanFact.KIND
+        t("plan.period_kind"), list(PeriodKind), format_func=lambda k: t(f"plan.{k}"), key=PlanFact.KIND
     )
     today = utcnow().astimezone(resources.settings().zone).date()
     current = Period.containing(kind, today)
     choices = [current.shifted(step) for step in range(-PERIODS_BACK, PERIODS_AHEAD + 1)]
-    period = row[1].selectbox(
-        t("funnel.period"), choices, index=PERIODS_BACK, format_func=str, key=PlanFact.PERIOD(kind)
-    )
+    address.restore("period", PlanFact.PERIOD(kind), default=current, options=choices)
+    period = row[1].selectbox(t("funnel.period"), choices, format_func=str, key=PlanFact.PERIOD(kind))
+    address.restore("pipeline", PlanFact.PIPELINE, default=None, options=[p.id for p in pipeline_list])
     pipeline_id = pickers.pipeline(pipeline_list, key=PlanFact.PIPELINE, everyone=t("plan.all_pipelines"), where=row[2])
     team_id = None
     if actor.sees_everyone:
+        address.restore("team", PlanFact.TEAM, default=None, options=[team.id for team in teams])
         team_id = pickers.team(teams, key=PlanFact.TEAM, everyone=t("dashboard.company"), where=row[3])
+    address.write()
     row[0].caption(f"{period.first:%Y-%m-%d} — {period.last:%Y-%m-%d}")
     return Choice(period, pipeline_id, team_id, today)
 
@@ -129,7 +135,10 @@ def shown(actor: Actor, choice: Choice, data: dict) -> None:
             st.altair_chart(completion_chart(people), width="stretch")
     with right:
         st.subheader(t("plan.dynamics", year=choice.period.first.year))
+        address = url_state.Address("cumulative")  # apart: the toggle is in the live part, which reruns alone
+        address.restore("cumulative", PlanFact.CUMULATIVE, default=False, parse=url_state.flag)
         cumulative = st.toggle(t("plan.cumulative"), key=PlanFact.CUMULATIVE)
+        address.write()
         st.altair_chart(dynamics_chart(data["monthly"], cumulative), width="stretch")
     report(rows, choice.period)
 

@@ -3,14 +3,15 @@
 import pandas as pd
 import streamlit as st
 
-from core import users
+from core import sessions, users
 from core.permissions import ROLES, Actor
 from core.users import TeamInfo, UserInfo
-from ui import session
+from ui import resources, session
 from ui.actions import perform, read
 from ui.confirm import Confirmation
 from ui.format import plain
 from ui.i18n import t
+from ui.login_log import render_login_log
 from ui.state import Users, forget, key
 
 
@@ -44,6 +45,8 @@ def page() -> None:
     with edit_column:
         edit_user_forms(actor, user_list, teams, team_label)
     add_team_form(actor)
+    sessions_panel(actor)
+    render_login_log(actor)
 
 
 def role_label(role: str) -> str:
@@ -73,7 +76,7 @@ def add_user_form(actor: Actor, teams: list[TeamInfo], team_label) -> None:
                 lambda db: users.create_user(
                     db, actor, login=login, display_name=display_name, role=role, password=password, team_id=team_id
                 ),
-                success=t("users.created", login=login.strip().lower()),
+                success=t("users.created", login=plain(login.strip().lower())),
             ).ok:
                 st.rerun()
 
@@ -119,7 +122,7 @@ def edit_user_forms(actor: Actor, user_list: list[UserInfo], teams: list[TeamInf
     request = (edited.id, new_name, new_role, new_team, new_active)
     if submitted and edited.is_active and not new_active:
         DEACTIVATING.ask(request)
-    elif submitted and perform(save, success=t("users.saved", login=edited.login)).ok:
+    elif submitted and perform(save, success=t("users.saved", login=plain(edited.login))).ok:
         st.rerun()
     if DEACTIVATING.waits(request):
         deals = read(users.open_deal_count, actor, edited.id)
@@ -131,24 +134,28 @@ def edit_user_forms(actor: Actor, user_list: list[UserInfo], teams: list[TeamInf
         )
         if (
             DEACTIVATING.confirmed(question, confirm=t("users.deactivate_confirm"), on_cancel=lambda: forget(form))
-            and perform(save, success=t("users.saved", login=edited.login)).ok
+            and perform(save, success=t("users.saved", login=plain(edited.login))).ok
         ):
             st.rerun()
     password_form(actor, edited)
 
 
 def password_form(actor: Actor, edited: UserInfo) -> None:
-    with st.form(Users.RESET_PASSWORD(edited.id), clear_on_submit=True):
+    form = Users.RESET_PASSWORD(edited.id)
+    with st.form(form, clear_on_submit=True):
         st.markdown(f"**{t('users.reset_password')}**")
-        new_password = st.text_input(t("field.password"), type="password")
-        new_password_again = st.text_input(t("field.password_again"), type="password")
+        new_password = st.text_input(t("field.password"), type="password", key=key(form, "password"))
+        new_password_again = st.text_input(t("field.password_again"), type="password", key=key(form, "again"))
         if st.form_submit_button(t("users.reset_password")):
             if new_password != new_password_again:
                 st.error(t("users.passwords_differ"))
             else:
                 perform(
-                    lambda db: users.set_password(db, actor, edited.id, new_password),
-                    success=t("users.password_reset", login=edited.login),
+                    lambda db: (
+                        users.set_password(db, actor, edited.id, new_password),
+                        sessions.end_all(db, edited.id),
+                    ),
+                    success=t("users.password_reset", login=plain(edited.login)),
                 )
 
 
@@ -160,10 +167,50 @@ def add_team_form(actor: Actor) -> None:
             st.form_submit_button(t("users.add_team"))
             and perform(
                 lambda db: users.create_team(db, actor, team_name),
-                success=t("users.team_created", name=team_name.strip()),
+                success=t("users.team_created", name=plain(team_name.strip())),
             ).ok
         ):
             st.rerun()
+
+
+def sessions_panel(actor: Actor) -> None:
+    """Who is signed in where; an admin ends any of those sessions (that browser is signed out at its
+    next run, a live page within one refresh)."""
+    st.subheader(t("users.sessions"))
+    settings = resources.settings()
+    open_now = read(sessions.open_sessions, actor, lifetimes=settings.session_lifetimes)
+    if not open_now:
+        st.caption(t("users.no_sessions"))
+        return
+
+    def when(moment) -> str:
+        return f"{moment.astimezone(settings.zone):%Y-%m-%d %H:%M}"
+
+    st.dataframe(
+        pd.DataFrame(
+            {
+                t("users.session_user"): [s.user_name for s in open_now],
+                t("users.session_since"): [when(s.created_at) for s in open_now],
+                t("users.session_seen"): [when(s.last_seen_at) for s in open_now],
+                t("users.session_client"): [s.client for s in open_now],
+                t("users.session_browser"): [s.user_agent for s in open_now],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+        key=Users.SESSIONS,
+    )
+    labels = {s.id: f"{s.user_name} · {s.client or '—'} · {when(s.created_at)}" for s in open_now}
+    ids = st.multiselect(t("users.sessions_to_end"), list(labels), format_func=labels.get, key=Users.SESSIONS_TO_END)
+    ending = st.button(t("users.end_sessions", count=len(ids)), key=Users.END_SESSIONS, disabled=not ids)
+    if (
+        ending
+        and perform(
+            lambda db: [sessions.revoke(db, actor, session_id) for session_id in ids],
+            success=t("users.sessions_ended", count=len(ids)),
+        ).ok
+    ):
+        st.rerun()
 
 
 page()

@@ -34,9 +34,11 @@ from db.rollups import build
 from db.rollups.sources import TABLES
 from db.types import Money, UTCDateTime
 
-# Bookkeeping of this installation and sums derived from the data (rebuilt on import): not exported.
-SKIPPED = {"data_version", "login_attempts"} | TABLES
+# Bookkeeping of this installation (who is signed in, who tried) and sums derived from the data
+# (rebuilt on import): not exported.
+SKIPPED = {"data_version", "login_attempts", "login_events", "user_sessions"} | TABLES
 BATCH = 5_000
+BROWSER_EXPORT_MAX_DEALS = 200_000  # beyond this the export belongs to the CLI, not to a browser download
 EXCEL_MAX_ROWS = 1_048_575  # a sheet holds 1,048,576 rows, the header included
 
 

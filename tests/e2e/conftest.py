@@ -14,6 +14,7 @@ from urllib.error import URLError
 import pytest
 from playwright.sync_api import expect
 
+from core import sessions
 from tests.conftest import DEMO_PASSWORD, copy_of
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -73,7 +74,7 @@ def start_streamlit(database_url: str, log_path: Path) -> tuple[subprocess.Popen
             "-m",
             "streamlit",
             "run",
-            "app.py",
+            "server.py",
             "--server.headless",
             "true",
             "--server.port",
@@ -97,7 +98,7 @@ def start_streamlit(database_url: str, log_path: Path) -> tuple[subprocess.Popen
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
                 if response.status == 200:
                     return process, url
-        except (URLError, ConnectionError):
+        except (URLError, ConnectionError, TimeoutError):
             time.sleep(0.3)
     process.kill()
     raise RuntimeError(f"streamlit did not become healthy: {log_path.read_text()}")
@@ -164,10 +165,34 @@ def click_and_wait(page, locator) -> None:
     wait_for_run_after(page, mark)
 
 
+def choose(page, key: str, option: str, *, in_form: bool = False) -> None:
+    box = page.locator(f".st-key-{key}").get_by_role("combobox")
+    box.click()
+    box.fill(option)  # filters the list down to the option wanted; Enter picks it
+    expect(page.get_by_role("option", name=option, exact=True)).to_be_visible()
+    if in_form:  # a form's widgets do not rerun the script until it is submitted
+        box.press("Enter")
+    else:
+        finished = runs_finished(page)
+        box.press("Enter")
+        wait_for_run_after(page, finished)
+    expect(box).to_have_value(option)  # the choice took, before anything is submitted
+
+
+def session_cookie(context) -> str | None:
+    return next((c["value"] for c in context.cookies() if c["name"] == sessions.COOKIE), None)
+
+
 def sign_in(page, login: str, password: str = DEMO_PASSWORD):
+    """Sign in, and wait until the browser holds the new session's cookie (downloads need it)."""
+    before = session_cookie(page.context)
     page.get_by_role("textbox", name="Login").fill(login)
     page.get_by_role("textbox", name="Password").fill(password)
     click_and_wait(page, page.get_by_role("button", name="Sign in"))
+    if page.get_by_role("button", name="Sign out", exact=True).count():
+        deadline = time.monotonic() + 20
+        while session_cookie(page.context) in (None, before) and time.monotonic() < deadline:
+            page.wait_for_timeout(100)
     return page
 
 

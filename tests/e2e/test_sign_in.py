@@ -32,7 +32,7 @@ def test_each_role_sees_exactly_its_menu(open_app, login):
     page = sign_in(open_app("/"), login)
 
     expected_menu, signed_in_as = MENUS[login]
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    expect(page.get_by_role("button", name="Sign out", exact=True)).to_be_visible()
     expect(page.get_by_text(signed_in_as)).to_be_visible()
     expect(page.locator("[data-testid='stSidebar'] [data-testid='stPageLink']")).to_have_count(len(expected_menu))
     assert menu(page) == expected_menu
@@ -57,7 +57,7 @@ def test_a_wrong_password_shows_a_message_and_signs_nobody_in(open_app):
     page = sign_in(open_app("/"), "ceo", "not the password")
 
     expect(page.get_by_text("Wrong login or password.")).to_be_visible()
-    expect(page.get_by_role("button", name="Sign out")).to_have_count(0)
+    expect(page.get_by_role("button", name="Sign out", exact=True)).to_have_count(0)
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
 
 
@@ -72,12 +72,12 @@ def test_five_failures_lock_the_login(open_app):
     sign_in(page, "boris", "demo-pass")  # the right password, but locked
 
     expect(page.get_by_text(re.compile("Too many failed attempts"))).to_be_visible()
-    expect(page.get_by_role("button", name="Sign out")).to_have_count(0)
+    expect(page.get_by_role("button", name="Sign out", exact=True)).to_have_count(0)
 
 
 def test_signing_out_returns_to_the_sign_in_screen(open_app):
     page = sign_in(open_app("/"), "ceo")
-    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign out", exact=True).click()
 
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     expect(page.get_by_role("heading", name="Pipelines overview")).to_have_count(0)
@@ -101,7 +101,7 @@ def test_markup_in_names_and_titles_stays_plain_text_on_every_page(open_app):
     grid.locator(".ag-row", has_text=HOSTILE_TITLE).locator("input.ag-checkbox-input").click()
     page.locator(f".st-key-{key(Deals.TICKED, 'open')} button").click()
     expect(page.get_by_role("heading", level=3)).to_have_text(HOSTILE_TITLE)  # the deal page, as written
-    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign out", exact=True).click()
     sign_in(page, "admin")
     page.get_by_role("link", name="Users").click()
     expect(page.get_by_role("heading", name="Users", exact=True)).to_be_visible()

@@ -3,7 +3,7 @@ from playwright.sync_api import expect
 from core import deals, pipelines, users
 from core.permissions import Actor
 from db.engine import make_engine, transaction
-from tests.e2e.conftest import click_and_wait, runs_finished, sign_in, wait_for_run_after
+from tests.e2e.conftest import choose, click_and_wait, sign_in
 from ui.state import StageEditor, key
 
 PIPELINE = "Editor test pipeline"
@@ -12,20 +12,6 @@ PIPELINE = "Editor test pipeline"
 def stages(engine, pipeline_id: int) -> list:
     with transaction(engine) as session:
         return pipelines.list_stages(session, pipeline_id)
-
-
-def choose(page, key: str, option: str, *, in_form: bool = False) -> None:
-    box = page.locator(f".st-key-{key}").get_by_role("combobox")
-    box.click()
-    box.fill(option)  # filters the list down to the option wanted; Enter picks it
-    expect(page.get_by_role("option", name=option, exact=True)).to_be_visible()
-    if in_form:  # a form's widgets do not rerun the script until it is submitted
-        box.press("Enter")
-    else:
-        finished = runs_finished(page)
-        box.press("Enter")
-        wait_for_run_after(page, finished)
-    expect(box).to_have_value(option)  # the choice took, before anything is submitted
 
 
 def test_an_admin_reshapes_a_pipeline_and_the_database_agrees(open_app, demo_database_url):

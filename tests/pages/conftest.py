@@ -4,8 +4,8 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import user_id_of
-from ui.state import LANGUAGE, USER_ID
+from tests.conftest import signed_in_session
+from ui.state import LANGUAGE, SESSION_ID
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
@@ -15,7 +15,7 @@ def open_app(url: str, monkeypatch, login: str | None = None) -> AppTest:
     monkeypatch.setenv("DATABASE_URL", url)
     app = AppTest.from_file(APP, default_timeout=60)
     if login is not None:
-        app.session_state[USER_ID] = user_id_of(url, login)
+        app.session_state[SESSION_ID] = signed_in_session(url, login)
     return app
 
 

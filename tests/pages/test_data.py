@@ -1,3 +1,6 @@
+import uuid
+
+import pandas as pd
 from sqlalchemy import select
 
 from db.engine import make_engine, transaction
@@ -14,13 +17,12 @@ def test_the_admin_sees_the_import_and_export_page(app_as):
     assert [tab.label for tab in app.tabs] == ["Import from another CRM", "Export everything"]
 
 
-def test_the_export_is_prepared_for_download(app_as):
+def test_the_export_links_to_the_server_route_and_holds_no_copy_in_the_page(app_as):
     app = open_view(app_as("admin"), "views/data.py")
-    app.button(key=Data.EXPORT_PREPARE).click().run()
 
     assert not app.exception
-    downloads = [e for e in app.get("download_button")]
-    assert len(downloads) == 2
+    assert [link.proto.url for link in app.get("link_button")] == ["/downloads/export.zip", "/downloads/export.xlsx"]
+    assert not app.get("download_button")
 
 
 def test_the_page_in_russian(app_as):
@@ -103,3 +105,40 @@ def test_in_russian_the_import_question_is_in_russian(writable_app_as, writable_
 
     assert app.warning[0].value.startswith("Загрузить в «B2B classic» сделок: 3? Новых пользователей: 0")
     assert [b.label for b in app.button if b.key in (RUN_CONFIRM, RUN_CANCEL)] == ["Да, загрузить", "Отмена"]
+
+
+def test_a_file_is_parsed_once_however_often_the_page_reruns(app_as, monkeypatch):
+    parses = []
+    read_csv = pd.read_csv
+    monkeypatch.setattr(pd, "read_csv", lambda *args, **kwargs: parses.append(1) or read_csv(*args, **kwargs))
+    unique = GOOD + f"W-4;Wizard {uuid.uuid4().hex};anna;Qualification;1;04.10.2026;\n"  # not read by another test
+    app = open_view(app_as("admin"), "views/data.py")
+
+    app.file_uploader(key=Data.FILE).set_value(("once.csv", unique.encode(), "text/csv")).run()
+    app.toggle(key=Data.DAY_FIRST).set_value(False).run()
+    app.radio(key=Data.OWNERS).set_value(False).run()
+    app.radio(key=Data.COMPANIES).set_value(False).run()
+
+    assert not app.exception and not app.error
+    assert app.caption[1].value.startswith("4 rows")
+    assert len(parses) == 1
+
+
+def test_a_table_beyond_the_limits_is_refused_on_the_page(app_as):
+    wide = ",".join(f"c{i}" for i in range(10_000)) + "\n" + ",".join("1" * 10_000) + "\n"
+    app = open_view(app_as("admin"), "views/data.py")
+
+    app.file_uploader(key=Data.FILE).set_value(("wide.csv", wide.encode(), "text/csv")).run()
+
+    assert not app.exception
+    assert "the table has more than 200 columns, which is the limit" in app.error[0].value
+
+
+def test_rows_in_another_encoding_are_named_on_the_page(app_as, russian):
+    mixed = GOOD.encode() + "W-5;Лютик;anna;Qualification;1;05.10.2026;\n".encode("cp1251")
+    app = open_view(russian(app_as("admin")), "views/data.py")
+
+    app.file_uploader(key=Data.FILE).set_value(("mixed.csv", mixed, "text/csv")).run()
+
+    assert not app.exception and not app.error
+    assert app.warning[0].value.startswith("в файле смешаны кодировки: строки 5 прочитаны как Windows-1251")

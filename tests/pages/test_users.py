@@ -185,3 +185,65 @@ def test_in_russian_the_deactivation_question_is_in_russian(writable_app_as, wri
         "Да, отключить",
         "Отмена",
     ]
+
+
+def _session_user(url: str, session_id: int):
+    from core import sessions
+    from core.settings import load_settings
+
+    engine = make_engine(url)
+    with transaction(engine) as session:
+        user = sessions.check(session, session_id, lifetimes=load_settings().session_lifetimes).user
+    engine.dispose()
+    return user
+
+
+def test_an_admin_sees_who_is_signed_in_and_ends_a_session(writable_app_as, writable_demo_url):
+    from tests.conftest import signed_in_session
+
+    annas = signed_in_session(writable_demo_url, "anna")
+    boris = signed_in_session(writable_demo_url, "boris")
+    app = open_view(writable_app_as("admin"), "views/users.py")
+
+    [table] = [frame.value for frame in app.dataframe if "Last seen" in frame.value.columns]
+    assert {"Anna Ivanova", "Alice Admin"} <= set(table["User"])
+    app.multiselect(key=Users.SESSIONS_TO_END).select(annas).run()
+    app.button(key=Users.END_SESSIONS).click().run()
+
+    assert not app.exception
+    assert _session_user(writable_demo_url, annas) is None
+    assert _session_user(writable_demo_url, boris).login == "boris"
+    assert app.title[0].value == "Users"  # the admin's own session goes on
+
+
+def test_a_password_reset_signs_the_user_out_everywhere(writable_app_as, writable_demo_url):
+    from tests.conftest import signed_in_session
+
+    annas = signed_in_session(writable_demo_url, "anna")
+    anna = stored_user(writable_demo_url, "anna")
+    app = open_view(writable_app_as("admin"), "views/users.py")
+    app.selectbox(key=Users.EDITED_ID).set_value(anna.id).run()
+    form = Users.RESET_PASSWORD(anna.id)
+    app.text_input(key=key(form, "password")).input("a new password 1")
+    app.text_input(key=key(form, "again")).input("a new password 1")
+    app.button(key=f"FormSubmitter:{form}-Reset the password").click().run()
+
+    assert not app.exception
+    assert _session_user(writable_demo_url, annas) is None
+    assert "signed out everywhere" in app.toast[0].value
+
+
+def test_the_admin_reads_every_sign_in_attempt_and_a_hostile_login_stays_text(writable_app_as, writable_demo_url):
+    from core import auth
+
+    engine = make_engine(writable_demo_url)
+    auth.sign_in(engine, "**nobody** [x](http://attacker.example)", "wrong", client="10.1.2.3", user_agent="Curl")
+    auth.sign_in(engine, "anna", "demo-pass", client="10.1.2.4", user_agent="Firefox")
+    engine.dispose()
+
+    app = open_view(writable_app_as("admin"), "views/users.py")
+
+    [log] = [frame.value for frame in app.dataframe if "Login as typed" in frame.value.columns]
+    assert log.iloc[0].tolist()[1:] == ["anna", "Anna Ivanova", "signed in", "10.1.2.4", "Firefox"]
+    hostile = "**nobody** [x](http://attacker.example)"
+    assert log.iloc[1].tolist()[1:] == [hostile, "", "wrong login or password", "10.1.2.3", "Curl"]

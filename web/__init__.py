@@ -1,0 +1,1 @@
+"""What the server answers beside the app's pages (server.py): plain HTTP routes and middleware."""

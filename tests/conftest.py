@@ -106,8 +106,14 @@ def _add_hostile_records(session) -> None:
 
 
 @pytest.fixture(scope="session")
-def demo_database_url(tmp_path_factory) -> str:
-    """An SQLite file with a small demo company, shared by the page and browser tests."""
+def demo_database_url(seeded_demo_url) -> str:
+    """The demo database the page tests read (the browser tests write to their own copy)."""
+    return seeded_demo_url
+
+
+@pytest.fixture(scope="session")
+def seeded_demo_url(tmp_path_factory) -> str:
+    """An SQLite file with a small demo company, as seeded: nothing writes to it."""
     from core.seed import seed_demo
     from db.engine import transaction
 

@@ -117,10 +117,11 @@ def leaky_top(session, owner, pipeline_id: int, stage_ids: list[int], company_id
 
 
 @pytest.fixture(scope="module")
-def hostile_app(demo_database_url, tmp_path_factory):
-    """A server of its own, on a copy of the demo database with the hostile names."""
+def hostile_app(seeded_demo_url, tmp_path_factory):
+    """A server of its own, on a copy of the demo database as seeded (not the one the other browser
+    tests write to: their deals would change whom the diagnosis names), with the hostile names."""
     folder = tmp_path_factory.mktemp("hostile")
-    url = copy_of(demo_database_url, folder / "hostile.db")
+    url = copy_of(seeded_demo_url, folder / "hostile.db")
     ids = hostile_world(url)
     process, address = start_streamlit(url, folder / "server.log")
     yield address, ids

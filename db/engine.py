@@ -1,11 +1,13 @@
 """The one engine factory and unit of work; the caller creates one engine per process."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import Engine, Integer, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import changes
@@ -15,6 +17,7 @@ from db.rollups import upkeep
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'data' / 'funnel.db'}"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+T = TypeVar("T")
 
 # The one session factory: each of its sessions bumps the data version and keeps the summary tables
 # in every flush (in that order: the bump first).
@@ -60,6 +63,26 @@ def transaction(engine: Engine, *, write: bool = False) -> Iterator[Session]:
     bind = engine.execution_options(sqlite_begin="IMMEDIATE") if write else engine
     with new_session(bind=bind) as session, session.begin():
         yield session
+
+
+# PostgreSQL undid the transaction to break a deadlock (two writers adding to the same summary rows
+# in opposite orders) or a serialization conflict: running it again from the start is safe.
+RETRIED_STATES = ("40P01", "40001")
+WRITE_ATTEMPTS = 3
+
+
+def write(engine: Engine, action: Callable[[Session], T]) -> T:
+    """`action(session)` in its own write transaction, run again (up to WRITE_ATTEMPTS in all) when
+    PostgreSQL undid it to break a deadlock; any other failure, or the last one, is raised."""
+    attempt = 1
+    while True:
+        try:
+            with transaction(engine, write=True) as session:
+                return action(session)
+        except OperationalError as error:
+            if attempt == WRITE_ATTEMPTS or getattr(error.orig, "sqlstate", None) not in RETRIED_STATES:
+                raise
+            attempt += 1
 
 
 def advance_sequences(session: Session) -> None:

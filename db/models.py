@@ -126,8 +126,9 @@ class UserSession(Base):
 
 
 class DataVersion(Base):
-    """One counter, bumped in the same transaction as any change to deals, their history, activities,
-    stages or plans: an open dashboard polls it and recomputes only when it moved."""
+    """The change marker's counter rows (db.changes.SLOTS of them): any change to deals, their history,
+    activities, stages or plans adds 1 to one row in its own transaction; the marker is their sum, which
+    an open dashboard polls, recomputing only when it moved. Several rows, so writers do not queue on one."""
 
     __tablename__ = "data_version"
 
@@ -347,6 +348,8 @@ class Activity(Base):
         Index(None, "deal_id", "done_at", "due_at"),
         # What is still to do, by due time (the oldest overdue first): the few not done, not the millions done.
         Index(None, "due_at", "owner_id", sqlite_where=NOT_DONE, postgresql_where=NOT_DONE),
+        # One owner's oldest still to do, in the order shown (due, then id): the dashboard's overdue list.
+        Index(None, "owner_id", "due_at", "id", sqlite_where=NOT_DONE, postgresql_where=NOT_DONE),
     )
 
     id: Mapped[intpk]
@@ -412,18 +415,29 @@ ROLLUP_ROWID = {"sqlite_with_rowid": False}  # SQLite keeps the rows in key orde
 
 
 class _PerDayAndMonth:
-    """A time-keyed rollup's first key columns: "day" rows per UTC day, "month" rows on the 1st."""
+    """A time-keyed rollup's time key columns: "day" rows per UTC day, "month" rows on the 1st."""
 
     grain: Mapped[str] = mapped_column(String(5))
     first_day: Mapped[date]
 
 
-class RollupCreated(_PerDayAndMonth, Base):
+class _ByCategory:
+    """The first key columns of a rollup the funnel filters: each deal counts under "" (every deal)
+    and under each of its source, region and segment ("source", "web"), so a filter reads one range."""
+
+    category: Mapped[str] = mapped_column(String(8))
+    category_value: Mapped[str] = mapped_column(String(100))
+
+
+CATEGORY = ("category", "category_value")
+
+
+class RollupCreated(_ByCategory, _PerDayAndMonth, Base):
     """Deals by the day they were created: the cohort funnel, deals created and won."""
 
     __tablename__ = "rollup_created"
     __table_args__ = (
-        PrimaryKeyConstraint("grain", "first_day", "pipeline_id", "owner_id", "status", "entered_stages"),
+        PrimaryKeyConstraint(*CATEGORY, "grain", "first_day", "pipeline_id", "owner_id", "status", "entered_stages"),
         ROLLUP_ROWID,
     )
 
@@ -437,12 +451,12 @@ class RollupCreated(_PerDayAndMonth, Base):
     amount: Mapped[money]
 
 
-class RollupClosed(_PerDayAndMonth, Base):
+class RollupClosed(_ByCategory, _PerDayAndMonth, Base):
     """Deals by the day they were closed, won or lost: win rates, plan vs fact, the dashboard's results."""
 
     __tablename__ = "rollup_closed"
     __table_args__ = (
-        PrimaryKeyConstraint("grain", "first_day", "pipeline_id", "owner_id", "closing_owner_id", "status"),
+        PrimaryKeyConstraint(*CATEGORY, "grain", "first_day", "pipeline_id", "owner_id", "closing_owner_id", "status"),
         ROLLUP_ROWID,
     )
 
@@ -454,12 +468,12 @@ class RollupClosed(_PerDayAndMonth, Base):
     amount: Mapped[money]
 
 
-class RollupLost(_PerDayAndMonth, Base):
+class RollupLost(_ByCategory, _PerDayAndMonth, Base):
     """Deals lost by the day, the stage they were lost from and the reason: the lost analysis."""
 
     __tablename__ = "rollup_lost"
     __table_args__ = (
-        PrimaryKeyConstraint("grain", "first_day", "pipeline_id", "owner_id", "stage_id", "lost_reason_id"),
+        PrimaryKeyConstraint(*CATEGORY, "grain", "first_day", "pipeline_id", "owner_id", "stage_id", "lost_reason_id"),
         ROLLUP_ROWID,
     )
 
@@ -471,12 +485,12 @@ class RollupLost(_PerDayAndMonth, Base):
     amount: Mapped[money]
 
 
-class RollupCycle(_PerDayAndMonth, Base):
+class RollupCycle(_ByCategory, _PerDayAndMonth, Base):
     """Deals won by the day they were won and the completed days from creation: the sales cycle."""
 
     __tablename__ = "rollup_cycles"
     __table_args__ = (
-        PrimaryKeyConstraint("grain", "first_day", "pipeline_id", "owner_id", "closing_owner_id", "days"),
+        PrimaryKeyConstraint(*CATEGORY, "grain", "first_day", "pipeline_id", "owner_id", "closing_owner_id", "days"),
         ROLLUP_ROWID,
     )
 
@@ -488,12 +502,12 @@ class RollupCycle(_PerDayAndMonth, Base):
     seconds: Mapped[int] = mapped_column(BigInteger)
 
 
-class RollupStay(_PerDayAndMonth, Base):
+class RollupStay(_ByCategory, _PerDayAndMonth, Base):
     """Stays in an open stage by the day they ended and their completed days: time in stage."""
 
     __tablename__ = "rollup_stays"
     __table_args__ = (
-        PrimaryKeyConstraint("grain", "first_day", "pipeline_id", "stage_id", "owner_id", "days"),
+        PrimaryKeyConstraint(*CATEGORY, "grain", "first_day", "pipeline_id", "stage_id", "owner_id", "days"),
         ROLLUP_ROWID,
     )
 
@@ -518,11 +532,11 @@ class RollupActivity(_PerDayAndMonth, Base):
     activities: Mapped[int]
 
 
-class RollupOpen(Base):
+class RollupOpen(_ByCategory, Base):
     """The open deals now, per stage and owner: the current pipeline, the ages in stage."""
 
     __tablename__ = "rollup_open"
-    __table_args__ = (PrimaryKeyConstraint("pipeline_id", "stage_id", "owner_id"), ROLLUP_ROWID)
+    __table_args__ = (PrimaryKeyConstraint(*CATEGORY, "pipeline_id", "stage_id", "owner_id"), ROLLUP_ROWID)
 
     pipeline_id: Mapped[int]
     stage_id: Mapped[int]
@@ -555,7 +569,12 @@ class RollupIdle(Base):
     activity), per stage: the rotting deals are a range of it."""
 
     __tablename__ = "rollup_idle"
-    __table_args__ = (PrimaryKeyConstraint("stage_id", "idle_since", "owner_id", "deal_id"), ROLLUP_ROWID)
+    __table_args__ = (
+        PrimaryKeyConstraint("stage_id", "idle_since", "owner_id", "deal_id"),
+        # One owner's longest idle in a stage, from the start of its range: the dashboard's list.
+        Index(None, "stage_id", "owner_id", "idle_since", "deal_id"),
+        ROLLUP_ROWID,
+    )
 
     stage_id: Mapped[int]
     idle_since: Mapped[datetime]

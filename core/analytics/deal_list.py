@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, aliased
 
 from core.analytics.filters import DealFilter, deal_conditions, overdue_activity, overdue_condition
 from core.analytics.funnel import current_pipeline
-from core.analytics.rotting import rotting_condition
+from core.analytics.rotting import first_of_each, rotting_condition
 from core.permissions import Actor, visible_owner_ids
 from db.models import Activity, Company, Deal, Stage, StageKind, User
 
@@ -278,8 +278,13 @@ def deal_flags(session: Session, deal_id: int, *, now: datetime) -> dict[str, bo
 def overdue_activities(
     session: Session, actor: Actor, *, owner_ids: tuple[int, ...], now: datetime, limit: int = 50
 ) -> pd.DataFrame:
-    """Activities not done and due before `now` of the owners (a manager: their own), oldest first."""
+    """Activities not done and due before `now` of the owners (a manager: their own), oldest first
+    (then by id): each owner's first `limit` read from the start of their range of what is still to do
+    (an index in that order), merged; at most `limit` rows per owner, however many are overdue."""
     owners = visible_owner_ids(actor, owner_ids)
+    order = (Activity.due_at, Activity.id)
+    ranges = [(Activity.owner_id == owner,) for owner in owners] if owners else [()]
+    oldest = first_of_each(session, select(*order).where(overdue_activity(now)), ranges, order, limit)
     query = (
         select(
             Activity.id,
@@ -292,12 +297,9 @@ def overdue_activities(
         )
         .outerjoin(Deal, Deal.id == Activity.deal_id)
         .join(User, User.id == Activity.owner_id)
-        .where(overdue_activity(now))
-        .order_by(Activity.due_at, Activity.id)
-        .limit(limit)
+        .where(Activity.id.in_([activity_id for _, activity_id in oldest]))
+        .order_by(*order)
     )
-    if owners:
-        query = query.where(Activity.owner_id.in_(owners))
     return pd.DataFrame(
         session.execute(query).all(), columns=["id", "kind", "subject", "due_at", "deal_id", "deal", "owner"]
     )

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from core.permissions import Actor, visible_owner_ids
@@ -62,23 +62,46 @@ def rotting_counts(
 def longest_idle(
     session: Session, stages: Iterable[Stage], now: datetime, owner_ids: tuple[int, ...], limit: int
 ) -> list[int]:
-    """The ids of the `limit` rotting deals idle longest (a manager's, or everyone's for no owners):
-    each stage's longest-idle first, read from the start of its range, then merged."""
+    """The ids of the `limit` rotting deals idle longest (then by owner and id; a manager's, or
+    everyone's for no owners): the first `limit` of each stage's range, read from its start, then
+    merged. One owner's range in a stage is an index range of its own; several owners' (a team's,
+    every manager's) are walked along the stage's range, skipping the others' deals: one statement
+    part per stage, not one per stage and owner (hundreds of parts take PostgreSQL long to plan)."""
+    if len(owner_ids) == 1:
+        whose = [RollupIdle.owner_id == owner_ids[0]]
+    else:
+        whose = [RollupIdle.owner_id.in_(owner_ids)] if owner_ids else []
+    ranges = [
+        (RollupIdle.stage_id == stage_id, RollupIdle.idle_since < cutoff, *whose)
+        for stage_id, cutoff in _cutoffs(stages, now)
+    ]
+    # The order of the primary key within a stage (and of the owner's index, for one owner).
+    order = (RollupIdle.idle_since, RollupIdle.owner_id, RollupIdle.deal_id)
+    return [deal_id for *_, deal_id in first_of_each(session, select(*order), ranges, order, limit)]
+
+
+# Ranges per statement: SQLite takes at most 500 terms in one UNION.
+RANGES_PER_STATEMENT = 100
+
+
+def first_of_each(session: Session, query: Select, ranges: list[tuple], order: tuple, limit: int) -> list[tuple]:
+    """The first `limit` rows in `order` of the query over several ranges (each a tuple of conditions
+    that an index yields in that order): the first `limit` of each, read in one UNION ALL, merged."""
     found = []
-    for stage_id, cutoff in _cutoffs(stages, now):
-        query = select(RollupIdle.idle_since, RollupIdle.deal_id).where(
-            RollupIdle.stage_id == stage_id, RollupIdle.idle_since < cutoff
-        )
-        if owner_ids:
-            query = query.where(RollupIdle.owner_id.in_(owner_ids))
-        found += session.execute(query.order_by(RollupIdle.idle_since, RollupIdle.deal_id).limit(limit)).all()
-    return [deal_id for _, deal_id in sorted(found)[:limit]]
+    for start in range(0, len(ranges), RANGES_PER_STATEMENT):
+        parts = [
+            select(query.where(*one).order_by(*order).limit(limit).subquery())
+            for one in ranges[start : start + RANGES_PER_STATEMENT]
+        ]
+        found += session.execute(union_all(*parts) if len(parts) > 1 else parts[0]).all()
+    return sorted(found)[:limit]
 
 
 def rotting_deals(
     session: Session, actor: Actor, *, owner_ids: tuple[int, ...], now: datetime, limit: int = 50
 ) -> pd.DataFrame:
-    """The rotting deals of the owners (a manager: their own), longest idle first, across pipelines."""
+    """The rotting deals of the owners (a manager: their own), longest idle first (then by owner and
+    id), across pipelines."""
     owners = visible_owner_ids(actor, owner_ids)
     stages = list(session.scalars(select(Stage).where(Stage.deleted_at.is_(None))))
     ids = longest_idle(session, stages, now, owners, limit)

@@ -1,7 +1,8 @@
 """Sums over a period, read from the rollups (db/rollups.py) where they can answer, and from the rows
 themselves where they cannot: the hours at either end of a period that are not whole UTC days (a
-period in a time zone other than UTC), and the filters the rollups do not keep (source, region,
-segment). Both are the same source queries, so both give the same sums.
+period in a time zone other than UTC), and the filters the rollups do not keep (a source, region or
+segment filter on a rollup not kept by category; two or three of them at once). Both are the same
+source queries, so both give the same sums.
 """
 
 from collections.abc import Collection, Iterator, Mapping, Sequence
@@ -14,7 +15,7 @@ from sqlalchemy import ColumnElement, Integer, and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from db.models import Deal
-from db.rollups.sources import DAY, MONTH, SECONDS_PER_DAY, Rollup, plus, whole
+from db.rollups.sources import DAY, EVERY_DEAL, MONTH, SECONDS_PER_DAY, Rollup, plus, whole
 
 _ROWS_ONLY: ContextVar[bool] = ContextVar("rows_only", default=False)
 
@@ -99,7 +100,12 @@ def summed(
     `match` (column → allowed values), in `period` [start, end) (start None: since the beginning;
     a time-keyed rollup only), of the deals with these (source|region|segment, value) categories."""
     match = dict(match or {})
-    if _ROWS_ONLY.get() or categories:
+    rows_only = _ROWS_ONLY.get() or (bool(categories) and not rollup.categorised) or len(categories) > 1
+    if rollup.categorised:
+        # One category is a range of its own; none, or several (read from the rows), the rows of every deal.
+        category, value = categories[0] if len(categories) == 1 else (EVERY_DEAL, EVERY_DEAL)
+        match |= {"category": (category,), "category_value": (value,)}
+    if rows_only:
         ranges = [period] if period is not None else None
         return _from_rows(session, rollup, by, match, ranges, categories)
     table = rollup.table
@@ -114,7 +120,7 @@ def summed(
         query = query.where(_span(rollup, cut))
     sums = _collect({}, rollup, session.execute(query), len(by))
     if cut is not None and cut.edges:
-        _merge(sums, _from_rows(session, rollup, by, match, list(cut.edges), ()))
+        _merge(sums, _from_rows(session, rollup, by, match, list(cut.edges), categories))
     return sums
 
 

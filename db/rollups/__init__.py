@@ -8,5 +8,6 @@ sums instead of a million rows.
 - `build`: computing them from scratch, and checking the stored rows against their sources.
 
 core/analytics/sums.py reads them, and answers from the same source queries what the stored rows
-cannot (the edge hours of a period in another time zone; filters the rollups do not keep).
+cannot (the edge hours of a period in another time zone; two or three of source, region and segment
+at once, which the rollups keep one at a time).
 """

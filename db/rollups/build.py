@@ -18,8 +18,9 @@ def _months(rollup: Rollup, day_rows: Select) -> Select:
     days = day_rows.subquery()
     month = month_of(days.c.first_day)
     keys = [days.c[name] for name in rollup.keys]
-    sums = [func.sum(days.c[name]).label(name) for name in rollup.values]
-    return select(grain(MONTH), month.label("first_day"), *keys, *sums).group_by(month, *keys)
+    columns = {"grain": grain(MONTH), "first_day": month.label("first_day")} | {key.name: key for key in keys}
+    columns |= {name: func.sum(days.c[name]).label(name) for name in rollup.values}
+    return select(*[columns[name] for name in (*rollup.key_columns, *rollup.values)]).group_by(month, *keys)
 
 
 def rebuild(connection: Connection) -> None:

@@ -10,7 +10,13 @@ named after the table's. Everything else is read off the model and the queries:
   are found in its source queries, so a flush recounts a row only in the rollups its change touches.
 
 Time-keyed rollups (a `grain` and a `first_day` in their key) are stored per UTC day and per UTC
-month; their sources key each row by the UTC day of their `time` column. A stay's or a sales cycle's
+month; their sources key each row by the UTC day of their `time` column.
+
+The rollups the funnel reads count each deal several times, once per *category* (their first key
+columns): under "" (every deal, the figures without a source, region or segment filter) and under each
+of its source, region and segment (`category_value`), so a figure filtered on one of them reads a range
+of its own. Crossing the three (or adding them as plain key columns) would give nearly a row per deal at
+a million deals; a filter on two or three of them at once is read from the deals themselves. A stay's or a sales cycle's
 length is in whole seconds; its `days` are the completed days (seconds // SECONDS_PER_DAY).
 """
 
@@ -28,6 +34,7 @@ from sqlalchemy import (
     Integer,
     Select,
     String,
+    Subquery,
     Table,
     and_,
     case,
@@ -35,8 +42,11 @@ from sqlalchemy import (
     distinct,
     func,
     literal_column,
+    or_,
     select,
+    true,
     type_coerce,
+    union_all,
 )
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import visitors
@@ -62,11 +72,14 @@ from db.models import (
 from db.types import epoch_seconds, utc_day
 
 # Bump when a source changes what it adds: the next upgrade rebuilds every rollup.
-VERSION = 1
+VERSION = 2
 SECONDS_PER_DAY = 86_400
 _DAY_SECONDS = literal_column(str(SECONDS_PER_DAY), BigInteger)
 DAY, MONTH = "day", "month"
 TIME_KEYS = ("grain", "first_day")
+CATEGORY_KEYS = ("category", "category_value")
+CATEGORY_FIELDS = ("source", "region", "segment")
+EVERY_DEAL = ""  # the category (and its value) under which every deal counts
 # A pipeline's open stages are bits of one BIGINT in rollup_created: this many at most, deleted ones included.
 MAX_OPEN_STAGES = 62
 
@@ -104,6 +117,11 @@ class Rollup:
     def key_columns(self) -> tuple[str, ...]:
         """The table's primary key: for a time-keyed rollup, grain and first_day, then the keys."""
         return tuple(column.name for column in self.table.primary_key.columns)
+
+    @property
+    def categorised(self) -> bool:
+        """Whether each deal counts once per category (see the module's docstring)."""
+        return "category" in self.table.c
 
     @cached_property
     def keys(self) -> tuple[str, ...]:
@@ -200,6 +218,30 @@ def stages_by_bit(connection: Connection, pipeline_id: int) -> list[int]:
     return list(connection.scalars(open_stages.order_by(Stage.id)))
 
 
+def _categories() -> Subquery:
+    """The categories a deal counts under: one row each."""
+    names = [select(_text(name).label("category")) for name in (EVERY_DEAL, *CATEGORY_FIELDS)]
+    return union_all(*names).subquery("categories")
+
+
+def _text(value: str) -> ColumnElement:
+    # A literal, not a parameter: PostgreSQL groups by it, and refuses a parameter there.
+    return literal_column(f"'{value}'", String)
+
+
+def by_category(query: Select, *, grouped: bool = True) -> Select:
+    """The query (over the deals) with a deal's every category as its first key columns: joined with
+    the categories, a deal's row once under "" and once under each of its source, region and segment
+    that is set (and grouped by them too, for a grouped query)."""
+    categories = _categories()
+    category = categories.c.category
+    value = case(*[(category == _text(name), getattr(Deal, name)) for name in CATEGORY_FIELDS], else_=_text(EVERY_DEAL))
+    keys = [category, value.label("category_value")]
+    query = query.join(categories, true()).where(or_(category == _text(EVERY_DEAL), value.is_not(None)))
+    query = query.with_only_columns(*keys, *query.selected_columns, maintain_column_froms=True)
+    return query.group_by(category, value) if grouped else query
+
+
 def _created(where: list) -> Select:
     entered, stage = aliased(StageTransition), aliased(Stage)
     bits = (
@@ -209,7 +251,7 @@ def _created(where: list) -> Select:
         .where(entered.deal_id == Deal.id, stage.kind == StageKind.OPEN)
         .scalar_subquery()
     )
-    deals = (
+    deals = by_category(
         select(
             utc_day(Deal.created_at).label("first_day"),
             Deal.pipeline_id,
@@ -217,11 +259,11 @@ def _created(where: list) -> Select:
             _status(Deal.status).label("status"),
             whole(func.coalesce(bits, 0)).label("entered_stages"),
             Deal.amount,
-        )
-        .where(*where)
-        .subquery()
-    )
-    keys = [deals.c.first_day, deals.c.pipeline_id, deals.c.owner_id, deals.c.status, deals.c.entered_stages]
+        ).where(*where),
+        grouped=False,
+    ).subquery()
+    keys = [deals.c[name] for name in (*CATEGORY_KEYS, "first_day", "pipeline_id", "owner_id", "status")]
+    keys.append(deals.c.entered_stages)
     return select(*keys, func.count().label("deals"), func.sum(deals.c.amount).label("amount")).group_by(*keys)
 
 
@@ -233,7 +275,7 @@ def _closed(where: list) -> Select:
         func.coalesce(Deal.closing_owner_id, 0).label("closing_owner_id"),
         _status(Deal.status).label("status"),
     ]
-    return (
+    return by_category(
         select(*keys, func.count().label("deals"), func.sum(Deal.amount).label("amount"))
         .where(Deal.status.in_((StageKind.WON, StageKind.LOST)), Deal.closed_at.is_not(None), *where)
         .group_by(*keys)
@@ -250,7 +292,7 @@ def _lost(where: list) -> Select:
         func.coalesce(Deal.lost_reason_id, 0).label("lost_reason_id"),
     ]
     # The stage it was lost from: the one the transition into its lost stage, at its closing, left.
-    return (
+    return by_category(
         select(*keys, func.count().label("deals"), func.sum(Deal.amount).label("amount"))
         .join(
             closing,
@@ -270,7 +312,7 @@ def _cycles(where: list) -> Select:
         func.coalesce(Deal.closing_owner_id, 0).label("closing_owner_id"),
         (seconds // _DAY_SECONDS).label("days"),
     ]
-    return (
+    return by_category(
         select(*keys, func.count().label("deals"), whole(func.sum(seconds)).label("seconds"))
         .where(Deal.status == StageKind.WON, Deal.closed_at.is_not(None), *where)
         .group_by(*keys)
@@ -287,7 +329,7 @@ def _stays(where: list) -> Select:
         Deal.owner_id,
         (seconds // _DAY_SECONDS).label("days"),
     ]
-    return (
+    return by_category(
         select(*keys, func.count().label("stays"), whole(func.sum(seconds)).label("seconds"))
         .select_from(StageTransition)
         .join(Deal, Deal.id == StageTransition.deal_id)
@@ -321,7 +363,7 @@ DONE_EVENTS = ("done_on_time", "done_late", "done_undated")
 
 def _open(where: list) -> Select:
     keys = [Deal.pipeline_id, Deal.stage_id, Deal.owner_id]
-    return (
+    return by_category(
         select(
             *keys,
             func.count().label("deals"),
@@ -402,6 +444,16 @@ OF_DEALS = tuple(rollup for rollup in ROLLUPS if not any(source.of_activities fo
 TABLES = frozenset(rollup.table.name for rollup in ROLLUPS) | {RollupState.__tablename__}
 
 
+def at_day_and_month(rollup: Rollup, key: dict[str, Any]) -> list[tuple]:
+    """The stored keys (in the table's order) that a source's row (its keys by name) adds to: itself,
+    and for a time-keyed rollup, per day and per month."""
+    if not rollup.timed:
+        return [tuple(key[name] for name in rollup.key_columns)]
+    day = {**key, "grain": DAY}
+    month = {**key, "grain": MONTH, "first_day": key["first_day"].replace(day=1)}
+    return [tuple(one[name] for name in rollup.key_columns) for one in (day, month)]
+
+
 def grain(name: str) -> ColumnElement:
     return literal_column(f"'{name}'").label("grain")
 
@@ -410,5 +462,8 @@ def source_columns(rollup: Rollup, source: Source, where: list[Any]) -> Select:
     """The source's rows with the rollup's columns in the table's order, picked by name (per day, for a
     time-keyed rollup)."""
     query = source.query(where)
-    columns = [query.selected_columns[name] for name in (*rollup.source_keys, *rollup.values)]
-    return query.with_only_columns(*([grain(DAY)] if rollup.timed else []), *columns, maintain_column_froms=True)
+    columns = [
+        grain(DAY) if name == "grain" else query.selected_columns[name]
+        for name in (*rollup.key_columns, *rollup.values)
+    ]
+    return query.with_only_columns(*columns, maintain_column_froms=True)

@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.models import Activity, Deal, StageTransition
-from db.rollups.sources import ACTIVITIES, DAY, IDLE, MONTH, OF_DEALS, ROLLUPS, Rollup, Source, plus
+from db.rollups.sources import ACTIVITIES, IDLE, OF_DEALS, ROLLUPS, Rollup, Source, at_day_and_month, plus
 
 CHUNK = 1_000  # ids per IN list
 
@@ -53,10 +53,8 @@ def every(deal_ids: Iterable[int]) -> dict[Rollup, set[int]]:
 
 
 def _add_row(sums: Contributions, rollup: Rollup, row: Mapping) -> None:
-    key = tuple(row[name] for name in rollup.source_keys)
     values = rollup.record(*(row[name] for name in rollup.values))
-    keys = [(DAY, *key), (MONTH, key[0].replace(day=1), *key[1:])] if rollup.timed else [key]
-    for one in keys:
+    for one in at_day_and_month(rollup, {name: row[name] for name in rollup.source_keys}):
         sums[(rollup, one)] = plus(sums.get((rollup, one)), values)
 
 

@@ -1,34 +1,39 @@
 """The rollups (db/rollups.py) equal what their sources give after random writes through every writer,
 and every figure read from them equals the same figure read from the rows themselves: for whole
 quarters, loose days, periods in other time zones (whose edge hours come from the rows), teams,
-managers and categories."""
+managers, and every combination of source, region and segment with them. The dashboard's overdue and
+rotting lists are the first rows of the full lists sorted."""
 
+import itertools
 import random
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, text, update
 
 import core.activities
 import core.deals
 import core.stage_editor
 from core import activities, deals, pipelines, stage_editor, users
 from core.analytics import activity, funnel, plan_fact
-from core.analytics.filters import DealFilter, FunnelFilter
+from core.analytics.deal_list import overdue_activities
+from core.analytics.filters import DealFilter, FunnelFilter, overdue_activity
+from core.analytics.rotting import rotting_condition, rotting_deals
 from core.analytics.sums import from_rows, slices
 from core.errors import ValidationError
 from core.exchange import files, foreign
 from core.exchange.foreign import Mapping
 from core.periods import Period, PeriodKind
-from db.models import Activity, Deal, Role, RollupCreated, RollupStay, StageKind, StageTransition
+from db.models import Activity, Deal, Role, RollupCreated, RollupStay, Stage, StageKind, StageTransition
 from db.rollups import build, upkeep
-from db.rollups.sources import ACTIVITIES, MAX_OPEN_STAGES, OF_DEALS, ROLLUPS
+from db.rollups.sources import ACTIVITIES, MAX_OPEN_STAGES, OF_DEALS, ROLLUPS, idle_since
 
 START = datetime(2026, 1, 5, 7, 30, tzinfo=UTC)
 NOW = datetime(2026, 7, 1, 9, tzinfo=UTC)
 MOSCOW, NEW_YORK = ZoneInfo("Europe/Moscow"), ZoneInfo("America/New_York")
+LOS_ANGELES = ZoneInfo("America/Los_Angeles")
 IMPORTED = (
     "id,title,owner,stage,amount,created,closed,source\n"
     "X-1,Imported open,anna,Presentation,700,2026-02-03,,fair\n"
@@ -113,7 +118,13 @@ def busy(session, world, monkeypatch):
                 session,
                 owner,
                 pipeline_id=world.pipeline_id,
-                fields={"title": f"D{number}", "amount": rng.randint(0, 3000), "source": rng.choice(["web", "fair"])},
+                fields={
+                    "title": f"D{number}",
+                    "amount": rng.randint(0, 3000),
+                    "source": rng.choice(["web", "fair"]),
+                    "region": rng.choice(["North", "South", None]),
+                    "segment": rng.choice(["SMB", "Enterprise"]),
+                },
             )
             versions[deal_id] = (owner, 1)
         else:
@@ -180,7 +191,7 @@ FILTERS = [
     {"date_from": date(2026, 3, 1), "date_to": date(2026, 4, 15), "zone": NEW_YORK},  # and a DST change
     {"date_from": date(2026, 1, 1), "date_to": date(2026, 6, 30), "team_id": "team"},
     {"date_from": date(2026, 1, 1), "date_to": date(2026, 6, 30), "owner_ids": "boris"},
-    {"date_from": date(2026, 1, 1), "date_to": date(2026, 6, 30), "source": "fair"},  # not kept in the rollups
+    {"date_from": date(2026, 1, 1), "date_to": date(2026, 6, 30), "source": "fair"},
 ]
 
 
@@ -232,6 +243,138 @@ def test_activity_and_plan_figures_read_from_the_rollups_equal_the_rows(session,
     ours, expected = both_ways(funnel.current_pipeline, session, executive, DealFilter(busy.pipeline_id))
     pd.testing.assert_frame_equal(ours, expected)
     assert ours["deals"].sum() > 5
+
+
+CATEGORIES = {"source": "fair", "region": "North", "segment": "SMB"}
+WHOSE = ("everyone", "team", "manager")
+
+
+def every_filter(world) -> list[dict]:
+    """Every combination of the source, region and segment filters (none, each, two, all three), each for
+    everyone, a team and a manager."""
+    whose = {"everyone": {}, "team": {"team_id": world.anna.team_id}, "manager": {"owner_ids": (world.boris.id,)}}
+    chosen = []
+    for size in range(len(CATEGORIES) + 1):
+        for names in itertools.combinations(CATEGORIES, size):
+            chosen += [{name: CATEGORIES[name] for name in names} | whose[who] for who in WHOSE]
+    return chosen
+
+
+@pytest.mark.parametrize("zone", [ZoneInfo("UTC"), MOSCOW, LOS_ANGELES], ids=str)
+def test_every_filter_combination_reads_the_same_from_the_rollups_as_from_the_rows(session, busy, zone):
+    """Loose days at both ends, so the month rows, the day rows and (outside UTC) the edge hours all count."""
+    counted = 0
+    for chosen in every_filter(busy):
+        scope = FunnelFilter(busy.pipeline_id, date(2026, 2, 10), date(2026, 6, 20), zone=zone, **chosen)
+        for function, options in (
+            (funnel.cohort_funnel, {}),
+            (funnel.time_in_stage, {"now": NOW}),
+            (funnel.lost_analysis, {}),
+            (funnel.monthly_trend, {}),
+        ):
+            ours, expected = both_ways(function, session, busy.executive, scope, **options)
+            pd.testing.assert_frame_equal(ours, expected, obj=f"{function.__name__} {chosen}")
+        ours, expected = both_ways(funnel.win_rates, session, busy.executive, scope)
+        assert ours == expected, chosen
+        counted += ours["created"] > 0 and ours["won"] > 0
+    assert counted >= 12  # most filters find deals: the comparison is not of empty figures
+
+
+def executed(session, work) -> list[tuple[str, object]]:
+    """The statements (and their parameters) that `work` runs."""
+    found = []
+
+    def seen(_connection, _cursor, statement, parameters, *_):
+        found.append((statement, parameters))
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        work()
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    return found
+
+
+@pytest.mark.parametrize("name", sorted(CATEGORIES))
+def test_one_category_with_a_team_is_read_from_the_rollups_alone(session, busy, name):
+    """A source, region or segment filter, with a team, over whole UTC days: not a row of the deals,
+    their history or the activities is read (the rows-only reading does read them)."""
+    scope = FunnelFilter(
+        busy.pipeline_id, date(2026, 2, 10), date(2026, 6, 20), team_id=busy.anna.team_id, **{name: CATEGORIES[name]}
+    )
+
+    def figures():
+        funnel.cohort_funnel(session, busy.executive, scope)
+        funnel.win_rates(session, busy.executive, scope)
+        funnel.lost_analysis(session, busy.executive, scope)
+        funnel.monthly_trend(session, busy.executive, scope)
+
+    def reads_rows(statements):
+        return [s for s, _ in statements if any(f"FROM {t}" in s or f"JOIN {t}" in s for t in ROW_TABLES)]
+
+    assert reads_rows(executed(session, figures)) == []
+    with from_rows():
+        assert reads_rows(executed(session, figures))
+
+
+ROW_TABLES = ("deals", "stage_transitions", "activities")
+
+
+def test_the_overdue_list_is_the_first_of_the_sorted_full_list(session, busy):
+    managers = (busy.anna.id, busy.boris.id)
+    for owners in ((), managers, (busy.anna.id,), (busy.boris.id,)):
+        everything = select(Activity.id).where(overdue_activity(NOW)).order_by(Activity.due_at, Activity.id)
+        if owners:
+            everything = everything.where(Activity.owner_id.in_(owners))
+        full = session.scalars(everything).all()
+        assert len(full) > 3, owners
+        for limit in (1, 3, len(full) + 5):
+            shown = overdue_activities(session, busy.executive, owner_ids=owners, now=NOW, limit=limit)
+            assert shown["id"].tolist() == full[:limit], (owners, limit)
+    mine = overdue_activities(session, busy.anna, owner_ids=(), now=NOW, limit=50)
+    assert set(mine["owner"]) == {"Anna"}
+
+
+def test_the_rotting_list_is_the_first_of_the_sorted_full_list(session, busy):
+    stages = session.scalars(select(Stage).where(Stage.deleted_at.is_(None))).all()
+    managers = tuple(session.scalars(select(Deal.owner_id).distinct()))
+    for owners in ((), managers, (busy.anna.id,), (busy.boris.id,)):
+        rotting = select(Deal.id).where(rotting_condition(stages, NOW))
+        everything = rotting.order_by(idle_since(), Deal.owner_id, Deal.id)
+        if owners:
+            everything = everything.where(Deal.owner_id.in_(owners))
+        full = session.scalars(everything).all()
+        assert len(full) > 3, owners
+        for limit in (1, 3, len(full) + 5):
+            shown = rotting_deals(session, busy.executive, owner_ids=owners, now=NOW, limit=limit)
+            assert shown["id"].tolist() == full[:limit], (owners, limit)
+
+
+def test_the_lists_read_one_owner_from_the_start_of_an_index_range(session, busy):
+    """Each owner's part of the overdue and the rotting list is walked in an index's order: no sort of
+    every row that is overdue or rotting. (PostgreSQL scans tables this small whole: told not to, it
+    shows whether an index yields the order.)"""
+    owners = (busy.anna.id, busy.boris.id)
+    raw = session.connection().connection.driver_connection
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    if not sqlite:
+        session.execute(text("SET LOCAL enable_seqscan = off"))
+
+    def plans(work) -> str:
+        """The plans of the statements that read the first rows of each owner's range."""
+        limited = [(s, p) for s, p in executed(session, work) if "LIMIT" in s]
+        assert limited
+        explain = "EXPLAIN QUERY PLAN" if sqlite else "EXPLAIN"
+        return "\n".join(str(row) for s, p in limited for row in raw.execute(f"{explain} {s}", p).fetchall())
+
+    overdue = plans(lambda: overdue_activities(session, busy.executive, owner_ids=owners, now=NOW, limit=3))
+    mine = plans(lambda: rotting_deals(session, busy.executive, owner_ids=owners[:1], now=NOW, limit=3))
+    ours = plans(lambda: rotting_deals(session, busy.executive, owner_ids=owners, now=NOW, limit=3))
+    sort = "TEMP B-TREE" if sqlite else "Sort"
+    assert "ix_activities_owner_id_due_at_id" in overdue and sort not in overdue, overdue
+    assert "ix_rollup_idle_stage_id_owner_id_idle_since_deal_id" in mine and sort not in mine, mine
+    assert sort not in ours, ours
 
 
 def test_a_period_is_cut_into_whole_months_loose_days_and_edge_hours():

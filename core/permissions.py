@@ -32,6 +32,12 @@ class Actor:
         return self.role != Role.MANAGER
 
     @property
+    def scope(self) -> tuple:
+        """Whose figures this actor sees, for sharing them: every executive (or admin) the same,
+        everyone's; a manager only their own, shared with nobody."""
+        return (self.role,) if self.sees_everyone else (self.role, self.id)
+
+    @property
     def oversees(self) -> bool:
         """Executives and admins set the plans and hand deals from one manager to another."""
         return self.role in (Role.EXECUTIVE, Role.ADMIN)

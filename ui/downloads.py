@@ -11,15 +11,22 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def download_buttons(frame: pd.DataFrame, name: str, *, key: str, excel: pd.DataFrame | None = None, where=st) -> None:
     """CSV (key `key`) and Excel (key `key`_excel) of `frame`; `excel` replaces it in the workbook
-    (e.g. with the headers translated)."""
+    (e.g. with the headers translated). The files are made when a button is clicked, not on every
+    run of a live page."""
     left, right, _ = where.columns([1, 1, 3])
     left.download_button(
-        t("funnel.download"), files.csv_bytes(frame), file_name=f"{name}.csv", mime="text/csv", key=key
+        t("funnel.download"),
+        lambda: files.csv_bytes(frame),
+        file_name=f"{name}.csv",
+        mime="text/csv",
+        key=key,
+        on_click="ignore",
     )
     right.download_button(
         t("plan.download_excel"),
-        files.excel_bytes([(name, frame if excel is None else excel)]),
+        lambda: files.excel_bytes([(name, frame if excel is None else excel)]),
         file_name=f"{name}.xlsx",
         mime=XLSX,
         key=f"{key}_excel",
+        on_click="ignore",
     )

@@ -432,6 +432,10 @@ TEXTS: dict[str, dict[str, str]] = {
     "funnel.diagnosis": {"en": "Diagnosis", "ru": "Диагностика"},
     "funnel.table": {"en": "Every figure", "ru": "Все показатели"},
     "funnel.download": {"en": "Download CSV", "ru": "Скачать CSV"},
+    "live.as_of": {
+        "en": ":material/bolt: Live · updated {time}",
+        "ru": ":material/bolt: Онлайн · данные на {time}",
+    },
     "funnel.comparison": {
         "en": "Next-step conversion: managers and the team",
         "ru": "Конверсия в следующий этап: менеджеры и команда",

@@ -42,6 +42,13 @@ SIGN_OUT = "sidebar_sign_out"
 SIGN_OUT_EVERYWHERE = "sidebar_sign_out_everywhere"
 
 
+class Live:
+    """A live part of a page (ui.actions.live), by its name."""
+
+    SHOWN = _each("live_shown")  # the views it shows and the data version of each
+    TICKER = _each("live_ticker")
+
+
 class SignIn:
     FORM = "sign_in"
     LOGIN = "sign_in_login"

@@ -13,7 +13,6 @@ import argparse
 import os
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -24,6 +23,7 @@ from sqlalchemy import func, select
 
 from db.engine import make_engine, transaction
 from db.models import Deal
+from deploy.floor import app_command
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 READY = "[data-testid='stApp'][data-test-script-state='notRunning']"
@@ -35,21 +35,7 @@ def start_server(database_url: str) -> tuple[subprocess.Popen, str]:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.headless",
-            "true",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
+        app_command(port),
         cwd=PROJECT_ROOT,
         env={**os.environ, "DATABASE_URL": database_url},
         stdout=subprocess.DEVNULL,

@@ -4,7 +4,6 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from core import sessions
+from deploy.floor import app_command
 from tests.conftest import DEMO_PASSWORD, copy_of
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -69,21 +69,7 @@ def start_streamlit(database_url: str, log_path: Path) -> tuple[subprocess.Popen
     env = {**os.environ, "DATABASE_URL": database_url}
     log = log_path.open("w")
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "server.py",
-            "--server.headless",
-            "true",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
+        app_command(port),
         cwd=PROJECT_ROOT,
         env=env,
         stdout=log,

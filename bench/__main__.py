@@ -4,7 +4,8 @@
 
 Databases: data/bench/sqlite-<N>.db and, when PostgreSQL answers, databases bench_<N> (seeded once,
 all at once, with the demo generator, --seed 42, and kept for the next run). Then: analytics at scale
-(SQLite and PostgreSQL), pages in Chromium (SQLite), concurrent writers (16 threads on PostgreSQL, 4
+(SQLite and PostgreSQL), pages in Chromium (SQLite), a sales floor of live viewers (the 1M databases:
+SQLite with one process, PostgreSQL with two behind nginx), concurrent writers (16 threads on PostgreSQL, 4
 processes on SQLite).
 """
 
@@ -26,6 +27,7 @@ from db.models import Deal
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = PROJECT_ROOT / "data" / "bench"
+FLOOR_DEALS = 1_000_000  # the sales-floor benchmark's database
 
 
 def deal_count(url: str) -> int:
@@ -121,6 +123,12 @@ def main() -> None:
             step([*python, "bench.analytics", *[a for url in urls for a in ("--database-url", url)]])
     print("\n== Pages in Chromium, signed in as the executive ==", flush=True)
     step([*python, "bench.pages", *[a for url in sqlite for a in ("--database-url", url)]])
+    if FLOOR_DEALS in sizes:
+        print("\n== A sales floor: N live viewers in Chromium, a manager, a writer ==", flush=True)
+        floor = ["--sqlite-url", sqlite[sizes.index(FLOOR_DEALS)]]
+        if postgres:
+            floor += ["--postgres-url", postgres[sizes.index(FLOOR_DEALS)]]
+        step([*python, "bench.floor", *floor, *([] if postgres else ["--only", "sqlite"])])
     print("\n== Concurrent writers ==", flush=True)
     writers_pg = postgres_database(args.postgres_url, "bench_writers") if postgres else None
     if writers_pg:

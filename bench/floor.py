@@ -722,6 +722,8 @@ def main() -> None:
     if args.write:
         write(args.write, args.seconds, rate=2.0, seed=1)
         return
+    # Stopped from outside, still stop what it started (the finally blocks run).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     args.sizes = [int(size) for size in args.sizes.split(",")]
     args.app_root = args.app_root.resolve()
     started = time.perf_counter()

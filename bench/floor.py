@@ -55,6 +55,7 @@ from core.errors import Conflict, ValidationError
 from db import changes
 from db.engine import make_engine, transaction
 from db.models import Deal, Role, Team, User
+from deploy.floor import app_command
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SQLITE_URL = f"sqlite:///{PROJECT_ROOT / 'data' / 'bench' / 'sqlite-1000000.db'}"
@@ -179,21 +180,7 @@ def one_process(app_root: Path, database_url: str, workdir: Path) -> Iterator[tu
     port, log = free_port(), workdir / "streamlit.log"
     with log.open("w") as out:
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                "server.py",
-                "--server.headless",
-                "true",
-                "--server.port",
-                str(port),
-                "--server.address",
-                "127.0.0.1",
-                "--browser.gatherUsageStats",
-                "false",
-            ],
+            app_command(port),
             cwd=app_root,
             env={**os.environ, "DATABASE_URL": database_url, "PYTHONPATH": str(app_root)},
             stdout=out,

@@ -6,7 +6,6 @@ from contextlib import contextmanager
 from sqlalchemy.exc import OperationalError
 
 import db.engine
-import ui.actions
 from tests.pages.conftest import open_app, open_view
 from ui.confirm import CONFIRM
 from ui.state import PlanFact, key
@@ -30,16 +29,17 @@ def copy_confirmed(app) -> None:
 
 def test_a_locked_database_during_a_save_is_a_message_and_saves_nothing(writable_app_as, monkeypatch):
     app = open_view(writable_app_as("ceo"), "views/plan_fact.py")
+    unlocked = db.engine.transaction
 
     @contextmanager
     def locked(engine, *, write=False):
         """Reads go on (as SQLite's readers do beside a writer); a write cannot take the lock."""
         if write:
             raise OperationalError("BEGIN IMMEDIATE", {}, sqlite3.OperationalError("database is locked"))
-        with db.engine.transaction(engine) as session:
+        with unlocked(engine) as session:
             yield session
 
-    monkeypatch.setattr(ui.actions, "transaction", locked)
+    monkeypatch.setattr(db.engine, "transaction", locked)  # what db.engine.write, the app's writes, opens
     copy_confirmed(app)
 
     assert not app.exception

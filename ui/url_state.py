@@ -108,7 +108,9 @@ class Address:
         if key in st.session_state:
             return
         asked = self.asked(name, options=options, parse=parse, many=many)
-        st.session_state[key] = asked if asked is not None else implied if implied is not None else default
+        value = asked if asked is not None else implied if implied is not None else default
+        if value is not None:  # None is the widget's own first option ("All"), which it shows by itself:
+            st.session_state[key] = value  # set in the session, a select box shows None as no choice at all
 
     def note(self, name: str, value: Any, *, default: Any) -> None:
         """A value to write under `name` that is no widget's (the list's page number)."""

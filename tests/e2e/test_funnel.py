@@ -81,3 +81,11 @@ def test_a_deal_created_in_another_browser_shows_up_without_a_reload(open_app, b
 
     expect(created).to_have_text(f"{before + 1:,}", timeout=15_000)
     other.close()
+
+
+def test_filters_left_at_everyone_say_so(open_app):
+    """A filter restored from an address without it shows its first option ("All"), not an empty box."""
+    page = sign_in(open_app("/funnel"), "ceo")
+
+    for name in (Funnel.TEAM, *(Funnel.CATEGORY(category) for category in ("source", "region", "segment"))):
+        expect(page.locator(f".st-key-{name}").get_by_role("combobox")).to_have_value("All")

@@ -32,17 +32,14 @@ import math
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import cycle, islice
 from pathlib import Path
-from urllib.error import URLError
 from urllib.parse import urlencode
 
 from playwright.async_api import Error as PlaywrightError
@@ -55,12 +52,13 @@ from core.errors import Conflict, ValidationError
 from db import changes
 from db.engine import make_engine, transaction
 from db.models import Deal, Role, Team, User
-from deploy.floor import app_command
+from deploy.floor import app_command, free_port, free_ports, wait_healthy
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SQLITE_URL = f"sqlite:///{PROJECT_ROOT / 'data' / 'bench' / 'sqlite-1000000.db'}"
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_1000000"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+# As root in a container, no GPU, no calls home from a machine without a network (here and in the tests).
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -145,25 +143,6 @@ def write(url: str, seconds: float, rate: float, seed: int) -> None:
 # --- the app ----------------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"the app exited: {log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
-                return
-        except (URLError, ConnectionError, TimeoutError):
-            time.sleep(0.3)
-    raise SystemExit(f"the app did not become healthy in 180 s: {log.read_text()[-3000:]}")
-
-
 def stop(process: subprocess.Popen) -> None:
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
@@ -188,24 +167,10 @@ def one_process(app_root: Path, database_url: str, workdir: Path) -> Iterator[tu
         )
     try:
         url = f"http://127.0.0.1:{port}"
-        wait_healthy(url, process, log)
+        wait_healthy(url, process, log, timeout=180)
         yield url, [process.pid]
     finally:
         stop(process)
-
-
-def free_ports(count: int) -> int:
-    """The first of `count` consecutive free ports."""
-    for _ in range(100):
-        first = free_port()
-        try:
-            with contextlib.ExitStack() as probes:
-                for port in range(first, first + count):
-                    probes.enter_context(socket.socket()).bind(("127.0.0.1", port))
-            return first
-        except OSError:
-            continue
-    raise SystemExit(f"no {count} consecutive free ports")
 
 
 @contextlib.contextmanager

@@ -7,9 +7,11 @@ exits on its own it stops the others and exits with 1 (run it under systemd with
 """
 
 import argparse
+import contextlib
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -63,8 +65,33 @@ def _refusal(args: argparse.Namespace, database_url: str) -> str | None:
     return None
 
 
-def _wait_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
+def free_port() -> int:
+    """A port nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind((APP_ADDRESS, 0))
+        return probe.getsockname()[1]
+
+
+def free_ports(count: int) -> int:
+    """The first of `count` consecutive free ports (this script numbers its processes' ports)."""
+    for _ in range(100):
+        first = free_port()
+        if first + count > 65_535:
+            continue
+        try:
+            with contextlib.ExitStack() as probes:
+                for port in range(first, first + count):
+                    probes.enter_context(socket.socket()).bind((APP_ADDRESS, port))
+            return first
+        except OSError:
+            continue
+    raise RuntimeError(f"no {count} consecutive free ports")
+
+
+def wait_healthy(url: str, process: subprocess.Popen, log: Path, timeout: float = START_TIMEOUT_S) -> None:
+    """Until the app at `url` answers its health check; an error naming its log when it exits or
+    does not answer within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"pid {process.pid} exited with {process.returncode}; see {log}")
@@ -74,7 +101,7 @@ def _wait_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
                     return
         except (URLError, ConnectionError, TimeoutError):
             time.sleep(0.3)
-    raise RuntimeError(f"{url} did not answer within {START_TIMEOUT_S} s; see {log}")
+    raise RuntimeError(f"{url} did not answer within {timeout:.0f} s; see {log}")
 
 
 def app_command(port: int, address: str = APP_ADDRESS) -> list[str]:
@@ -149,12 +176,12 @@ def main(argv: list[str] | None = None) -> int:
         apps = [_start_app(app_port, env, run_dir) for app_port in app_ports]
         started.extend(process for process, _ in apps)
         for app_port, (process, log) in zip(app_ports, apps, strict=True):
-            _wait_healthy(f"http://{APP_ADDRESS}:{app_port}", process, log)
+            wait_healthy(f"http://{APP_ADDRESS}:{app_port}", process, log)
             _say(f"app on {APP_ADDRESS}:{app_port}, pid {process.pid}, log {log}")
         nginx = subprocess.Popen([args.nginx, "-p", f"{run_dir}/", "-c", str(config), "-g", "daemon off;"])
         started.insert(0, nginx)
         local = "127.0.0.1" if args.host in ("0.0.0.0", "::", "[::]") else args.host
-        _wait_healthy(f"http://{local}:{args.port}", nginx, run_dir / "error.log")
+        wait_healthy(f"http://{local}:{args.port}", nginx, run_dir / "error.log")
         _say(f"nginx on http://{args.host}:{args.port}, pid {nginx.pid}, config {config}")
         _say("ready")
         while not (exited := next((process for process in started if process.poll() is not None), None)):

@@ -27,6 +27,19 @@ def postgres_unavailable(reason: str) -> None:
     pytest.skip(f"PostgreSQL tests skipped: {reason}")
 
 
+def postgres_admin(statement: str) -> Engine:
+    """An autocommit engine on the test server, after running `statement` with it (the test skips,
+    or fails when PostgreSQL is required, when the server does not answer)."""
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(statement))
+    except OperationalError as error:
+        admin.dispose()
+        postgres_unavailable(f"cannot connect to {POSTGRES_URL}: {error.orig}")
+    return admin
+
+
 def new_database(kind: str, tmp_dir) -> tuple[Engine, callable]:
     """A freshly migrated, empty database of `kind`, and the function that removes it."""
     if kind == "sqlite":
@@ -34,13 +47,7 @@ def new_database(kind: str, tmp_dir) -> tuple[Engine, callable]:
         upgrade(engine)
         return engine, engine.dispose
     schema = f"funnel_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except OperationalError as error:
-        admin.dispose()
-        postgres_unavailable(f"cannot connect to {POSTGRES_URL}: {error.orig}")
+    admin = postgres_admin(f'CREATE SCHEMA "{schema}"')
     engine = make_engine(POSTGRES_URL, connect_args={"options": f"-csearch_path={schema}"})
     upgrade(engine)
 

@@ -2,23 +2,20 @@
 
 import os
 import shutil
-import socket
 import subprocess
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.error import URLError
 
 import pytest
 from playwright.sync_api import expect
 
+from bench.floor import CHROMIUM, CHROMIUM_ARGS
 from core import sessions
-from deploy.floor import app_command
+from deploy.floor import app_command, free_port, wait_healthy
 from tests.conftest import DEMO_PASSWORD, copy_of
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 REQUIRE_BROWSER = os.environ.get("REQUIRE_BROWSER") == "1"
 READY = "[data-testid='stApp'][data-test-script-state='notRunning']"
 # Counts the script runs that finish, and notes when the script last started or stopped, so that a
@@ -46,26 +43,12 @@ def browser_type_launch_args(browser_type_launch_args):
     return {
         **browser_type_launch_args,
         "executable_path": CHROMIUM,
-        # As root in a container; no GPU; no calls home from a machine without a network.
-        "args": [
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-        ],
+        "args": CHROMIUM_ARGS,
     }
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def start_streamlit(database_url: str, log_path: Path) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url}
     log = log_path.open("w")
     process = subprocess.Popen(
@@ -76,18 +59,12 @@ def start_streamlit(database_url: str, log_path: Path) -> tuple[subprocess.Popen
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited: {log_path.read_text()}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return process, url
-        except (URLError, ConnectionError, TimeoutError):
-            time.sleep(0.3)
-    process.kill()
-    raise RuntimeError(f"streamlit did not become healthy: {log_path.read_text()}")
+    try:
+        wait_healthy(url, process, log_path, timeout=60)
+    except RuntimeError:
+        process.kill()
+        raise
+    return process, url
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,11 +19,10 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
 
 from core import sessions
 from deploy import floor as deploy_floor
-from tests.conftest import DEMO_DEALS, POSTGRES_URL, postgres_unavailable
+from tests.conftest import DEMO_DEALS, POSTGRES_URL, postgres_admin
 from tests.e2e.conftest import (
     PROJECT_ROOT,
     READY,
@@ -65,24 +63,6 @@ class Request:
     upstream: str
 
 
-def _consecutive_free_ports(count: int) -> int:
-    """The first of `count` consecutive ports nothing listens on (the deploy script numbers them)."""
-    for _ in range(50):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            first = probe.getsockname()[1]
-        if first + count > 65_535:
-            continue
-        try:
-            probes = [socket.create_server(("127.0.0.1", first + offset)) for offset in range(count)]
-        except OSError:
-            continue
-        for bound in probes:
-            bound.close()
-        return first
-    raise RuntimeError(f"no {count} consecutive free ports")
-
-
 @pytest.fixture(scope="module")
 def nginx() -> str:
     binary = shutil.which(NGINX)
@@ -98,13 +78,7 @@ def nginx() -> str:
 def floor_database_url() -> Iterator[str]:
     """An empty PostgreSQL database of this run's own: the deploy script migrates it."""
     name = f"funnel_floor_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except OperationalError as error:
-        admin.dispose()
-        postgres_unavailable(f"cannot connect to {POSTGRES_URL}: {error.orig}")
+    admin = postgres_admin(f'CREATE DATABASE "{name}"')
     yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
@@ -133,7 +107,7 @@ def floor(nginx, floor_database_url, tmp_path_factory) -> Iterator[Floor]:
     from db.engine import make_engine, transaction
 
     run_dir = tmp_path_factory.mktemp("floor")
-    port, app_port = _consecutive_free_ports(1), _consecutive_free_ports(PROCESSES)
+    port, app_port = deploy_floor.free_port(), deploy_floor.free_ports(PROCESSES)
     output = run_dir / "floor.out"
     env = {**os.environ, "DATABASE_URL": floor_database_url, "DEMO_MODE": "0"}
     command = [sys.executable, "-m", "deploy.floor", "--processes", str(PROCESSES), "--host", "127.0.0.1"]

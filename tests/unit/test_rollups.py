@@ -321,17 +321,27 @@ def test_one_category_with_a_team_is_read_from_the_rollups_alone(session, busy, 
 ROW_TABLES = ("deals", "stage_transitions", "activities")
 
 
-def test_the_overdue_list_is_the_first_of_the_sorted_full_list(session, busy):
-    managers = (busy.anna.id, busy.boris.id)
-    for owners in ((), managers, (busy.anna.id,), (busy.boris.id,)):
-        everything = select(Activity.id).where(overdue_activity(NOW)).order_by(Activity.due_at, Activity.id)
-        if owners:
-            everything = everything.where(Activity.owner_id.in_(owners))
-        full = session.scalars(everything).all()
+def _each_prefix_is_shown(session, owner_sets, everything, owner, shown_by) -> None:
+    """For each owner set, the list shown with a limit is the first `limit` ids of the full list
+    `everything` sorted in its display order (`owner`: its owner column)."""
+    for owners in owner_sets:
+        query = everything.where(owner.in_(owners)) if owners else everything
+        full = session.scalars(query).all()
         assert len(full) > 3, owners
         for limit in (1, 3, len(full) + 5):
-            shown = overdue_activities(session, busy.executive, owner_ids=owners, now=NOW, limit=limit)
-            assert shown["id"].tolist() == full[:limit], (owners, limit)
+            assert shown_by(owners, limit)["id"].tolist() == full[:limit], (owners, limit)
+
+
+def test_the_overdue_list_is_the_first_of_the_sorted_full_list(session, busy):
+    managers = (busy.anna.id, busy.boris.id)
+    everything = select(Activity.id).where(overdue_activity(NOW)).order_by(Activity.due_at, Activity.id)
+    _each_prefix_is_shown(
+        session,
+        ((), managers, (busy.anna.id,), (busy.boris.id,)),
+        everything,
+        Activity.owner_id,
+        lambda owners, limit: overdue_activities(session, busy.executive, owner_ids=owners, now=NOW, limit=limit),
+    )
     mine = overdue_activities(session, busy.anna, owner_ids=(), now=NOW, limit=50)
     assert set(mine["owner"]) == {"Anna"}
 
@@ -339,16 +349,14 @@ def test_the_overdue_list_is_the_first_of_the_sorted_full_list(session, busy):
 def test_the_rotting_list_is_the_first_of_the_sorted_full_list(session, busy):
     stages = session.scalars(select(Stage).where(Stage.deleted_at.is_(None))).all()
     managers = tuple(session.scalars(select(Deal.owner_id).distinct()))
-    for owners in ((), managers, (busy.anna.id,), (busy.boris.id,)):
-        rotting = select(Deal.id).where(rotting_condition(stages, NOW))
-        everything = rotting.order_by(idle_since(), Deal.owner_id, Deal.id)
-        if owners:
-            everything = everything.where(Deal.owner_id.in_(owners))
-        full = session.scalars(everything).all()
-        assert len(full) > 3, owners
-        for limit in (1, 3, len(full) + 5):
-            shown = rotting_deals(session, busy.executive, owner_ids=owners, now=NOW, limit=limit)
-            assert shown["id"].tolist() == full[:limit], (owners, limit)
+    everything = select(Deal.id).where(rotting_condition(stages, NOW)).order_by(idle_since(), Deal.owner_id, Deal.id)
+    _each_prefix_is_shown(
+        session,
+        ((), managers, (busy.anna.id,), (busy.boris.id,)),
+        everything,
+        Deal.owner_id,
+        lambda owners, limit: rotting_deals(session, busy.executive, owner_ids=owners, now=NOW, limit=limit),
+    )
 
 
 def test_the_lists_read_one_owner_from_the_start_of_an_index_range(session, busy):

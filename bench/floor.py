@@ -560,6 +560,21 @@ def seconds_text(value: float, bound: float) -> str:
     return f"> {bound:.0f} s" if math.isinf(value) else f"{value:.1f} s"
 
 
+def row(r: Round) -> str:
+    """One N's line of the report's table."""
+    app_cpu = r.usage.cpu("app")
+    within = r.shown / r.counted if r.counted else math.nan
+    lag = " / ".join(seconds_text(percentile(r.lags, share), PROMISE_SECONDS) for share in (0.5, 0.95))
+    load = " / ".join(seconds_text(percentile(r.loads, share), FRESH_LOAD_TIMEOUT) for share in (0.5, 0.95))
+    load += f" ({len(r.loads)} loads)"
+    cpu = " + ".join(f"{value:.0f} %" for value in app_cpu.values())
+    rss = " + ".join(f"{r.usage.peak_rss[pid]:.0f} MB" for pid in app_cpu)
+    return (
+        f"| {r.n} | {r.shown}/{r.counted} ({within:.0%}) | {lag} | {load} | {cpu} | {rss} | "
+        f"{r.usage.peak_total_rss:.0f} MB |"
+    )
+
+
 def report(label: str, rounds: list[Round]) -> list[tuple[str, bool | None]]:
     print(f"\n{label}")
     header = (
@@ -569,17 +584,7 @@ def report(label: str, rounds: list[Round]) -> list[tuple[str, bool | None]]:
     print(header)
     print("|" + "---|" * header.count(" |"))
     for r in rounds:
-        app_cpu = r.usage.cpu("app")
-        within = r.shown / r.counted if r.counted else math.nan
-        lag = " / ".join(seconds_text(percentile(r.lags, share), PROMISE_SECONDS) for share in (0.5, 0.95))
-        load = " / ".join(seconds_text(percentile(r.loads, share), FRESH_LOAD_TIMEOUT) for share in (0.5, 0.95))
-        load += f" ({len(r.loads)} loads)"
-        cpu = " + ".join(f"{value:.0f} %" for value in app_cpu.values())
-        rss = " + ".join(f"{r.usage.peak_rss[pid]:.0f} MB" for pid in app_cpu)
-        print(
-            f"| {r.n} | {r.shown}/{r.counted} ({within:.0%}) | {lag} | {load} | {cpu} | {rss} | "
-            f"{r.usage.peak_total_rss:.0f} MB |"
-        )
+        print(row(r))
     for r in rounds:
         browsers, writer = sum(r.usage.cpu("browser").values()), sum(r.usage.cpu("writer").values())
         manager = f"{percentile(r.manager_actions, 0.5):.1f} s p50" if r.manager_actions else "none done"
@@ -656,6 +661,7 @@ def configuration(name: str, args, workdir: Path) -> tuple[str, list[Round]]:
             label = f"PostgreSQL {where}, {args.processes} Streamlit processes behind nginx ({args.app_root})"
         with app as (base, pids):
             rounds.append(asyncio.run(drive(base, pids, n, args, database_url, filters)))
+        print(f"  done: {row(rounds[-1])}", flush=True)  # a run stopped early still shows the rounds it did
     return label, rounds
 
 

@@ -275,13 +275,14 @@ def machine_ticks() -> tuple[int, int]:
 
 @dataclass
 class Usage:
-    """CPU ticks and RSS over a window: the app's processes (and their children), the browsers, the writer."""
+    """CPU ticks and RSS over a window: the app's processes (and their children), the browsers, the
+    writer, the PostgreSQL server's processes."""
 
     app_pids: list[int]
     writer_pid: int | None = None
     first: dict[int, int] = field(default_factory=dict)
     last: dict[int, int] = field(default_factory=dict)
-    kind: dict[int, str] = field(default_factory=dict)  # pid -> "app", "browser" or "writer"
+    kind: dict[int, str] = field(default_factory=dict)  # pid -> "app", "browser", "writer" or "database"
     peak_rss: dict[int, float] = field(default_factory=dict)
     peak_total_rss: float = 0.0
     started: float = 0.0
@@ -298,8 +299,9 @@ class Usage:
         app = descendants(self.app_pids, table)
         browsers = {p for p in descendants([os.getpid()], table) if "chrom" in table[p][1] or "headless" in table[p][1]}
         writer = descendants([self.writer_pid], table) if self.writer_pid else set()
+        database = {pid for pid, (_, name, _) in table.items() if name.startswith("postgres")}
         total = 0.0
-        for pids, kind in ((app, "app"), (browsers, "browser"), (writer, "writer")):
+        for pids, kind in ((app, "app"), (browsers, "browser"), (writer, "writer"), (database, "database")):
             for pid in pids:
                 self.kind[pid] = kind
                 self.first.setdefault(pid, table[pid][2])
@@ -587,11 +589,12 @@ def report(label: str, rounds: list[Round]) -> list[tuple[str, bool | None]]:
         print(row(r))
     for r in rounds:
         browsers, writer = sum(r.usage.cpu("browser").values()), sum(r.usage.cpu("writer").values())
+        database = sum(r.usage.cpu("database").values())
         manager = f"{percentile(r.manager_actions, 0.5):.1f} s p50" if r.manager_actions else "none done"
         print(
-            f"  N={r.n}: machine {r.usage.machine():.0f} % busy (of 2 cores), browsers {browsers:.0f} % and writer "
-            f"{writer:.0f} % of a core; writer {r.moves} moves, {r.refused} refused; manager's Deals actions "
-            f"{len(r.manager_actions)} ({manager}), {r.manager_failures} timed out"
+            f"  N={r.n}: machine {r.usage.machine():.0f} % busy (of 2 cores), browsers {browsers:.0f} %, writer "
+            f"{writer:.0f} % and PostgreSQL {database:.0f} % of a core; writer {r.moves} moves, {r.refused} "
+            f"refused; manager's Deals actions {len(r.manager_actions)} ({manager}), {r.manager_failures} timed out"
             + (f" ({r.manager_error})" if r.manager_error else "")
             + (f"; {r.not_signed_in} viewers never showed a live part" if r.not_signed_in else "")
         )

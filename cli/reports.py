@@ -8,7 +8,7 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from core import pipelines, users
-from core.analytics import activity, funnel, plan_fact
+from core.analytics import activity, funnel, history, plan_fact
 from core.analytics.filters import FunnelFilter
 from core.clock import utcnow
 from core.errors import NotFound, ValidationError
@@ -16,7 +16,7 @@ from core.messages import Message
 from core.periods import Period
 from core.permissions import Actor
 
-NAMES = ("funnel", "winrate", "managers", "plan-fact")
+NAMES = ("funnel", "winrate", "managers", "plan-fact", "pipeline")
 
 
 def add_parser(commands) -> argparse.ArgumentParser:
@@ -28,6 +28,9 @@ def add_parser(commands) -> argparse.ArgumentParser:
     report.add_argument("--to", dest="date_to", type=date.fromisoformat, help="last day, inclusive (not plan-fact)")
     report.add_argument("--period", help="plan-fact: a month (2026-07), a quarter (2026-Q3) or a year (2026)")
     report.add_argument("--manager", action="append", default=[], help="a manager's login (repeatable)")
+    report.add_argument(
+        "--as-of", type=date.fromisoformat, help="pipeline: the open deals per stage at the end of this day"
+    )
     report.add_argument("--format", choices=["table", "csv"], default="table")
     return report
 
@@ -36,6 +39,8 @@ def report(session: Session, args: argparse.Namespace, zone: ZoneInfo) -> str:
     """The report `args.name` as text."""
     if args.name == "plan-fact":
         return _shown(_plan_fact(session, args, zone), args.format)
+    if args.name == "pipeline":
+        return _shown(_pipeline_as_of(session, args, zone), args.format)
     if args.date_from is None or args.date_to is None:
         raise ValidationError({"from": Message("report.dates_required")})
     if args.name == "managers":
@@ -83,6 +88,25 @@ def _plan_fact(session: Session, args: argparse.Namespace, zone: ZoneInfo) -> pd
         ids = {users.find_user(session, login).id for login in args.manager}
         frame = frame[frame["manager_id"].isin(ids)]
     return plan_fact.report_table(frame)
+
+
+def _pipeline_as_of(session: Session, args: argparse.Namespace, zone: ZoneInfo) -> pd.DataFrame:
+    """The open deals per stage at the end of --as-of (default today), their owners of that day: those
+    of --team, or the --manager ones."""
+    if not args.pipeline:
+        raise ValidationError({"pipeline": Message("report.required")})
+    owners = {users.find_user(session, login).id for login in args.manager}
+    if team_id := _team_named(session, args.team):
+        owners |= {user.id for user in users.list_users(session, active_only=False) if user.team_id == team_id}
+    frame = history.pipeline_as_of(
+        session,
+        Actor.system(),
+        _pipeline_named(session, args.pipeline).id,
+        args.as_of or utcnow().astimezone(zone).date(),
+        zone,
+        owner_ids=tuple(sorted(owners)),
+    )
+    return frame.drop(columns=["stage_id", "position", "color"])
 
 
 def _shown(frame: pd.DataFrame, output: str) -> str:

@@ -19,12 +19,15 @@ from core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from core.messages import Message
 from core.permissions import Actor, require_owner_or_admin, require_role
 from core.validation import clean_date, clean_money, clean_text
+from db import history
 from db.models import (
     Activity,
     ActivityKind,
+    ChangeOperation,
     Company,
     Contact,
     Deal,
+    DealChange,
     LostReason,
     Pipeline,
     Role,
@@ -74,6 +77,33 @@ class DealView:
     @property
     def is_open(self) -> bool:
         return self.status == StageKind.OPEN
+
+
+@dataclass(frozen=True)
+class ChangeView:
+    """A change of one field: the values as they read (amounts as Decimal, dates as date, a company,
+    contact, owner or lost reason by its name), None for none."""
+
+    field: str
+    old: Any
+    new: Any
+    at: datetime
+    by_user_id: int | None
+    operation: ChangeOperation
+
+    @property
+    def part_of(self) -> str | None:
+        """The operation, when the change itself does not tell it: "bulk", "import", "stage_deletion", "api"."""
+        return None if self.operation in _TOLD_BY_THE_CHANGE else self.operation.value
+
+
+_TOLD_BY_THE_CHANGE = {
+    ChangeOperation.EDIT,
+    ChangeOperation.MOVE,
+    ChangeOperation.CLOSE,
+    ChangeOperation.REOPEN,
+    ChangeOperation.REASSIGN,
+}
 
 
 @dataclass(frozen=True)
@@ -198,9 +228,10 @@ def move_deal(
     # Load everything before the first change: a lazy load would autoflush a half-made change,
     # bumping the version twice.
     source_stage, entered_source = deal.stage, deal.stage_entered_at
+    now = utcnow()
+    history.acting(session, actor.id, at=now)  # the changes dated as the transition
     for name, value in values.items():
         setattr(deal, name, value)
-    now = utcnow()
     deal.stage_id = target.id
     deal.stage = target
     deal.status = target.kind
@@ -303,6 +334,7 @@ def reassign_deal(session: Session, actor: Actor, deal_id: int, owner_id: int, e
     require_role(actor, Role.EXECUTIVE, Role.ADMIN, action="reassign_deals")
     deal = _get(session, deal_id)
     _check_version(deal, expected_version)
+    history.acting(session, actor.id)
     errors: dict[str, Message] = {}
     _check_owner(session, errors, owner_id)
     if errors:
@@ -312,6 +344,11 @@ def reassign_deal(session: Session, actor: Actor, deal_id: int, owner_id: int, e
         activity.owner_id = owner_id
     deal.owner_id = owner_id
     return _save(session, deal)
+
+
+def in_bulk(session: Session) -> None:
+    """The deal changes of this transaction are one bulk action's, in the deals' history."""
+    history.part_of(session, ChangeOperation.BULK)
 
 
 def get_deal(session: Session, actor: Actor, deal_id: int) -> DealView:
@@ -356,6 +393,67 @@ def deal_history(session: Session, actor: Actor, deal_id: int) -> list[Transitio
     return [TransitionView(*row) for row in rows]
 
 
+# The fields a deal's timeline shows from its field history; its stage changes come from the transitions.
+TIMELINE_FIELDS = tuple(name for name in history.TRACKED if name not in ("stage_id", "status"))
+_NAMED = {"company_id": Company.name, "contact_id": Contact.name, "owner_id": User.display_name}
+
+
+def field_history(session: Session, actor: Actor, deal_id: int) -> tuple[list[ChangeView], datetime | None]:
+    """The deal's field changes in order (those of TIMELINE_FIELDS), and since when its history is
+    known when it began after the deal was created (it existed when history began: migration 0013)."""
+    get_deal(session, actor, deal_id)
+    rows = session.execute(
+        select(
+            DealChange.field,
+            DealChange.old_value,
+            DealChange.new_value,
+            DealChange.at,
+            DealChange.by_user_id,
+            DealChange.operation,
+        )
+        .where(DealChange.deal_id == deal_id)
+        .order_by(DealChange.at, DealChange.id)
+    ).all()
+    known_since = next((row.at for row in rows if row.operation == ChangeOperation.BASELINE), None)
+    changes = [row for row in rows if row.field in TIMELINE_FIELDS]
+    names = _names_of(session, changes)
+    return [
+        ChangeView(
+            field=row.field,
+            old=_read(row.field, row.old_value, names),
+            new=_read(row.field, row.new_value, names),
+            at=row.at,
+            by_user_id=row.by_user_id,
+            operation=row.operation,
+        )
+        for row in changes
+    ], known_since
+
+
+def _names_of(session: Session, changes: list) -> dict[tuple[str, str], str]:
+    """The names of the companies, contacts, owners and lost reasons these changes refer to."""
+    names = {}
+    for field, column in (*_NAMED.items(), ("lost_reason_id", LostReason.name)):
+        ids = {int(v) for row in changes if row.field == field for v in (row.old_value, row.new_value) if v}
+        if ids:
+            model = column.class_
+            for found_id, name in session.execute(select(model.id, column).where(model.id.in_(ids))):
+                names[(field, str(found_id))] = name
+    return names
+
+
+def _read(field: str, value: str | None, names: dict[tuple[str, str], str]) -> Any:
+    if value is None:
+        return None
+    if field == "amount":
+        return Decimal(value)
+    if field == "expected_close_date":
+        return date.fromisoformat(value)
+    if field.endswith("_id"):
+        return names.get((field, value), f"#{value}")
+    return value
+
+
 def _get(session: Session, deal_id: int) -> Deal:
     deal = session.get(Deal, deal_id)
     if deal is None:
@@ -372,6 +470,7 @@ def _load_for_write(session: Session, actor: Actor, deal_id: int, expected_versi
     deal = _get(session, deal_id)
     require_owner_or_admin(actor, deal.owner_id, action=action)
     _check_version(deal, expected_version)
+    history.acting(session, actor.id)
     return deal
 
 

@@ -21,7 +21,8 @@ from core.permissions import Actor, require_role
 from core.pipelines import LOST_COLOR, STAGE_COLORS, WON_COLOR, record_change
 from core.templates import TEMPLATES
 from core.validation import clean_count, clean_text
-from db.models import Deal, Pipeline, PipelineChange, Role, Stage, StageKind, StageTransition, User
+from db import history
+from db.models import ChangeOperation, Deal, Pipeline, PipelineChange, Role, Stage, StageKind, StageTransition, User
 from db.rollups import upkeep
 from db.rollups.sources import MAX_OPEN_STAGES
 from db.types import UTCDateTime
@@ -319,6 +320,14 @@ def delete_stage(
     now = utcnow()
     if deals_inside:
         moved_ids = session.scalars(select(Deal.id).where(Deal.stage_id == stage_id)).all()
+        history.moved_in_bulk(
+            session,
+            select(Deal.id, Deal.stage_id).where(Deal.stage_id == stage_id),
+            target.id,
+            now,
+            actor.id,
+            ChangeOperation.STAGE_DELETION,
+        )
         moved = select(
             Deal.id,
             Deal.stage_id,

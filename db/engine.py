@@ -10,7 +10,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from db import changes
+from db import changes, history
 from db.models import Base
 from db.rollups import upkeep
 
@@ -19,11 +19,12 @@ DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'data' / 'funnel.db'}"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 T = TypeVar("T")
 
-# The one session factory: each of its sessions bumps the data version and keeps the summary tables
-# in every flush (in that order: the bump first).
+# The one session factory: each of its sessions bumps the data version, keeps the summary tables and
+# the deals' field history in every flush (in that order: the bump first).
 new_session = sessionmaker()
 changes.install(new_session)
 upkeep.install(new_session)
+history.install(new_session)
 
 
 def make_engine(url: str = DEFAULT_DATABASE_URL, **kwargs) -> Engine:

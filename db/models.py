@@ -334,6 +334,47 @@ class StageTransition(Base):
     from_entered_at: Mapped[datetime | None]
 
 
+class ChangeOperation(enum.StrEnum):
+    """What made a deal change (db/history.py)."""
+
+    EDIT = "edit"
+    MOVE = "move"
+    CLOSE = "close"
+    REOPEN = "reopen"
+    REASSIGN = "reassign"
+    IMPORT = "import"
+    STAGE_DELETION = "stage_deletion"
+    BULK = "bulk"
+    API = "api"
+    # Not a change: the deal existed when history began (migration 0013); what it held before is not known.
+    BASELINE = "baseline"
+
+
+class DealChange(Base):
+    """Append-only field history of the deals: one row per field a write changed, never updated.
+
+    A deal's value of a field at a moment is the old value of its first change after that moment, or
+    its current value when none came after (so creating a deal writes no rows). Values are text: ids
+    as digits, amounts as "1500.00", dates ISO, statuses as stored.
+    """
+
+    __tablename__ = "deal_changes"
+    __table_args__ = (
+        Index(None, "deal_id", "at"),
+        # What changed between two days, and the first change after a day of every deal.
+        Index(None, "at", "field", "deal_id"),
+    )
+
+    id: Mapped[intpk]
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id"))
+    field: Mapped[str] = mapped_column(String(40))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime]
+    by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    operation: Mapped[ChangeOperation] = mapped_column(_enum(ChangeOperation, "change_operation"))
+
+
 NOT_DONE = text("done_at IS NULL")
 
 

@@ -40,16 +40,16 @@ def postgres_admin(statement: str) -> Engine:
     return admin
 
 
-def new_database(kind: str, tmp_dir) -> tuple[Engine, callable]:
-    """A freshly migrated, empty database of `kind`, and the function that removes it."""
+def new_database(kind: str, tmp_dir, revision: str = "head") -> tuple[Engine, callable]:
+    """A freshly migrated (to `revision`), empty database of `kind`, and the function that removes it."""
     if kind == "sqlite":
         engine = make_engine(f"sqlite:///{tmp_dir / f'{uuid.uuid4().hex}.db'}")
-        upgrade(engine)
+        upgrade(engine, revision)
         return engine, engine.dispose
     schema = f"funnel_test_{uuid.uuid4().hex[:12]}"
     admin = postgres_admin(f'CREATE SCHEMA "{schema}"')
     engine = make_engine(POSTGRES_URL, connect_args={"options": f"-csearch_path={schema}"})
-    upgrade(engine)
+    upgrade(engine, revision)
 
     def drop() -> None:
         engine.dispose()

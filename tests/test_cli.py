@@ -198,3 +198,30 @@ def test_the_older_name_python_m_core_runs_the_same_cli(demo_database_url):
             timeout=120,
         )
         assert (finished.returncode, finished.stdout.strip()) == (0, "database is up to date"), finished.stderr
+
+
+def test_report_pipeline_as_of_a_day_prints_the_pipeline_of_that_day_for_a_team(monkeypatch, demo_database_url):
+    from core.analytics.history import pipeline_as_of
+    from core.settings import load_settings
+
+    code, out = run_cli(
+        monkeypatch,
+        demo_database_url,
+        *("report", "pipeline", "--pipeline", "B2B classic", "--as-of", "2026-10-01", "--team", "Moscow office"),
+        *("--format", "csv"),
+    )
+
+    engine = make_engine(demo_database_url)
+    with transaction(engine) as session:
+        pipeline_id = next(p.id for p in pipelines.list_pipelines(session) if p.name == "B2B classic")
+        team_id = users.find_team(session, "Moscow office")
+        members = tuple(sorted(u.id for u in users.list_users(session, active_only=False) if u.team_id == team_id))
+        zone = load_settings().zone
+        expected = pipeline_as_of(session, Actor.system(), pipeline_id, date(2026, 10, 1), zone, owner_ids=members)
+        everyone = pipeline_as_of(session, Actor.system(), pipeline_id, date(2026, 10, 1), zone)
+    engine.dispose()
+    printed = pd.read_csv(io.StringIO(out))
+    assert code == 0
+    assert printed["stage"].tolist() == expected["stage"].tolist()
+    assert printed["deals"].tolist() == expected["deals"].tolist()
+    assert 0 < printed["deals"].sum() < everyone["deals"].sum()

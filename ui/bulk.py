@@ -43,8 +43,18 @@ class Job:
 
 def start(ticked: list[Ticked], change: Callable[[Any, Ticked], Any]) -> None:
     """`change(session, deal)` for each ticked deal, each in its own transaction, from the next run on."""
-    st.session_state[Deals.BULK_JOB] = Job(change, list(ticked))
+    st.session_state[Deals.BULK_JOB] = Job(_in_bulk(change), list(ticked))
     st.rerun()
+
+
+def _in_bulk(change: Callable[[Any, Ticked], Any]) -> Callable[[Any, Ticked], Any]:
+    """`change`, its deal changes recorded in the history as a bulk action's."""
+
+    def bulk_change(session: Any, deal: Ticked) -> Any:
+        deals.in_bulk(session)
+        return change(session, deal)
+
+    return bulk_change
 
 
 def run_pending() -> bool:

@@ -501,10 +501,17 @@ def _log_activity_form(actor: Actor, deal: DealView) -> None:
 
 
 def timeline(actor: Actor, deal: DealView, stage_names: dict[int, str], planned) -> None:
-    """Everything that happened to the deal, latest first: its stage changes and its activities,
-    done and planned (with their results)."""
+    """Everything that happened to the deal, latest first: its stage changes, its field changes
+    (amount, close date, owner, …) and its activities, done and planned (with their results); each
+    with who did it."""
     zone = resources.settings().zone
-    history, people = read(lambda db: (deals.deal_history(db, actor, deal.id), users.list_users(db, active_only=False)))
+    history, (changes, known_since), people = read(
+        lambda db: (
+            deals.deal_history(db, actor, deal.id),
+            deals.field_history(db, actor, deal.id),
+            users.list_users(db, active_only=False),
+        )
+    )
     people = {u.id: u.display_name for u in people}
     events = []
     for move in history:
@@ -512,6 +519,8 @@ def timeline(actor: Actor, deal: DealView, stage_names: dict[int, str], planned)
         who = people.get(move.by_user_id, t("deal.system"))
         target = stage_names.get(move.to_stage_id, "?")
         events.append((move.at, f"{t('timeline.stage', source=source, target=target)}  ({who})"))
+    for change in changes:
+        events.append((change.at, _change_line(change, people)))
     for item in planned.itertuples():
         done = item.done_at is not None and item.done_at == item.done_at  # not None, not NaT
         state = t("timeline.done") if done else t("timeline.planned")
@@ -520,6 +529,27 @@ def timeline(actor: Actor, deal: DealView, stage_names: dict[int, str], planned)
         events.append((item.done_at if done else item.due_at, line))
     for moment, line in sorted(events, key=lambda event: event[0], reverse=True):
         st.text(f"{_local(moment, zone)}  {line}")
+    if known_since is not None:
+        st.text(t("timeline.known_since", day=_local(known_since, zone)))
+
+
+def _change_line(change: deals.ChangeView, people: dict[int, str]) -> str:
+    """'Amount: 50,000 ₽ → 5,000 ₽  (Anna)', as plain text (st.text): the values as they were typed."""
+    who = people.get(change.by_user_id, t("deal.system"))
+    if change.part_of is not None:
+        who = f"{who}, {t(f'operation.{change.part_of}')}"
+    old, new = (_change_value(change.field, value) for value in (change.old, change.new))
+    return f"{t(f'field.{change.field}')}: {old} → {new}  ({who})"
+
+
+def _change_value(field: str, value) -> str:
+    if value is None or value == "":
+        return "—"
+    if field == "amount":
+        return format.money_exact(value, resources.settings().currency, language())
+    if field == "expected_close_date":
+        return value.isoformat()
+    return str(value)
 
 
 def next_step(planned, *, where) -> None:

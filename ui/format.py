@@ -31,6 +31,16 @@ def money(value: float | Decimal, currency: str, language: str) -> str:
     return f"{text} {currency}"
 
 
+def money_exact(value: Decimal, currency: str, language: str) -> str:
+    """An amount to the cent when it has cents (a change from 5,000.50 to 5,000 shows as one)."""
+    if value == value.to_integral_value():
+        return money(value, currency, language)
+    text = f"{value:,.2f}"
+    if language == "ru":
+        text = text.replace(",", NARROW_NBSP).replace(".", ",")
+    return f"{text} {currency}"
+
+
 _LARGE = ((1e9, {"en": "B", "ru": "млрд"}), (1e6, {"en": "M", "ru": "млн"}))
 
 

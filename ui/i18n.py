@@ -66,6 +66,25 @@ TEXTS: dict[str, dict[str, str]] = {
         "ru": "Воронок пока нет. Запустите `python -m cli seed`, чтобы загрузить демо-данные.",
     },
     "overview.open_deals": {"en": "Open deals", "ru": "Открытые сделки"},
+    "overview.as_of": {"en": "As of (end of day)", "ru": "На дату (конец дня)"},
+    "overview.as_of_help": {
+        "en": "Empty: now. A past day: the open deals at its end, with the amounts and owners they had then "
+        "(from the deals' history) and today's stage probabilities.",
+        "ru": "Пусто — сейчас. Прошедший день — открытые сделки на его конец, с суммами и ответственными того дня "
+        "(из истории сделок) и сегодняшними вероятностями этапов.",
+    },
+    "overview.as_of_caption": {
+        "en": "The open deals at the end of {day} in each stage, with their amounts and owners of that day "
+        "(reconstructed from the deals' history).",
+        "ru": "Открытые сделки на каждом этапе на конец {day}, с суммами и ответственными того дня "
+        "(восстановлено по истории сделок).",
+    },
+    "overview.as_of_caption_own": {
+        "en": "Your open deals at the end of {day} in each stage, with their amounts of that day "
+        "(reconstructed from the deals' history).",
+        "ru": "Ваши открытые сделки на каждом этапе на конец {day}, с суммами того дня "
+        "(восстановлено по истории сделок).",
+    },
     "overview.amount": {"en": "Amount", "ru": "Сумма"},
     "overview.weighted": {"en": "Weighted amount", "ru": "Взвешенная сумма"},
     "column.stage": {"en": "Stage", "ru": "Этап"},
@@ -262,6 +281,14 @@ TEXTS: dict[str, dict[str, str]] = {
     "timeline.stage": {"en": "{source} → {target}", "ru": "{source} → {target}"},
     "timeline.done": {"en": "done", "ru": "сделано"},
     "timeline.planned": {"en": "planned", "ru": "запланировано"},
+    "timeline.known_since": {
+        "en": "Field changes are kept from {day}; what the deal held before is not known.",
+        "ru": "Изменения полей хранятся с {day}; что было в сделке раньше, неизвестно.",
+    },
+    "operation.bulk": {"en": "bulk action", "ru": "массовое действие"},
+    "operation.import": {"en": "import", "ru": "импорт"},
+    "operation.stage_deletion": {"en": "stage deleted", "ru": "этап удалён"},
+    "operation.api": {"en": "API", "ru": "API"},
     "deal.created_event": {"en": "created", "ru": "создана"},
     "deal.system": {"en": "system", "ru": "система"},
     "status.open": {"en": "open", "ru": "открыта"},

@@ -59,6 +59,7 @@ class Overview:
     PIPELINE = _each("overview_pipeline")  # the container of one pipeline
     TABLE = _each("overview_table")
     DOWNLOAD = _each("overview_download")
+    AS_OF = "overview_as_of"
 
 
 class Funnel:

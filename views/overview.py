@@ -1,10 +1,12 @@
-"""Overview: every active pipeline with the open deals now in each stage."""
+"""Overview: every active pipeline with the open deals now in each stage, or at the end of a past day."""
 
 import pandas as pd
 import streamlit as st
 
 from core.analytics.filters import DealFilter
 from core.analytics.funnel import current_pipeline
+from core.analytics.history import pipeline_as_of
+from core.clock import utcnow
 from core.pipelines import PipelineInfo
 from ui import format, pickers, resources, session
 from ui.actions import read
@@ -17,9 +19,18 @@ from ui.state import Overview
 def page() -> None:
     actor = session.actor()
     st.title(t("overview.title"))
-    st.caption(t("overview.caption" if actor.sees_everyone else "overview.caption_own"))
     pipeline_list = pickers.active_pipelines()
-    frames = read(lambda db: {p.id: current_pipeline(db, actor, DealFilter(p.id)) for p in pipeline_list})
+    zone = resources.settings().zone
+    today = utcnow().astimezone(zone).date()
+    day = st.date_input(
+        t("overview.as_of"), value=None, max_value=today, key=Overview.AS_OF, help=t("overview.as_of_help")
+    )
+    if day is None or day >= today:
+        st.caption(t("overview.caption" if actor.sees_everyone else "overview.caption_own"))
+        frames = read(lambda db: {p.id: current_pipeline(db, actor, DealFilter(p.id)) for p in pipeline_list})
+    else:
+        st.caption(t("overview.as_of_caption" if actor.sees_everyone else "overview.as_of_caption_own", day=day))
+        frames = read(lambda db: {p.id: pipeline_as_of(db, actor, p.id, day, zone) for p in pipeline_list})
     for pipeline in pipeline_list:
         pipeline_section(pipeline, frames[pipeline.id])
 

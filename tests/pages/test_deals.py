@@ -253,3 +253,25 @@ def test_a_new_company_typed_in_the_move_step_is_created_and_fills_the_required_
     assert moved.stage_id == contracting
     with transaction(db.engine) as session:
         assert customers.names(session, moved.company_id, None)[0] == "Свежая компания <b>"
+
+
+def test_the_timeline_shows_who_changed_the_amount_from_what_to_what(writable_app_as, writable_demo_url, russian):
+    db = Database(writable_demo_url)
+    with transaction(db.engine, write=True) as session:
+        anna = users.find_user(session, "anna")
+        pipeline_id = pipelines.list_pipelines(session)[0].id
+        deal_id = deals.create_deal(
+            session, anna.as_actor(), pipeline_id=pipeline_id, fields={"title": "Cut short", "amount": "50000"}
+        )
+    with transaction(db.engine, write=True) as session:
+        deals.update_deal(session, anna.as_actor(), deal_id, 1, {"amount": "5000"})
+    deal = db.deal_by_id(deal_id)
+
+    app = deal_page(russian(writable_app_as("anna")), deal.id)
+
+    assert not app.exception
+    lines = [element.value for element in app.text]
+    nbsp = format.NARROW_NBSP
+    assert any(
+        f"Сумма: 50{nbsp}000" in line and f"→ 5{nbsp}000" in line and anna.display_name in line for line in lines
+    )

@@ -55,3 +55,37 @@ def test_an_empty_database_says_how_to_create_the_first_admin(tmp_path, monkeypa
 
     assert not app.exception
     assert "python -m cli user add" in app.warning[0].value
+
+
+def test_overview_as_of_a_past_day_shows_the_pipeline_of_that_day(app_as, demo_database_url):
+    """The demo's history began when it was seeded: a day before it shows the deals then open (by
+    their transitions); today's date shows the pipeline now."""
+    from datetime import timedelta
+
+    from core.analytics.history import pipeline_as_of
+    from core.clock import utcnow
+    from ui import resources
+
+    zone = resources.settings().zone
+    today = utcnow().astimezone(zone).date()
+    day = today - timedelta(days=30)
+    engine = make_engine(demo_database_url)
+    with transaction(engine) as session:
+        actor = users.find_user(session, "ceo").as_actor()
+        then = [
+            int(pipeline_as_of(session, actor, p.id, day, zone)["deals"].sum())
+            for p in pipelines.list_pipelines(session)
+        ]
+    engine.dispose()
+    app = app_as("ceo").run()
+
+    app.date_input(key="overview_as_of").set_value(day).run()
+
+    assert not app.exception
+    assert [m.value for m in app.metric if m.label == "Open deals"] == [format.count(n, "en") for n in then]
+    assert then != list(expected_open_deals(demo_database_url, "ceo").values())
+    assert any(day.isoformat() in c.value for c in app.caption)
+    app.date_input(key="overview_as_of").set_value(today).run()
+    assert [m.value for m in app.metric if m.label == "Open deals"] == [
+        format.count(n, "en") for n in expected_open_deals(demo_database_url, "ceo").values()
+    ]

@@ -1,6 +1,8 @@
+from decimal import Decimal
+
 import pytest
 
-from ui.format import money_short, plain
+from ui.format import NARROW_NBSP, money_exact, money_short, plain
 
 
 @pytest.mark.parametrize(
@@ -16,6 +18,18 @@ from ui.format import money_short, plain
 )
 def test_tile_amounts_stay_short(value, language, shown):
     assert money_short(value, "USD", language) == shown
+
+
+@pytest.mark.parametrize(
+    ("value", "language", "shown"),
+    [
+        ("5000.00", "en", "5,000 USD"),
+        ("5000.50", "en", "5,000.50 USD"),
+        ("123456789012.50", "ru", f"123{NARROW_NBSP}456{NARROW_NBSP}789{NARROW_NBSP}012,50 USD"),
+    ],
+)
+def test_a_changed_amount_keeps_its_cents(value, language, shown):
+    assert money_exact(Decimal(value), "USD", language) == shown
 
 
 def test_user_text_in_markdown_is_escaped_and_its_addresses_and_icons_broken():

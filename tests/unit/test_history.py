@@ -1,0 +1,290 @@
+"""The deals' field history (deal_changes): every writer records what it changed, who and by what, on
+both databases; a deal's timeline reads it back in its user's terms."""
+
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, select, update
+
+from core import deals, pipelines, stage_editor, users
+from core.analytics.history import pipeline_as_of
+from core.errors import PermissionDenied
+from core.permissions import Actor
+from db.engine import transaction
+from db.migrate import upgrade
+from db.models import ChangeOperation, Deal, DealChange, Role, StageTransition
+from tests.conftest import new_database
+from tests.unit.conftest import World
+
+
+def new_deal(session, world: World, **fields) -> int:
+    return deals.create_deal(session, world.anna, pipeline_id=world.pipeline_id, fields={"title": "Acme", **fields})
+
+
+def changes(session, deal_id: int) -> list[tuple]:
+    """(field, old, new, by, operation) of the deal's rows, in order."""
+    rows = session.execute(
+        select(
+            DealChange.field, DealChange.old_value, DealChange.new_value, DealChange.by_user_id, DealChange.operation
+        )
+        .where(DealChange.deal_id == deal_id)
+        .order_by(DealChange.id)
+    )
+    return [tuple(row) for row in rows]
+
+
+def version(session, deal_id: int) -> int:
+    return session.get(Deal, deal_id).version
+
+
+def test_creating_a_deal_writes_no_change(session, world):
+    deal_id = new_deal(session, world, amount="1500")
+
+    assert changes(session, deal_id) == []
+
+
+def test_an_edit_records_each_changed_field_and_only_those(session, world):
+    deal_id = new_deal(session, world, amount="50000", source="website")
+
+    deals.update_deal(
+        session,
+        world.anna,
+        deal_id,
+        1,
+        {"amount": "5000", "expected_close_date": "15.03.2027", "source": "website", "title": "Acme"},
+    )
+
+    anna, edit = world.anna.id, ChangeOperation.EDIT
+    assert changes(session, deal_id) == [
+        ("amount", "50000.00", "5000.00", anna, edit),
+        ("expected_close_date", None, "2027-03-15", anna, edit),
+    ]
+
+
+def test_a_cell_edit_records_the_change_and_a_cell_typed_over_with_the_same_value_records_none(session, world):
+    deal_id = new_deal(session, world, expected_close_date="2027-03-15")
+
+    assert deals.edit_cell(session, world.anna, deal_id, 1, "expected_close_date", "15.03.2027") is None
+    deals.edit_cell(session, world.anna, deal_id, 1, "expected_close_date", "2027-04-01")
+
+    assert changes(session, deal_id) == [
+        ("expected_close_date", "2027-03-15", "2027-04-01", world.anna.id, ChangeOperation.EDIT)
+    ]
+
+
+def test_a_move_records_the_stage_at_the_time_of_its_transition(session, world):
+    deal_id = new_deal(session, world)
+
+    deals.move_deal(session, world.anna, deal_id, world.stages["Presentation"], 1)
+
+    assert changes(session, deal_id) == [
+        ("stage_id", str(world.stages["Qualification"]), str(world.stages["Presentation"]), world.anna.id, "move")
+    ]
+    change_at = session.scalar(select(DealChange.at).where(DealChange.deal_id == deal_id))
+    moved_at = session.scalar(
+        select(StageTransition.at).where(
+            StageTransition.deal_id == deal_id, StageTransition.to_stage_id == world.stages["Presentation"]
+        )
+    )
+    assert change_at == moved_at
+
+
+def test_closing_won_with_an_amount_closing_lost_and_reopening_are_told_apart(session, world):
+    s, anna = world.stages, world.anna.id
+    won = new_deal(session, world, amount="100", expected_close_date="2027-01-01", company_id=world.company_id)
+    lost = new_deal(session, world)
+
+    deals.close_won(session, world.anna, won, 1, amount="120")
+    deals.close_lost(session, world.anna, lost, 1, lost_reason_id=world.reason_id)
+    deals.reopen_deal(session, world.anna, lost, version(session, lost))
+
+    assert changes(session, won) == [
+        ("amount", "100.00", "120.00", anna, "close"),
+        ("stage_id", str(s["Qualification"]), str(s["Won"]), anna, "close"),
+        ("status", "open", "won", anna, "close"),
+    ]
+    reason = str(world.reason_id)
+    assert changes(session, lost) == [
+        ("stage_id", str(s["Qualification"]), str(s["Lost"]), anna, "close"),
+        ("status", "open", "lost", anna, "close"),
+        ("lost_reason_id", None, reason, anna, "close"),
+        ("stage_id", str(s["Lost"]), str(s["Qualification"]), anna, "reopen"),
+        ("status", "lost", "open", anna, "reopen"),
+        ("lost_reason_id", reason, None, anna, "reopen"),
+    ]
+
+
+def test_a_reassignment_records_the_owner_and_who_reassigned(session, world):
+    deal_id = new_deal(session, world)
+
+    deals.reassign_deal(session, world.executive, deal_id, world.boris.id, 1)
+
+    assert changes(session, deal_id) == [
+        ("owner_id", str(world.anna.id), str(world.boris.id), world.executive.id, ChangeOperation.REASSIGN)
+    ]
+
+
+def test_a_bulk_action_is_recorded_as_one(session, world):
+    deal_id = new_deal(session, world)
+
+    deals.in_bulk(session)
+    deals.reassign_deal(session, world.admin, deal_id, world.boris.id, 1)
+
+    assert changes(session, deal_id) == [
+        ("owner_id", str(world.anna.id), str(world.boris.id), world.admin.id, ChangeOperation.BULK)
+    ]
+
+
+def test_deleting_a_stage_records_each_moved_deal_by_the_admin(session, world):
+    s = world.stages
+    inside = [new_deal(session, world, title=title) for title in ("A", "B")]
+    for deal_id in inside:
+        deals.move_deal(session, world.anna, deal_id, s["Presentation"], 1)
+    elsewhere = new_deal(session, world, title="C")
+
+    stage_editor.delete_stage(
+        session,
+        world.admin,
+        s["Presentation"],
+        s["Commercial proposal"],
+        stage_editor.pipeline_version(session, world.pipeline_id),
+    )
+
+    for deal_id in inside:
+        assert changes(session, deal_id)[-1] == (
+            "stage_id",
+            str(s["Presentation"]),
+            str(s["Commercial proposal"]),
+            world.admin.id,
+            ChangeOperation.STAGE_DELETION,
+        )
+    assert changes(session, elsewhere) == []
+
+
+def test_a_refused_change_records_nothing(session, world):
+    deal_id = new_deal(session, world)
+
+    with pytest.raises(PermissionDenied):
+        deals.update_deal(session, world.boris, deal_id, 1, {"amount": "10"})
+
+    assert changes(session, deal_id) == []
+
+
+def test_the_field_history_reads_amounts_dates_and_names_and_keeps_stage_changes_to_the_transitions(session, world):
+    deal_id = new_deal(session, world, amount="50000")
+    deals.update_deal(session, world.anna, deal_id, 1, {"amount": "5000", "company_id": world.company_id})
+    deals.move_deal(session, world.anna, deal_id, world.stages["Presentation"], 2)
+    deals.in_bulk(session)
+    deals.reassign_deal(session, world.admin, deal_id, world.boris.id, 3)
+
+    shown, known_since = deals.field_history(session, world.executive, deal_id)
+
+    assert [(c.field, c.old, c.new, c.by_user_id, c.part_of) for c in shown] == [
+        ("amount", Decimal("50000.00"), Decimal("5000.00"), world.anna.id, None),
+        ("company_id", None, "Acme Ltd", world.anna.id, None),
+        ("owner_id", "Anna", "Boris", world.admin.id, "bulk"),
+    ]
+    assert known_since is None  # created after history began: known from its creation
+
+
+def test_a_manager_cannot_read_another_managers_deal_history(session, world):
+    deal_id = new_deal(session, world)
+
+    with pytest.raises(PermissionDenied):
+        deals.field_history(session, world.boris, deal_id)
+
+
+def test_the_migration_marks_each_existing_deal_as_known_from_then_on(engine, tmp_path):
+    """Deals that existed before history began get one baseline row; the timeline says since when."""
+    old, drop = new_database(engine.dialect.name, tmp_path, revision="0012")
+    try:
+        with transaction(old, write=True) as session:
+            system = Actor.system()
+            pipeline_id = pipelines.create_from_template(session, system, "b2b_classic", "en")
+            owner = users.create_user(
+                session, system, login="anna", display_name="Anna", role=Role.MANAGER, password="", password_hash="x"
+            )
+            before = [
+                deals.create_deal(session, system, pipeline_id=pipeline_id, fields={"title": t}, owner_id=owner)
+                for t in ("A", "B")
+            ]
+        upgrade(old)
+        with transaction(old, write=True) as session:
+            baseline = session.execute(select(DealChange.deal_id, DealChange.field, DealChange.operation)).all()
+            deals.update_deal(session, Actor.system(), before[0], 1, {"amount": "10"})
+            shown, known_since = deals.field_history(session, Actor.system(), before[0])
+            later = deals.create_deal(session, system, pipeline_id=pipeline_id, fields={"title": "C"}, owner_id=owner)
+            _, later_known_since = deals.field_history(session, Actor.system(), later)
+    finally:
+        drop()
+
+    assert sorted(baseline) == [(deal_id, "history", ChangeOperation.BASELINE) for deal_id in before]
+    assert known_since is not None and [(c.field, c.old, c.new) for c in shown] == [
+        ("amount", Decimal("0.00"), Decimal("10.00"))
+    ]
+    assert later_known_since is None
+
+
+# --- the pipeline on a past day ---------------------------------------------------------------------
+
+ZONE = ZoneInfo("Europe/Moscow")
+DAY = date(2026, 10, 1)
+
+
+def on_day(session, days: int, step):
+    """Run `step()`, then date the deals, transitions and changes it wrote at noon (Moscow) of DAY + days."""
+    marks = {
+        model: session.scalar(select(func.coalesce(func.max(model.id), 0)))
+        for model in (Deal, StageTransition, DealChange)
+    }
+    result = step()
+    moment = datetime.combine(DAY + timedelta(days=days), time(12), ZONE).astimezone(UTC)
+    session.execute(update(Deal).where(Deal.id > marks[Deal]).values(created_at=moment))
+    for model in (StageTransition, DealChange):
+        session.execute(update(model).where(model.id > marks[model]).values(at=moment))
+    session.expire_all()
+    return result
+
+
+def stages_then(session, world, days: int, **options) -> dict[str, tuple[int, float]]:
+    frame = pipeline_as_of(session, world.executive, world.pipeline_id, DAY + timedelta(days=days), ZONE, **options)
+    return {row.stage: (row.deals, row.amount) for row in frame.itertuples() if row.deals}
+
+
+def test_the_pipeline_of_a_past_day_has_each_deal_where_and_as_it_was_then(session, world):
+    s = world.stages
+    # Day 0: A is created in Qualification for 100 (Anna's).
+    a = on_day(session, 0, lambda: new_deal(session, world, title="A", amount="100"))
+    # Day 1: A moves to Presentation; B is created for 50 (Anna's).
+    on_day(session, 1, lambda: deals.move_deal(session, world.anna, a, s["Presentation"], 1))
+    b = on_day(session, 1, lambda: new_deal(session, world, title="B", amount="50"))
+    # Day 2: A's amount becomes 300; B goes to Boris.
+    on_day(session, 2, lambda: deals.update_deal(session, world.anna, a, 2, {"amount": "300"}))
+    on_day(session, 2, lambda: deals.reassign_deal(session, world.executive, b, world.boris.id, 1))
+    # Day 3: A is won (for 320).
+    on_day(session, 3, lambda: deals.close_won(session, world.anna, a, 3, amount="320"))
+
+    assert stages_then(session, world, -1) == {}
+    assert stages_then(session, world, 0) == {"Qualification": (1, 100.0)}
+    assert stages_then(session, world, 1) == {"Qualification": (1, 50.0), "Presentation": (1, 100.0)}
+    assert stages_then(session, world, 2) == {"Qualification": (1, 50.0), "Presentation": (1, 300.0)}
+    assert stages_then(session, world, 3) == {"Qualification": (1, 50.0)}  # A won: no longer open
+    # The owners of that day: B was Anna's on day 1 and Boris's from day 2.
+    assert stages_then(session, world, 1, owner_ids=(world.anna.id,)) == stages_then(session, world, 1)
+    assert stages_then(session, world, 2, owner_ids=(world.anna.id,)) == {"Presentation": (1, 300.0)}
+    assert stages_then(session, world, 2, owner_ids=(world.boris.id,)) == {"Qualification": (1, 50.0)}
+    # Today's probabilities weigh the amounts: Presentation 25 %.
+    frame = pipeline_as_of(session, world.executive, world.pipeline_id, DAY + timedelta(days=2), ZONE)
+    assert frame.set_index("stage").loc["Presentation", "weighted_amount"] == 75.0
+
+
+def test_a_manager_sees_the_past_pipeline_of_their_own_deals_only(session, world):
+    on_day(session, 0, lambda: new_deal(session, world, title="Anna's", amount="10"))
+
+    mine = pipeline_as_of(session, world.boris, world.pipeline_id, DAY, ZONE)
+
+    assert mine["deals"].sum() == 0
+    with pytest.raises(PermissionDenied):
+        pipeline_as_of(session, world.boris, world.pipeline_id, DAY, ZONE, owner_ids=(world.anna.id,))

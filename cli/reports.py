@@ -13,10 +13,10 @@ from core.analytics.filters import FunnelFilter
 from core.clock import utcnow
 from core.errors import NotFound, ValidationError
 from core.messages import Message
-from core.periods import Period
+from core.periods import DateRange, Period
 from core.permissions import Actor
 
-NAMES = ("funnel", "winrate", "managers", "plan-fact", "pipeline")
+NAMES = ("funnel", "winrate", "managers", "plan-fact", "pipeline", "changes")
 
 
 def add_parser(commands) -> argparse.ArgumentParser:
@@ -31,6 +31,9 @@ def add_parser(commands) -> argparse.ArgumentParser:
     report.add_argument(
         "--as-of", type=date.fromisoformat, help="pipeline: the open deals per stage at the end of this day"
     )
+    report.add_argument(
+        "--closing-in", help="changes: only deals expected to close in this month, quarter or year (2026-Q4)"
+    )
     report.add_argument("--format", choices=["table", "csv"], default="table")
     return report
 
@@ -41,6 +44,8 @@ def report(session: Session, args: argparse.Namespace, zone: ZoneInfo) -> str:
         return _shown(_plan_fact(session, args, zone), args.format)
     if args.name == "pipeline":
         return _shown(_pipeline_as_of(session, args, zone), args.format)
+    if args.name == "changes":
+        return _shown(_changes(session, args, zone), args.format)
     if args.date_from is None or args.date_to is None:
         raise ValidationError({"from": Message("report.dates_required")})
     if args.name == "managers":
@@ -95,18 +100,49 @@ def _pipeline_as_of(session: Session, args: argparse.Namespace, zone: ZoneInfo) 
     of --team, or the --manager ones."""
     if not args.pipeline:
         raise ValidationError({"pipeline": Message("report.required")})
-    owners = {users.find_user(session, login).id for login in args.manager}
-    if team_id := _team_named(session, args.team):
-        owners |= {user.id for user in users.list_users(session, active_only=False) if user.team_id == team_id}
     frame = history.pipeline_as_of(
         session,
         Actor.system(),
         _pipeline_named(session, args.pipeline).id,
         args.as_of or utcnow().astimezone(zone).date(),
         zone,
-        owner_ids=tuple(sorted(owners)),
+        owner_ids=_owners(session, args),
     )
     return frame.drop(columns=["stage_id", "position", "color"])
+
+
+def _changes(session: Session, args: argparse.Namespace, zone: ZoneInfo) -> pd.DataFrame:
+    """The open pipeline at the end of --from, each kind of change up to the end of --to, the end."""
+    if not args.pipeline:
+        raise ValidationError({"pipeline": Message("report.required")})
+    if args.date_from is None or args.date_to is None:
+        raise ValidationError({"from": Message("report.dates_required")})
+    closing_in = None
+    if args.closing_in:
+        try:
+            period = Period.parse(args.closing_in)
+        except ValidationError as error:
+            raise ValidationError({"closing-in": error.errors["period"]}) from error
+        closing_in = DateRange(period.first, period.last)
+    found = history.pipeline_changes(
+        session,
+        Actor.system(),
+        _pipeline_named(session, args.pipeline).id,
+        args.date_from,
+        args.date_to,
+        zone,
+        owner_ids=_owners(session, args),
+        closing_in=closing_in,
+    )
+    return history.changes_table(found, every_bucket=True)
+
+
+def _owners(session: Session, args: argparse.Namespace) -> tuple[int, ...]:
+    """The --manager ones and the members of --team (none: everyone)."""
+    owners = {users.find_user(session, login).id for login in args.manager}
+    if team_id := _team_named(session, args.team):
+        owners |= {user.id for user in users.list_users(session, active_only=False) if user.team_id == team_id}
+    return tuple(sorted(owners))
 
 
 def _shown(frame: pd.DataFrame, output: str) -> str:

@@ -229,6 +229,7 @@ ENGLISH: dict[str, str] = {
     ),
     # The CLI's reports (cli.reports).
     "report.dates_required": "--from and --to are required for this report",
+    "report.to_before_from": "the last day comes before the first",
     "report.required": "is required for this report",
     "report.period_required": "is required for this report, e.g. --period 2026-Q3",
 }

@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from cli.main import main
 from core import pipelines, users
@@ -225,3 +226,30 @@ def test_report_pipeline_as_of_a_day_prints_the_pipeline_of_that_day_for_a_team(
     assert printed["stage"].tolist() == expected["stage"].tolist()
     assert printed["deals"].tolist() == expected["deals"].tolist()
     assert 0 < printed["deals"].sum() < everyone["deals"].sum()
+
+
+def test_report_changes_prints_the_start_each_kind_of_change_and_the_end_which_add_up(monkeypatch, demo_database_url):
+    code, out = run_cli(
+        monkeypatch,
+        demo_database_url,
+        *("report", "changes", "--pipeline", "B2B classic", "--from", "2026-07-01", "--to", "2026-09-30"),
+        *("--format", "csv"),
+    )
+
+    printed = pd.read_csv(io.StringIO(out)).set_index("bucket")
+    assert code == 0
+    assert printed.index[0] == "start" and printed.index[-1] == "end"
+    assert printed.loc["new", "deals"] > 0
+    assert printed["amount"].iloc[:-1].sum() == pytest.approx(printed.loc["end", "amount"])
+
+
+def test_report_changes_names_a_bad_closing_period(monkeypatch, demo_database_url, capsys):
+    code, _ = run_cli(
+        monkeypatch,
+        demo_database_url,
+        *("report", "changes", "--pipeline", "B2B classic", "--from", "2026-07-01", "--to", "2026-09-30"),
+        *("--closing-in", "2026-Q5"),
+    )
+
+    assert code != 0
+    assert "closing-in" in capsys.readouterr().err

@@ -73,3 +73,44 @@ def monthly_trend_chart(frame: pd.DataFrame, *, created_title: str, win_rate_tit
         y=alt.Y("funnel_win_rate:Q", title=win_rate_title, axis=alt.Axis(format="%"))
     )
     return alt.layer(created, win_rate).resolve_scale(y="independent")
+
+
+def waterfall_chart(frame: pd.DataFrame, *, amount_title: str) -> alt.Chart:
+    """The pipeline's waterfall, top to bottom (long labels, narrow screens): the start and the end as
+    whole bars from zero, each change as a bar from the running total before it to the one after
+    (green adds, red takes away); `frame` has bucket (its label), amount and key (the bucket's name,
+    for a click)."""
+    totals = frame["amount"].where(frame["key"].isin(["start", "end"]), frame["amount"].cumsum())
+    low = [
+        0.0 if key in ("start", "end") else total - amount
+        for key, total, amount in zip(frame["key"], totals, frame["amount"], strict=True)
+    ]
+    data = frame.assign(
+        order=range(len(frame)),
+        low=low,
+        high=[
+            lo + amount if key not in ("start", "end") else amount
+            for key, lo, amount in zip(frame["key"], low, frame["amount"], strict=True)
+        ],
+        shade=[
+            "total" if key in ("start", "end") else "up" if amount >= 0 else "down"
+            for key, amount in zip(frame["key"], frame["amount"], strict=True)
+        ],
+    )
+    bars = (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            y=alt.Y("bucket:N", sort=data["bucket"].tolist(), title=None, axis=alt.Axis(labelLimit=240)),
+            x=alt.X("low:Q", title=amount_title),
+            x2="high:Q",
+            color=alt.Color(
+                "shade:N",
+                scale=alt.Scale(domain=["total", "up", "down"], range=["#6b7a90", "#3d9a50", "#d1495b"]),
+                legend=None,
+            ),
+            tooltip=[alt.Tooltip("bucket:N", title=" "), alt.Tooltip("amount:Q", title=amount_title, format=",.0f")],
+        )
+        .add_params(alt.selection_point(name="bar", fields=["key"]))
+    )
+    return bars.properties(height=alt.Step(30))

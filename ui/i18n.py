@@ -65,6 +65,51 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "There are no pipelines yet. Run `python -m cli seed` for demo data.",
         "ru": "Воронок пока нет. Запустите `python -m cli seed`, чтобы загрузить демо-данные.",
     },
+    "changes.title": {"en": "Pipeline changes between two days", "ru": "Изменения воронки между двумя днями"},
+    "changes.caption": {
+        "en": "The open pipeline at the end of the first day, what changed it, and the pipeline at the end of the "
+        "second: start + changes = end. Each change adds what it changed the deal's part by: a new deal its "
+        "amount, a won or lost one minus its amount, an amount edit the difference; moves between open stages "
+        "are counted and change nothing. A deal changed several times counts in each bar by the sum of its "
+        "changes there. Owners are those of each moment; source, region and segment as they are now.",
+        "ru": "Открытая воронка на конец первого дня, что её изменило, и воронка на конец второго: начало + "
+        "изменения = конец. Каждое изменение добавляет то, на сколько оно изменило вклад сделки: новая сделка "
+        "— свою сумму, выигранная или проигранная — минус свою сумму, правка суммы — разницу; переходы между "
+        "открытыми этапами считаются и ничего не меняют. Сделка, менявшаяся несколько раз, входит в каждый "
+        "столбец суммой своих изменений в нём. Ответственные — на каждый момент; источник, регион и сегмент — "
+        "как сейчас.",
+    },
+    "changes.from": {"en": "From the end of", "ru": "С конца дня"},
+    "changes.to": {"en": "To the end of", "ru": "По конец дня"},
+    "changes.closing_in": {"en": "Expected to close in", "ru": "Ожидаемое закрытие в"},
+    "changes.closing_any": {"en": "Any time", "ru": "Когда угодно"},
+    "changes.pick_days": {"en": "Pick both days.", "ru": "Выберите оба дня."},
+    "changes.to_before_from": {
+        "en": "**To the end of**: the second day comes before the first.",
+        "ru": "**По конец дня**: второй день раньше первого.",
+    },
+    "changes.bucket": {"en": "Change", "ru": "Изменение"},
+    "changes.amount": {"en": "Amount it added", "ru": "Сколько добавило"},
+    "changes.open": {"en": "Open the deals of", "ru": "Показать сделки"},
+    "changes.open_none": {"en": "— choose a bar —", "ru": "— выберите столбец —"},
+    "changes.list_caption": {
+        "en": "{bucket}: the {shown} largest of {total} deals, as they are now.",
+        "ru": "{bucket}: {shown} крупнейших из {total} сделок, как они сейчас.",
+    },
+    "changes.start": {"en": "Open at the end of {day}", "ru": "Открыто на конец {day}"},
+    "changes.end": {"en": "Open at the end of {day}", "ru": "Открыто на конец {day}"},
+    "changes.new": {"en": "New", "ru": "Новые"},
+    "changes.won": {"en": "Won", "ru": "Выиграны"},
+    "changes.lost": {"en": "Lost", "ru": "Проиграны"},
+    "changes.reopened": {"en": "Reopened", "ru": "Открыты снова"},
+    "changes.amount_increased": {"en": "Amount increased", "ru": "Сумма выросла"},
+    "changes.amount_decreased": {"en": "Amount decreased", "ru": "Сумма уменьшилась"},
+    "changes.moved_forward": {"en": "Moved forward", "ru": "Продвинулись"},
+    "changes.moved_backward": {"en": "Moved backward", "ru": "Вернулись назад"},
+    "changes.reassigned_in": {"en": "Reassigned in", "ru": "Переданы сюда"},
+    "changes.reassigned_out": {"en": "Reassigned out", "ru": "Переданы другим"},
+    "changes.pulled_in": {"en": "Pulled in", "ru": "Перенесены в период"},
+    "changes.pushed_out": {"en": "Pushed out", "ru": "Перенесены из периода"},
     "overview.open_deals": {"en": "Open deals", "ru": "Открытые сделки"},
     "overview.as_of": {"en": "As of (end of day)", "ru": "На дату (конец дня)"},
     "overview.as_of_help": {
@@ -997,6 +1042,7 @@ MESSAGES_RU: dict[str, str] = {
     "problem.nul": "содержит символ NUL (код 0), который нельзя сохранить; удалите его",
     "problem.undecodable": "содержит байты не в UTF-8 и не в Windows-1251 (показаны как �); исправьте их или сохраните файл в UTF-8",
     "report.dates_required": "для этого отчёта нужны --from и --to",
+    "report.to_before_from": "последний день раньше первого",
     "report.required": "обязательно для этого отчёта",
     "report.period_required": "обязательно для этого отчёта, например --period 2026-Q3",
 }

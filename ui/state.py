@@ -78,6 +78,14 @@ class Funnel:
     TIME_DOWNLOAD = "funnel_time_download"
     LOST = "funnel_lost"
     LOST_DOWNLOAD = "funnel_lost_download"
+    CHANGES_FROM = "funnel_changes_from"
+    CHANGES_TO = "funnel_changes_to"
+    CHANGES_CLOSING = "funnel_changes_closing"
+    CHANGES_CHART = "funnel_changes_chart"
+    CHANGES_TABLE = "funnel_changes_table"
+    CHANGES_DOWNLOAD = "funnel_changes_download"
+    CHANGES_BUCKET = "funnel_changes_bucket"  # the bar whose deals are listed
+    CHANGES_DEAL = _each("funnel_changes_deal")
 
 
 class Dashboard:

@@ -1,19 +1,23 @@
 """Funnel: the cohort funnel of a pipeline and period, its rates, time in stage, lost deals and the
 diagnosis; live."""
 
+from datetime import timedelta
+
 import pandas as pd
 import streamlit as st
 
 from core import pipelines, users
-from core.analytics import diagnosis, funnel
+from core.analytics import diagnosis, funnel, history
 from core.analytics.filters import FunnelFilter
 from core.clock import utcnow
+from core.periods import DateRange, Period, PeriodKind
 from core.permissions import Actor
 from ui import format, pickers, resources, session, url_state
 from ui.actions import figures, live, read
-from ui.charts import funnel_chart, monthly_trend_chart, stage_bars
+from ui.charts import funnel_chart, monthly_trend_chart, stage_bars, waterfall_chart
 from ui.downloads import download_buttons
 from ui.i18n import language, t
+from ui.navigation import open_deal
 from ui.periods import PRESETS, period
 from ui.state import Funnel
 
@@ -33,6 +37,7 @@ def page() -> None:
         shown(figures(version, funnel_figures, actor, funnel_filter, compare_ids))
 
     live_funnel()
+    changes_section(actor, funnel_filter)
 
 
 def filters(actor: Actor, pipeline_list: list[pipelines.PipelineInfo]) -> tuple[FunnelFilter, tuple[int, ...]]:
@@ -215,6 +220,108 @@ def comparison(frame: pd.DataFrame, compare: dict[str, pd.DataFrame]) -> None:
 
     st.caption(t("funnel.comparison_caption"))
     st.dataframe(table.style.apply(behind).format(format.percent), width="stretch", key=Funnel.COMPARISON)
+
+
+def changes_section(actor: Actor, funnel_filter: FunnelFilter) -> None:
+    """What moved in the open pipeline between the ends of two days (a week by default), for the
+    page's pipeline, team, source, region and segment: a waterfall, its table, and any bar's deals."""
+    zone = resources.settings().zone
+    today = utcnow().astimezone(zone).date()
+    st.subheader(t("changes.title"), anchor=False)
+    st.caption(t("changes.caption"))
+    row = st.columns([2, 2, 3])
+    day_from = row[0].date_input(
+        t("changes.from"), value=today - timedelta(days=7), max_value=today, key=Funnel.CHANGES_FROM
+    )
+    day_to = row[1].date_input(t("changes.to"), value=today, max_value=today, key=Funnel.CHANGES_TO)
+    closing = [None, *_closing_periods(today)]
+    closing_in = row[2].selectbox(
+        t("changes.closing_in"),
+        closing,
+        format_func=lambda p: t("changes.closing_any") if p is None else str(p),
+        key=Funnel.CHANGES_CLOSING,
+    )
+    if day_from is None or day_to is None:
+        st.info(t("changes.pick_days"))
+        return
+    if day_to < day_from:
+        st.error(t("changes.to_before_from"))
+        return
+    chosen = {name: getattr(funnel_filter, name) for name in CATEGORIES}
+    found = read(
+        history.pipeline_changes,
+        actor,
+        funnel_filter.pipeline_id,
+        day_from,
+        day_to,
+        zone,
+        team_id=funnel_filter.team_id,
+        categories=chosen,
+        closing_in=DateRange(closing_in.first, closing_in.last) if closing_in else None,
+    )
+    table = history.changes_table(found)
+    labels = [_bucket_label(name, day_from, day_to) for name in table["bucket"]]
+    shown_table = table.assign(key=table["bucket"], bucket=labels)
+    drawn = shown_table[(shown_table["amount"] != 0) | shown_table["key"].isin(["start", "end"])]
+    amount_title = t("column.amount")
+    clicked = st.altair_chart(
+        waterfall_chart(drawn, amount_title=amount_title), width="stretch", on_select="rerun", key=Funnel.CHANGES_CHART
+    )
+    points = (clicked.selection.get("bar") or []) if clicked else []
+    if points and points[0].get("key") in table["bucket"].tolist():
+        st.session_state[Funnel.CHANGES_BUCKET] = points[0]["key"]
+    st.dataframe(
+        shown_table[["bucket", "deals", "amount"]],
+        hide_index=True,
+        width="stretch",
+        key=Funnel.CHANGES_TABLE,
+        column_config={
+            "bucket": st.column_config.TextColumn(t("changes.bucket")),
+            "deals": st.column_config.NumberColumn(t("column.deals")),
+            "amount": st.column_config.NumberColumn(t("changes.amount"), format="localized"),
+        },
+    )
+    download_buttons(shown_table[["bucket", "deals", "amount"]], "pipeline-changes", key=Funnel.CHANGES_DOWNLOAD)
+    by_name = {"start": found.start_ids, "end": found.end_ids, **{b.name: b.deal_ids for b in found.buckets}}
+    names = [name for name in table["bucket"] if by_name[name]]
+    if st.session_state.get(Funnel.CHANGES_BUCKET) not in names:
+        st.session_state.pop(Funnel.CHANGES_BUCKET, None)
+    bucket = st.selectbox(
+        t("changes.open"),
+        [None, *names],
+        format_func=lambda name: t("changes.open_none") if name is None else _bucket_label(name, day_from, day_to),
+        key=Funnel.CHANGES_BUCKET,
+    )
+    if bucket is not None:
+        bucket_list(bucket, by_name[bucket], day_from, day_to)
+
+
+def bucket_list(bucket: str, deal_ids: set[int], day_from, day_to) -> None:
+    """The deals of one bar, largest first, each opening its deal page."""
+    deals_shown, total = read(history.bucket_deals, deal_ids)
+    currency, lang = resources.settings().currency, language()
+    st.caption(
+        t("changes.list_caption", bucket=_bucket_label(bucket, day_from, day_to), shown=len(deals_shown), total=total)
+    )
+    for item in deals_shown.itertuples():
+        text, button = st.columns([5, 1], vertical_alignment="center")
+        text.text(f"{item.title} — {item.stage}, {format.money(item.amount, currency, lang)} ({item.owner})")
+        if button.button(t("tasks.open_deal"), key=Funnel.CHANGES_DEAL(item.id)):
+            open_deal(item.id)
+
+
+def _bucket_label(name: str, day_from, day_to) -> str:
+    if name == "start":
+        return t("changes.start", day=day_from)
+    if name == "end":
+        return t("changes.end", day=day_to)
+    return t(f"changes.{name}")
+
+
+def _closing_periods(today) -> list[Period]:
+    """The months and quarters a deal may be expected to close in: this one and the next."""
+    month, quarter = (Period.containing(kind, today) for kind in (PeriodKind.MONTH, PeriodKind.QUARTER))
+    return [month, month.shifted(1), quarter, quarter.shifted(1)]
 
 
 page()

@@ -6,16 +6,21 @@ when none came after. A deal counts in the pipeline of day D when it was created
 its stage then was open. Amounts are weighted with the stages' probabilities of today.
 """
 
-from datetime import date
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import Integer, Numeric, and_, cast, func, select
+from sqlalchemy import Integer, Numeric, and_, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from core.analytics.funnel import CURRENT_PIPELINE_COLUMNS
+from core.errors import ValidationError
+from core.messages import Message
 from core.periods import DateRange
 from core.permissions import Actor, visible_owner_ids
-from db.models import Deal, DealChange, Stage, StageKind, StageTransition
+from db.models import Deal, DealChange, Stage, StageKind, StageTransition, User
 from db.types import CENTS
 
 
@@ -73,17 +78,310 @@ def pipeline_as_of(
     return frame
 
 
-def _value_after(field: str, moment):
-    """Each deal's changes of `field` after `moment`, the first of them numbered 1: its old value is
-    the deal's value at `moment`."""
-    return (
-        select(
-            DealChange.deal_id,
-            DealChange.old_value,
-            func.row_number()
-            .over(partition_by=DealChange.deal_id, order_by=(DealChange.at, DealChange.id))
-            .label("first"),
+def _value_after(field: str, moment: datetime | None, deal_ids: list[int] | None = None):
+    """Each deal's changes of `field` from `moment` on (None: all), the first of them numbered 1: its
+    old value is the deal's value at `moment` (at its creation)."""
+    query = select(
+        DealChange.deal_id,
+        DealChange.old_value,
+        func.row_number().over(partition_by=DealChange.deal_id, order_by=(DealChange.at, DealChange.id)).label("first"),
+    ).where(DealChange.field == field)
+    if moment is not None:
+        query = query.where(DealChange.at >= moment)
+    if deal_ids is not None:
+        query = query.where(DealChange.deal_id.in_(deal_ids))
+    return query.subquery()
+
+
+# --- what changed between two days -------------------------------------------------------------------
+
+# The waterfall's bars between the start and the end, in their order.
+BUCKETS = (
+    "new",
+    "won",
+    "lost",
+    "reopened",
+    "amount_increased",
+    "amount_decreased",
+    "moved_forward",
+    "moved_backward",
+    "reassigned_in",
+    "reassigned_out",
+    "pulled_in",
+    "pushed_out",
+)
+CHUNK = 1_000  # ids per IN list
+
+
+@dataclass(frozen=True)
+class _State:
+    stage_id: int
+    amount: Decimal
+    owner_id: int
+    expected_close_date: date | None
+
+
+@dataclass
+class Bucket:
+    name: str
+    amount: Decimal = Decimal(0)  # what its changes added to the pipeline (negative: took away)
+    deal_ids: set[int] = field(default_factory=set)
+
+
+@dataclass
+class PipelineChanges:
+    """The open pipeline at the end of day A, what changed it up to the end of day B (each bucket the
+    sum of its changes' amounts, and the deals that made them), and the pipeline at the end of B:
+    start + Σ buckets = end."""
+
+    start_amount: Decimal
+    start_ids: set[int]
+    buckets: list[Bucket]
+    end_amount: Decimal
+    end_ids: set[int]
+
+
+def pipeline_changes(
+    session: Session,
+    actor: Actor,
+    pipeline_id: int,
+    day_from: date,
+    day_to: date,
+    zone,
+    *,
+    owner_ids: tuple[int, ...] = (),
+    team_id: int | None = None,
+    categories: dict[str, str | None] | None = None,
+    closing_in: DateRange | None = None,
+) -> PipelineChanges:
+    """What moved between the end of `day_from` and the end of `day_to` in the open pipeline — of
+    these owners or of the team's members (owners of the day; a manager: their own deals), of the
+    deals whose source, region or segment is the one given (as it is now), and with `closing_in`, of
+    the deals expected to close in it.
+
+    Each deal's changes are replayed in order from its state at A; each change adds to its bucket the
+    amount by which it changed the deal's part of the pipeline: a new deal its amount, a won or lost
+    one minus its amount, an amount edit the difference, a reassignment into or out of the owners, an
+    expected close date moved into or out of `closing_in`, the deal's amount; a move between open
+    stages nothing (it is counted, forward or backward by the stages' order). A deal changed several
+    times counts in each bucket by the sum of its changes there."""
+    if day_to < day_from:
+        raise ValidationError({"to": Message("report.to_before_from")})
+    owners = set(visible_owner_ids(actor, owner_ids))
+    if team_id is not None:
+        members = set(session.scalars(select(User.id).where(User.team_id == team_id)))
+        owners = owners & members if owners else members or {0}  # a team without members: nobody's deals
+    _, start = DateRange(day_from, day_from).bounds(zone)
+    _, end = DateRange(day_to, day_to).bounds(zone)
+    stages = {stage.id: stage for stage in session.scalars(select(Stage).where(Stage.pipeline_id == pipeline_id))}
+
+    def part(state: _State | None) -> Decimal | None:
+        """The deal's amount when it is in the pipeline looked at, else None."""
+        if state is None or stages[state.stage_id].kind != StageKind.OPEN:
+            return None
+        if owners and state.owner_id not in owners:
+            return None
+        if closing_in and not (
+            state.expected_close_date and closing_in.first <= state.expected_close_date <= closing_in.last
+        ):
+            return None
+        return state.amount
+
+    chosen = [getattr(Deal, name) == value for name, value in (categories or {}).items() if value is not None]
+    candidates = session.scalars(
+        select(Deal.id).where(
+            Deal.pipeline_id == pipeline_id,
+            Deal.created_at < end,
+            or_(Deal.status == StageKind.OPEN, Deal.closed_at >= start),
+            *chosen,
         )
-        .where(DealChange.field == field, DealChange.at >= moment)
-        .subquery()
-    )
+    ).all()
+    at_start = _states(session, candidates, start)
+    created = _states(session, [deal_id for deal_id in candidates if deal_id not in at_start], None)
+    events = _events(session, candidates, start, end, created)
+    buckets = {name: Bucket(name) for name in BUCKETS}
+    result = PipelineChanges(Decimal(0), set(), [buckets[name] for name in BUCKETS], Decimal(0), set())
+    for deal_id in candidates:
+        state = at_start.get(deal_id)
+        if (amount := part(state)) is not None:
+            result.start_amount += amount
+            result.start_ids.add(deal_id)
+        for event in events.get(deal_id, ()):
+            before, state = state, event.applied(state)
+            name = _bucket(event, before, state, stages, part(before), part(state))
+            if name is not None:
+                change = (part(state) or Decimal(0)) - (part(before) or Decimal(0))
+                buckets[name].amount += change
+                buckets[name].deal_ids.add(deal_id)
+        if (amount := part(state)) is not None:
+            result.end_amount += amount
+            result.end_ids.add(deal_id)
+    return result
+
+
+def bucket_deals(session: Session, deal_ids: set[int], limit: int = 200) -> tuple[pd.DataFrame, int]:
+    """The `limit` largest deals of a bucket as they are now (id, title, stage, owner, amount), and
+    how many it has."""
+    ordered = sorted(deal_ids)
+    rows = []
+    for begin in range(0, len(ordered), CHUNK):
+        rows += session.execute(
+            select(Deal.id, Deal.title, Stage.name, User.display_name, Deal.amount)
+            .join(Stage, Stage.id == Deal.stage_id)
+            .join(User, User.id == Deal.owner_id)
+            .where(Deal.id.in_(ordered[begin : begin + CHUNK]))
+            .order_by(Deal.amount.desc(), Deal.id)
+            .limit(limit)
+        ).all()
+    rows = sorted(rows, key=lambda row: (-row.amount, row.id))[:limit]
+    frame = pd.DataFrame(rows, columns=["id", "title", "stage", "owner", "amount"])
+    frame["amount"] = frame["amount"].astype(float)
+    return frame, len(ordered)
+
+
+def changes_table(changes: PipelineChanges, *, every_bucket: bool = False) -> pd.DataFrame:
+    """The waterfall as rows: "start", each bucket with changes (or every one), "end"; the deals and
+    amount of each (a bucket's amount is what it added; negative, what it took away)."""
+    rows = [("start", len(changes.start_ids), float(changes.start_amount))]
+    rows += [
+        (bucket.name, len(bucket.deal_ids), float(bucket.amount))
+        for bucket in changes.buckets
+        if bucket.deal_ids or every_bucket
+    ]
+    rows.append(("end", len(changes.end_ids), float(changes.end_amount)))
+    return pd.DataFrame(rows, columns=["bucket", "deals", "amount"])
+
+
+# The fields whose changes the replay follows beside the stage (what decides a deal's part).
+_REPLAYED = ("amount", "owner_id", "expected_close_date")
+
+
+@dataclass(frozen=True)
+class _Event:
+    at: datetime
+    order: int  # at the same moment a field change comes before the stage change (a won deal's amount)
+    id: int
+    kind: str  # "stage" or a field of _REPLAYED
+    value: Any
+    created: _State | None = None  # a creation's: the deal as it was created
+
+    def applied(self, state: _State | None) -> _State | None:
+        if self.kind == "stage":
+            return replace(state, stage_id=self.value) if state is not None else self.created
+        return replace(state, **{self.kind: self.value}) if state is not None else None
+
+
+def _bucket(
+    event: _Event, before: _State | None, after: _State | None, stages: dict, was: Decimal | None, now: Decimal | None
+) -> str | None:
+    """The bucket of a change of the deal from `before` to `after` (its part: `was`, `now`)."""
+    if event.kind == "stage":
+        if before is None:
+            return "new" if now is not None else None
+        kind = stages[after.stage_id].kind
+        if kind != StageKind.OPEN:
+            return ("won" if kind == StageKind.WON else "lost") if was is not None else None
+        if stages[before.stage_id].kind != StageKind.OPEN:
+            return "reopened" if now is not None else None
+        if was is None and now is None:
+            return None
+        ahead = stages[after.stage_id].position > stages[before.stage_id].position
+        return "moved_forward" if ahead else "moved_backward"
+    if was is None and now is None:
+        return None
+    if event.kind == "amount":
+        if was is None or now is None or was == now:
+            return None
+        return "amount_increased" if now > was else "amount_decreased"
+    if was is not None and now is not None:
+        return None
+    if event.kind == "owner_id":
+        return "reassigned_in" if now is not None else "reassigned_out"
+    return "pulled_in" if now is not None else "pushed_out"
+
+
+def _states(session: Session, deal_ids: list[int], moment: datetime | None) -> dict[int, _State]:
+    """The deals that existed at `moment` as they were then; with None, as they were created."""
+    found = {}
+    for begin in range(0, len(deal_ids), CHUNK):
+        ids = deal_ids[begin : begin + CHUNK]
+        moves = select(
+            StageTransition.deal_id,
+            StageTransition.to_stage_id,
+            func.row_number()
+            .over(
+                partition_by=StageTransition.deal_id,
+                order_by=(StageTransition.at, StageTransition.id)
+                if moment is None
+                else (StageTransition.at.desc(), StageTransition.id.desc()),
+            )
+            .label("n"),
+        ).where(StageTransition.deal_id.in_(ids))
+        if moment is not None:
+            moves = moves.where(StageTransition.at < moment)
+        moves = moves.subquery()
+        later = {name: _value_after(name, moment, ids) for name in _REPLAYED}
+        query = select(
+            Deal.id,
+            moves.c.to_stage_id,
+            Deal.amount,
+            Deal.owner_id,
+            Deal.expected_close_date,
+            *(later[name].c.old_value.label(f"{name}_then") for name in _REPLAYED),
+            *(later[name].c.deal_id.label(f"{name}_changed") for name in _REPLAYED),
+        ).join(moves, and_(moves.c.deal_id == Deal.id, moves.c.n == 1))
+        for name in _REPLAYED:
+            query = query.outerjoin(later[name], and_(later[name].c.deal_id == Deal.id, later[name].c.first == 1))
+        for row in session.execute(query):
+            values = row._mapping
+            current = {"amount": row.amount, "owner_id": row.owner_id, "expected_close_date": row.expected_close_date}
+            found[row.id] = _State(
+                row.to_stage_id,
+                **{
+                    name: _decoded(name, values[f"{name}_then"])
+                    if values[f"{name}_changed"] is not None
+                    else current[name]
+                    for name in _REPLAYED
+                },
+            )
+    return found
+
+
+def _events(
+    session: Session, deal_ids: list[int], start: datetime, end: datetime, created: dict[int, _State]
+) -> dict[int, list[_Event]]:
+    """Each deal's stage and field changes from `start` up to `end`, in order."""
+    found: dict[int, list[_Event]] = {}
+    for begin in range(0, len(deal_ids), CHUNK):
+        ids = deal_ids[begin : begin + CHUNK]
+        moves = session.execute(
+            select(StageTransition.deal_id, StageTransition.at, StageTransition.id, StageTransition.to_stage_id).where(
+                StageTransition.deal_id.in_(ids), StageTransition.at >= start, StageTransition.at < end
+            )
+        )
+        for deal_id, at, row_id, stage_id in moves:
+            found.setdefault(deal_id, []).append(_Event(at, 1, row_id, "stage", stage_id, created.get(deal_id)))
+        edits = session.execute(
+            select(DealChange.deal_id, DealChange.at, DealChange.id, DealChange.field, DealChange.new_value).where(
+                DealChange.deal_id.in_(ids),
+                DealChange.field.in_(_REPLAYED),
+                DealChange.at >= start,
+                DealChange.at < end,
+            )
+        )
+        for deal_id, at, row_id, name, value in edits:
+            found.setdefault(deal_id, []).append(_Event(at, 0, row_id, name, _decoded(name, value)))
+    for events in found.values():
+        events.sort(key=lambda event: (event.at, event.order, event.id))
+    return found
+
+
+def _decoded(name: str, value: str | None) -> Any:
+    """A stored value of a replayed field (db.history.encoded) as the deal holds it."""
+    if value is None:
+        return None
+    if name == "amount":
+        return Decimal(value)
+    if name == "owner_id":
+        return int(value)
+    return date.fromisoformat(value)

@@ -40,3 +40,65 @@ def test_this_year_and_the_bar_view(app_as):
 
     assert not app.exception
     assert app.metric[0].value != "0"
+
+
+def _changes_table(app):
+    """The changes table (the only one with a bucket column), or None."""
+    return next((d.value for d in app.dataframe if "bucket" in d.value.columns), None)
+
+
+def _changes_expected(url: str, login: str, day_from, day_to):
+    from core import pipelines, users
+    from core.analytics.history import pipeline_changes
+    from db.engine import make_engine, transaction
+    from ui import resources
+
+    engine = make_engine(url)
+    with transaction(engine) as session:
+        actor = users.find_user(session, login).as_actor()
+        pipeline_id = pipelines.list_pipelines(session)[0].id
+        found = pipeline_changes(session, actor, pipeline_id, day_from, day_to, resources.settings().zone)
+    engine.dispose()
+    return found
+
+
+@pytest.mark.parametrize("login", ["ceo", HOSTILE_LOGIN])
+def test_the_pipeline_changes_reconcile_and_a_bar_opens_its_deals(app_as, demo_database_url, login):
+    """The executive: a past quarter; the manager (whose one deal was made today): the last week."""
+    from datetime import date, timedelta
+
+    from core.clock import utcnow
+    from ui import resources
+
+    today = utcnow().astimezone(resources.settings().zone).date()
+    day_from, day_to = (date(2026, 7, 1), date(2026, 9, 30)) if login == "ceo" else (today - timedelta(7), today)
+    found = _changes_expected(demo_database_url, login, day_from, day_to)
+    app = open_view(app_as(login), "views/funnel.py")
+
+    app.date_input(key=Funnel.CHANGES_FROM).set_value(day_from)
+    app.date_input(key=Funnel.CHANGES_TO).set_value(day_to).run()
+
+    assert not app.exception
+    assert "Pipeline changes between two days" in [h.value for h in app.subheader]
+    table = _changes_table(app)
+    assert table["amount"].iloc[0] == pytest.approx(float(found.start_amount))
+    assert table["amount"].iloc[-1] == pytest.approx(float(found.end_amount))
+    assert table["amount"].iloc[:-1].sum() == pytest.approx(table["amount"].iloc[-1])
+    bars = {"start": found.start_ids, **{b.name: b.deal_ids for b in found.buckets}, "end": found.end_ids}
+    name, ids = next((name, ids) for name, ids in bars.items() if ids and name != "start")
+    app.selectbox(key=Funnel.CHANGES_BUCKET).set_value(name).run()
+    listed = [b for b in app.button if str(b.key).startswith("funnel_changes_deal")]
+    assert len(listed) == min(len(ids), 200)
+    assert name == "new"
+
+
+def test_the_second_day_before_the_first_is_named_and_nothing_is_computed(app_as):
+    from datetime import date
+
+    app = open_view(app_as("ceo"), "views/funnel.py")
+    app.date_input(key=Funnel.CHANGES_FROM).set_value(date(2026, 9, 30))
+    app.date_input(key=Funnel.CHANGES_TO).set_value(date(2026, 7, 1)).run()
+
+    assert not app.exception
+    assert any("To the end of" in e.value for e in app.error)
+    assert _changes_table(app) is None

@@ -9,14 +9,15 @@ import pytest
 from sqlalchemy import func, select, update
 
 from core import deals, pipelines, stage_editor, users
-from core.analytics.history import pipeline_as_of
+from core.analytics.history import pipeline_as_of, pipeline_changes
 from core.errors import PermissionDenied
+from core.periods import DateRange
 from core.permissions import Actor
 from db.engine import transaction
 from db.migrate import upgrade
 from db.models import ChangeOperation, Deal, DealChange, Role, StageTransition
 from tests.conftest import new_database
-from tests.unit.conftest import World
+from tests.unit.conftest import World, add_user
 
 
 def new_deal(session, world: World, **fields) -> int:
@@ -288,3 +289,122 @@ def test_a_manager_sees_the_past_pipeline_of_their_own_deals_only(session, world
     assert mine["deals"].sum() == 0
     with pytest.raises(PermissionDenied):
         pipeline_as_of(session, world.boris, world.pipeline_id, DAY, ZONE, owner_ids=(world.anna.id,))
+
+
+# --- what changed between two days: a hand-built week -------------------------------------------------
+
+
+def week(session, world):
+    """Twelve deals around the week from the end of DAY (A) to the end of DAY + 7 (B); amounts in
+    the comments. Returns the deal ids by name and Carl (a manager of another team)."""
+    s = world.stages
+    south = users.create_team(session, Actor.system(), "South")
+    carl = add_user(session, "carl", Role.MANAGER, south)
+    made = {}
+
+    def deal(name: str, days: int, amount: str, **fields) -> None:
+        made[name] = on_day(session, days, lambda: new_deal(session, world, title=name, amount=amount, **fields))
+
+    def then(days: int, step) -> None:
+        on_day(session, days, step)
+
+    v = lambda name: version(session, made[name])  # noqa: E731
+    close = lambda day: {"expected_close_date": day}  # noqa: E731
+    deal("steady", -1, "100")  # in the start and the end
+    deal("won", -1, "300")  # won on day 3: −300
+    deal("lost", -1, "400")  # lost on day 4: −400
+    deal("reopened", -2, "500")  # lost before A, reopened on day 3: +500
+    then(-1, lambda: deals.close_lost(session, world.anna, made["reopened"], 1, lost_reason_id=world.reason_id))
+    deal("thrice", -1, "1000")  # 1000 → 1500 (day 1: +500), → 1200 (day 2: −300), moved forward (day 3)
+    deal("backward", -1, "50")  # to Presentation before A, back to Qualification on day 5
+    then(-1, lambda: deals.move_deal(session, world.anna, made["backward"], s["Presentation"], 1))
+    deal("handed over", -1, "700")  # Anna's (North) → Carl's (South) on day 4
+    deal("in and out", -1, "800", expected_close_date="2026-12-20")  # into November on day 2, out on day 6
+    deal("after B", -1, "60")  # won on day 8: open in the start and the end
+    deal("pulled in", -1, "110", expected_close_date="2026-12-05")  # into November on day 3: +110
+    deal("new", 2, "200")  # created inside: +200
+    deal("new and won", 1, "90")  # created on day 1 (+90), won on day 5 (−90)
+    then(1, lambda: deals.update_deal(session, world.anna, made["thrice"], v("thrice"), {"amount": "1500"}))
+    then(2, lambda: deals.update_deal(session, world.anna, made["thrice"], v("thrice"), {"amount": "1200"}))
+    then(
+        2, lambda: deals.update_deal(session, world.anna, made["in and out"], 1, {"expected_close_date": "2026-11-15"})
+    )
+    then(3, lambda: deals.move_deal(session, world.anna, made["thrice"], s["Presentation"], v("thrice")))
+    then(3, lambda: deals.close_won(session, world.anna, made["won"], 1))
+    then(3, lambda: deals.reopen_deal(session, world.anna, made["reopened"], v("reopened")))
+    then(3, lambda: deals.update_deal(session, world.anna, made["pulled in"], 1, close("2026-11-20")))
+    then(4, lambda: deals.close_lost(session, world.anna, made["lost"], 1, lost_reason_id=world.reason_id))
+    then(4, lambda: deals.reassign_deal(session, world.executive, made["handed over"], carl.id, 1))
+    then(5, lambda: deals.move_deal(session, world.anna, made["backward"], s["Qualification"], v("backward")))
+    then(5, lambda: deals.close_won(session, world.anna, made["new and won"], 1))
+    then(
+        6,
+        lambda: deals.update_deal(
+            session, world.anna, made["in and out"], v("in and out"), {"expected_close_date": "2027-01-10"}
+        ),
+    )
+    then(8, lambda: deals.close_won(session, world.anna, made["after B"], 1))
+    return made, carl
+
+
+def buckets(changes) -> dict[str, tuple[float, set[int]]]:
+    return {b.name: (float(b.amount), b.deal_ids) for b in changes.buckets if b.deal_ids}
+
+
+def changes_of(session, world, **options):
+    return pipeline_changes(session, world.executive, world.pipeline_id, DAY, DAY + timedelta(days=7), ZONE, **options)
+
+
+def test_a_hand_built_week_of_pipeline_changes_reconciles_bucket_by_bucket(session, world):
+    made, carl = week(session, world)
+    north = (world.anna.id, world.boris.id)
+
+    everyone = changes_of(session, world)
+
+    # Start: steady 100 + won 300 + lost 400 + thrice 1000 + backward 50 + handed over 700 + in and out
+    # 800 + after B 60 + pulled in 110 = 3520 (reopened was lost before A).
+    assert float(everyone.start_amount) == 3520.0 and len(everyone.start_ids) == 9
+    assert buckets(everyone) == {
+        "new": (290.0, {made["new"], made["new and won"]}),  # 200 + 90
+        "won": (-390.0, {made["won"], made["new and won"]}),  # 300 + 90
+        "lost": (-400.0, {made["lost"]}),
+        "reopened": (500.0, {made["reopened"]}),
+        "amount_increased": (500.0, {made["thrice"]}),  # 1000 → 1500
+        "amount_decreased": (-300.0, {made["thrice"]}),  # 1500 → 1200
+        "moved_forward": (0.0, {made["thrice"]}),
+        "moved_backward": (0.0, {made["backward"]}),
+    }
+    # End: 3520 + 290 − 390 − 400 + 500 + 500 − 300 = 3720.
+    assert float(everyone.end_amount) == 3720.0
+    # North loses the handed-over deal (−700) and South gains it; everything else is North's.
+    assert buckets(changes_of(session, world, owner_ids=north))["reassigned_out"] == (-700.0, {made["handed over"]})
+    south = changes_of(session, world, owner_ids=(carl.id,))
+    assert (float(south.start_amount), buckets(south), float(south.end_amount)) == (
+        0.0,
+        {"reassigned_in": (700.0, {made["handed over"]})},
+        700.0,
+    )
+    # Closing in November: nothing at the start; "in and out" pulled in (+800) and pushed out again
+    # (−800), "pulled in" pulled in (+110): the end is 110.
+    november = changes_of(session, world, closing_in=DateRange(date(2026, 11, 1), date(2026, 11, 30)))
+    assert (float(november.start_amount), float(november.end_amount)) == (0.0, 110.0)
+    assert buckets(november) == {
+        "pulled_in": (910.0, {made["in and out"], made["pulled in"]}),
+        "pushed_out": (-800.0, {made["in and out"]}),
+    }
+
+
+@pytest.mark.parametrize("team", ["everyone", "north", "south"])
+def test_the_start_and_end_of_the_changes_are_the_pipeline_of_each_day_and_the_buckets_add_up(session, world, team):
+    made, carl = week(session, world)
+    owners = {"everyone": (), "north": (world.anna.id, world.boris.id), "south": (carl.id,)}[team]
+
+    found = changes_of(session, world, owner_ids=owners)
+
+    for day, amount, ids in (
+        (DAY, found.start_amount, found.start_ids),
+        (DAY + timedelta(days=7), found.end_amount, found.end_ids),
+    ):
+        frame = pipeline_as_of(session, world.executive, world.pipeline_id, day, ZONE, owner_ids=owners)
+        assert (float(amount), len(ids)) == (frame["amount"].sum(), frame["deals"].sum())
+    assert found.start_amount + sum(b.amount for b in found.buckets) == found.end_amount

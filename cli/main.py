@@ -133,7 +133,8 @@ def _seed(args: argparse.Namespace, context: Context) -> int:
         )
     print(
         f"seeded {summary.deals:,} deals, {summary.transitions:,} stage transitions, "
-        f"{summary.activities:,} activities, {summary.companies:,} companies, {summary.users} users, "
+        f"{summary.activities:,} activities, {summary.changes:,} field edits, {summary.companies:,} companies, "
+        f"{summary.users} users, "
         f"{summary.plans} plans in {time.perf_counter() - started:.1f} s"
     )
     return 0

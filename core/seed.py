@@ -23,12 +23,15 @@ from core.permissions import Actor
 from core.plans import scope_key
 from core.templates import DEFAULT_LOST_REASONS, TEMPLATES
 from db.engine import advance_sequences
+from db.history import encoded
 from db.models import (
     Activity,
     ActivityKind,
+    ChangeOperation,
     Company,
     Contact,
     Deal,
+    DealChange,
     Plan,
     Role,
     Stage,
@@ -116,6 +119,7 @@ class SeedSummary:
     transitions: int
     activities: int
     plans: int
+    changes: int  # field edits (amounts, expected close dates)
 
 
 def database_is_empty(session: Session) -> bool:
@@ -162,6 +166,7 @@ def seed_demo(
         transitions=counts[StageTransition],
         activities=counts[Activity],
         plans=plan_count,
+        changes=counts[DealChange],
     )
 
 
@@ -182,7 +187,8 @@ def _insert_deals(session: Session, generator: "_DealGenerator", deals: int, pro
     counts = defaultdict(int)
     for start in range(0, deals, CHUNK_DEALS):
         batch = generator.generate(range(start + 1, min(start + CHUNK_DEALS, deals) + 1))
-        for model, rows in ((Deal, batch.deals), (StageTransition, batch.transitions), (Activity, batch.activities)):
+        written = ((Deal, batch.deals), (StageTransition, batch.transitions), (Activity, batch.activities))
+        for model, rows in (*written, (DealChange, batch.changes)):
             if rows:
                 session.execute(insert(model.__table__), rows)
             counts[model] += len(rows)
@@ -270,6 +276,7 @@ class _Batch:
     deals: list[dict]
     transitions: list[dict]
     activities: list[dict]
+    changes: list[dict]
 
 
 class _DealGenerator:
@@ -286,9 +293,12 @@ class _DealGenerator:
         self.company_ids = company_ids
         self.language = language
         self.won_by_manager_month: dict[tuple[int, date], Decimal] = defaultdict(Decimal)
+        # The edits of amounts and close dates draw from a stream of their own, so the rest of the demo
+        # is the same as before they were added.
+        self.edits = random.Random(hash(rng.getstate()))  # reads the state, draws nothing
 
     def generate(self, deal_ids: range) -> _Batch:
-        batch = _Batch([], [], [])
+        batch = _Batch([], [], [], [])
         for deal_id in deal_ids:
             self._deal(deal_id, batch)
         return batch
@@ -334,6 +344,10 @@ class _DealGenerator:
             }
         )
         batch.transitions.extend(_transitions(deal_id, manager.id, history))
+        deal = batch.deals[-1]
+        batch.changes.extend(
+            self._edits(deal_id, manager.id, created, closed_at or self.now, amount, deal["expected_close_date"])
+        )
         self._activities(deal_id, manager.id, created, closed_at or self.now, stage.kind == StageKind.OPEN, batch)
 
     def _walk(self, stages: list[Stage], profile: PipelineProfile, manager: _Manager, created: datetime):
@@ -374,6 +388,31 @@ class _DealGenerator:
                 return lost, history, lost_reason_id
             # else: nothing happened in this period; the deal idles in its stage
 
+    def _edits(self, deal_id, owner_id, start, end, amount, close_date) -> list[dict]:
+        """The field history of a deal's edits while it was open (it ends at its values now): about
+        one deal in four had its amount changed once to three times; about one in three had its
+        expected close date pushed later, some several times (the last push is today's date)."""
+        rng, rows = self.edits, []
+        span = (end - start).total_seconds()
+        if span < 3600:
+            return rows
+
+        def moments(count: int) -> list[datetime]:
+            return sorted(start + timedelta(seconds=rng.uniform(0.05, 0.95) * span) for _ in range(count))
+
+        edits = rng.choices((0, 1, 2, 3), (75, 16, 7, 2))[0]
+        values = [Decimal(max(100, round(float(amount) * rng.uniform(0.4, 1.6), -1))) for _ in range(edits)] + [amount]
+        for at, old, new in zip(moments(edits), values, values[1:], strict=False):
+            if old != new:
+                rows.append(_edit(deal_id, owner_id, at, "amount", old, new))
+        pushes = rng.choices((0, 1, 2, 3), (65, 22, 9, 4))[0]
+        dates = [close_date]
+        for _ in range(pushes):
+            dates.insert(0, dates[0] - timedelta(days=rng.randint(7, 45)))
+        for at, old, new in zip(moments(pushes), dates, dates[1:], strict=False):
+            rows.append(_edit(deal_id, owner_id, at, "expected_close_date", old, new))
+        return rows
+
     def _activities(self, deal_id, owner_id, start, end, is_open, batch):
         rng = self.rng
         span = max((end - start).total_seconds(), 3600)
@@ -410,6 +449,18 @@ class _DealGenerator:
                     "created_at": min(due_at, self.now),
                 }
             )
+
+
+def _edit(deal_id: int, owner_id: int, at: datetime, name: str, old, new) -> dict:
+    return {
+        "deal_id": deal_id,
+        "field": name,
+        "old_value": encoded(old),
+        "new_value": encoded(new),
+        "at": at,
+        "by_user_id": owner_id,
+        "operation": ChangeOperation.EDIT,
+    }
 
 
 def _transitions(deal_id: int, owner_id: int, history: list[tuple]) -> list[dict]:

@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import UTC, date, datetime, time
 
 import pytest
 from sqlalchemy import func, select
@@ -113,3 +113,30 @@ def test_seed_refuses_a_database_with_data(session, world):
     assert not database_is_empty(session)
     with pytest.raises(ValueError, match="empty"):
         seed_demo(session, deals=10)
+
+
+def test_seeded_edits_end_at_each_deals_values_and_push_close_dates_later(session):
+    from db.history import encoded
+    from db.models import DealChange
+
+    summary = seed_demo(session, deals=600, seed=3, today=TODAY)
+    deals = {deal.id: deal for deal in session.scalars(select(Deal))}
+    edits: dict[tuple[int, str], list] = {}
+    for change in session.scalars(select(DealChange).order_by(DealChange.deal_id, DealChange.at, DealChange.id)):
+        edits.setdefault((change.deal_id, change.field), []).append(change)
+
+    assert summary.changes == sum(len(chain) for chain in edits.values())
+    for (deal_id, name), chain in edits.items():
+        deal = deals[deal_id]
+        assert name in ("amount", "expected_close_date")
+        assert chain[-1].new_value == encoded(getattr(deal, name))  # the last edit is today's value
+        # One chain of values: each edit starts from where the one before ended.
+        assert all(a.new_value == b.old_value for a, b in zip(chain, chain[1:], strict=False))
+        end = deal.closed_at or datetime.combine(TODAY, time(0), UTC)
+        assert all(deal.created_at < change.at < end for change in chain)  # edited while open
+        if name == "expected_close_date":
+            assert all(date.fromisoformat(c.old_value) < date.fromisoformat(c.new_value) for c in chain)
+    amounts = {deal_id for deal_id, name in edits if name == "amount"}
+    pushed = [chain for (_, name), chain in edits.items() if name == "expected_close_date"]
+    assert 0.15 < len(amounts) / len(deals) < 0.35
+    assert 0.2 < len(pushed) / len(deals) < 0.5 and any(len(chain) >= 3 for chain in pushed)

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Date, DateTime
+from sqlalchemy import BigInteger, Date, DateTime, Integer
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
@@ -82,6 +82,14 @@ month_of = _portable(
     "date({}, 'start of month')",
     "CAST(date_trunc('month', {}) AS DATE)",
     "The first day of the month of a date.",
+)
+
+day_number = _portable(
+    "day_number",
+    Integer(),
+    "CAST(julianday({}) AS INTEGER)",
+    "(CAST({} AS DATE) - DATE '1970-01-01')",
+    "A date (or an ISO date as text) as a day count: the difference of two is the days between them.",
 )
 
 

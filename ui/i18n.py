@@ -65,6 +65,32 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "There are no pipelines yet. Run `python -m cli seed` for demo data.",
         "ru": "Воронок пока нет. Запустите `python -m cli seed`, чтобы загрузить демо-данные.",
     },
+    "slippage.title": {"en": "Slipped deals", "ru": "Сдвинутые сделки"},
+    "slippage.caption": {
+        "en": "Expected close dates pushed later from {first} to {last} (from the deals' history), by the deal's "
+        "owner now. Share: of the owner's deals open at some time in the period, those pushed at least once.",
+        "ru": "Ожидаемые даты закрытия, перенесённые позже с {first} по {last} (по истории сделок), по нынешнему "
+        "ответственному. Доля — из сделок ответственного, открытых в какой-то момент периода, перенесённые хотя "
+        "бы раз.",
+    },
+    "slippage.manager": {"en": "Manager", "ru": "Менеджер"},
+    "slippage.open_deals": {"en": "Open in the period", "ru": "Открыто в периоде"},
+    "slippage.slipped": {"en": "Pushed", "ru": "Перенесено"},
+    "slippage.share": {"en": "Share pushed", "ru": "Доля перенесённых"},
+    "slippage.pushes": {"en": "Pushes", "ru": "Переносов"},
+    "slippage.average_push": {"en": "Average push, days", "ru": "Средний перенос, дней"},
+    "slippage.none": {
+        "en": "No close date was pushed in the period.",
+        "ru": "В периоде даты закрытия не переносились.",
+    },
+    "slippage.most_pushed": {
+        "en": "The most pushed: {shown} of {total} deals.",
+        "ru": "Чаще всего переносились: {shown} из {total} сделок.",
+    },
+    "slippage.deal_line": {
+        "en": "pushed {pushes}×, {days} days in all",
+        "ru": "переносов: {pushes}, всего на {days} дн.",
+    },
     "changes.title": {"en": "Pipeline changes between two days", "ru": "Изменения воронки между двумя днями"},
     "changes.caption": {
         "en": "The open pipeline at the end of the first day, what changed it, and the pipeline at the end of the "

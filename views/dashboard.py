@@ -17,6 +17,7 @@ from ui.downloads import download_buttons
 from ui.i18n import language, t
 from ui.navigation import open_deal
 from ui.periods import PRESETS, period, previous
+from ui.slippage import slippage_section
 from ui.state import Dashboard
 
 LIST_LIMIT = 15  # the oldest overdue activities and the longest-idle deals; the tiles count them all
@@ -51,6 +52,9 @@ def page() -> None:
         shown(data, manager_id)
 
     live_dashboard()
+    slippage_section(
+        actor, days.first, days.last, where="dashboard", team_id=team_id, owner_ids=(manager_id,) if manager_id else ()
+    )
 
 
 def whose(team_column, manager_column, address: url_state.Address) -> tuple[int | None, int | None]:

@@ -19,6 +19,7 @@ from ui.downloads import download_buttons
 from ui.i18n import language, t
 from ui.navigation import open_deal
 from ui.periods import PRESETS, period
+from ui.slippage import slippage_section
 from ui.state import Funnel
 
 CATEGORIES = ("source", "region", "segment")
@@ -38,6 +39,14 @@ def page() -> None:
 
     live_funnel()
     changes_section(actor, funnel_filter)
+    slippage_section(
+        actor,
+        funnel_filter.date_from,
+        funnel_filter.date_to,
+        where="funnel",
+        pipeline_id=funnel_filter.pipeline_id,
+        team_id=funnel_filter.team_id,
+    )
 
 
 def filters(actor: Actor, pipeline_list: list[pipelines.PipelineInfo]) -> tuple[FunnelFilter, tuple[int, ...]]:

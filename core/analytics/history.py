@@ -21,7 +21,7 @@ from core.messages import Message
 from core.periods import DateRange
 from core.permissions import Actor, visible_owner_ids
 from db.models import Deal, DealChange, Stage, StageKind, StageTransition, User
-from db.types import CENTS
+from db.types import CENTS, day_number
 
 
 def pipeline_as_of(
@@ -250,6 +250,96 @@ def changes_table(changes: PipelineChanges, *, every_bucket: bool = False) -> pd
     ]
     rows.append(("end", len(changes.end_ids), float(changes.end_amount)))
     return pd.DataFrame(rows, columns=["bucket", "deals", "amount"])
+
+
+# --- slippage: expected close dates pushed later ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Slippage:
+    """The deals whose expected close date was pushed later in a period, and how each manager's did."""
+
+    managers: pd.DataFrame  # manager_id, manager, open_deals, slipped, share, pushes, average_push_days
+    deals: pd.DataFrame  # id, title, owner, pushes, days (the most pushed first)
+    pushed_deals: int  # how many deals were pushed (the list shows the first `limit`)
+
+
+def slippage(
+    session: Session,
+    actor: Actor,
+    date_from: date,
+    date_to: date,
+    zone,
+    *,
+    pipeline_id: int | None = None,
+    team_id: int | None = None,
+    owner_ids: tuple[int, ...] = (),
+    limit: int = 50,
+) -> Slippage:
+    """Pushes of the expected close date to a later day made in the period (edits in the deals'
+    history), of the deals of these owners, a team's or (a manager) their own, by the deal's owner now.
+    Per manager: the deals open at some time in the period, the share of them pushed, the pushes and
+    the average push in days. The deals: pushes and days pushed in all, the most pushed first."""
+    start, end = DateRange(date_from, date_to).bounds(zone)
+    scope = [Deal.pipeline_id == pipeline_id] if pipeline_id is not None else []
+    owners = visible_owner_ids(actor, owner_ids)
+    if owners:
+        scope.append(Deal.owner_id.in_(owners))
+    if team_id is not None:
+        scope.append(Deal.owner_id.in_(select(User.id).where(User.team_id == team_id)))
+    days = day_number(DealChange.new_value) - day_number(DealChange.old_value)
+    pushes = (
+        select(DealChange.deal_id, func.count().label("pushes"), func.sum(days).label("days"))
+        .join(Deal, Deal.id == DealChange.deal_id)
+        .where(
+            DealChange.field == "expected_close_date",
+            DealChange.at >= start,
+            DealChange.at < end,
+            DealChange.old_value.is_not(None),
+            DealChange.new_value > DealChange.old_value,  # ISO dates: later is greater
+            *scope,
+        )
+        .group_by(DealChange.deal_id)
+        .subquery()
+    )
+    per_owner = session.execute(
+        select(Deal.owner_id, func.count(), func.sum(pushes.c.pushes), func.sum(pushes.c.days))
+        .join(pushes, pushes.c.deal_id == Deal.id)
+        .group_by(Deal.owner_id)
+    ).all()
+    open_then = dict(
+        session.execute(
+            select(Deal.owner_id, func.count())
+            .where(Deal.created_at < end, or_(Deal.closed_at.is_(None), Deal.closed_at >= start), *scope)
+            .group_by(Deal.owner_id)
+        ).all()
+    )
+    names = dict(session.execute(select(User.id, User.display_name)).all())
+    slipped = {owner: (deals, int(count), int(total)) for owner, deals, count, total in per_owner}
+    managers = pd.DataFrame(
+        [
+            (
+                owner,
+                names.get(owner, "?"),
+                open_deals,
+                slipped.get(owner, (0, 0, 0))[0],
+                slipped.get(owner, (0, 0, 0))[0] / open_deals if open_deals else None,
+                slipped.get(owner, (0, 0, 0))[1],
+                slipped[owner][2] / slipped[owner][1] if owner in slipped else None,
+            )
+            for owner, open_deals in sorted(open_then.items(), key=lambda item: names.get(item[0], ""))
+        ],
+        columns=["manager_id", "manager", "open_deals", "slipped", "share", "pushes", "average_push_days"],
+    )
+    rows = session.execute(
+        select(Deal.id, Deal.title, User.display_name, pushes.c.pushes, pushes.c.days)
+        .join(pushes, pushes.c.deal_id == Deal.id)
+        .join(User, User.id == Deal.owner_id)
+        .order_by(pushes.c.pushes.desc(), pushes.c.days.desc(), Deal.id)
+        .limit(limit)
+    ).all()
+    deals = pd.DataFrame(rows, columns=["id", "title", "owner", "pushes", "days"])
+    return Slippage(managers, deals, sum(deals for deals, _, _ in slipped.values()))
 
 
 # The fields whose changes the replay follows beside the stage (what decides a deal's part).

@@ -40,3 +40,47 @@ def test_a_manager_who_closed_nothing_shows_a_dash_for_the_win_rate(app_as, demo
     win_rate = next(m for m in app.metric if m.label == "Win rate")
     assert not app.exception
     assert (win_rate.value, win_rate.delta) == ("—", "")
+
+
+@pytest.mark.parametrize("login", ["ceo", "anna"])
+def test_the_slipped_deals_are_those_of_the_service_for_the_period_and_role(app_as, demo_database_url, login):
+    from core import users
+    from core.analytics.history import slippage
+    from core.clock import utcnow
+    from core.periods import DateRange
+    from db.engine import make_engine, transaction
+    from ui import resources
+    from ui.periods import period
+
+    zone = resources.settings().zone
+    days = DateRange(*period("this_year", utcnow().astimezone(zone).date()))
+    engine = make_engine(demo_database_url)
+    with transaction(engine) as session:
+        actor = users.find_user(session, login).as_actor()
+        expected = slippage(session, actor, days.first, days.last, zone, limit=15)
+    engine.dispose()
+    app = open_view(app_as(login), "views/dashboard.py")
+
+    app.selectbox(key=Dashboard.PRESET).set_value("this_year").run()
+
+    assert not app.exception
+    assert "Slipped deals" in [h.value for h in app.subheader]
+    table = next(d.value for d in app.dataframe if "pushes" in d.value.columns)
+    assert table["manager"].tolist() == expected.managers["manager"].tolist()
+    assert table["pushes"].tolist() == expected.managers["pushes"].tolist()
+    assert expected.managers["pushes"].sum() > 0
+    listed = [b for b in app.button if str(b.key).startswith("dashboard_slippage_deal")]
+    assert len(listed) == len(expected.deals) > 0
+    if login == "anna":
+        assert table["manager"].tolist() == [users_name(demo_database_url, "anna")]
+
+
+def users_name(url: str, login: str) -> str:
+    from core import users
+    from db.engine import make_engine, transaction
+
+    engine = make_engine(url)
+    with transaction(engine) as session:
+        name = users.find_user(session, login).display_name
+    engine.dispose()
+    return name

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from core import deals, pipelines, stage_editor, users
-from core.analytics.history import pipeline_as_of, pipeline_changes
+from core.analytics.history import pipeline_as_of, pipeline_changes, slippage
 from core.errors import PermissionDenied
 from core.periods import DateRange
 from core.permissions import Actor
@@ -408,3 +408,56 @@ def test_the_start_and_end_of_the_changes_are_the_pipeline_of_each_day_and_the_b
         frame = pipeline_as_of(session, world.executive, world.pipeline_id, day, ZONE, owner_ids=owners)
         assert (float(amount), len(ids)) == (frame["amount"].sum(), frame["deals"].sum())
     assert found.start_amount + sum(b.amount for b in found.buckets) == found.end_amount
+
+
+# --- slippage ------------------------------------------------------------------------------------------
+
+
+def test_slippage_counts_the_pushes_later_of_the_period_per_deal_and_per_manager(session, world):
+    made = {}
+
+    def deal(name: str, owner, close: str | None) -> None:
+        fields = {"title": name, **({"expected_close_date": close} if close else {})}
+        made[name] = on_day(
+            session, -3, lambda: deals.create_deal(session, owner, pipeline_id=world.pipeline_id, fields=fields)
+        )
+
+    def close_on(name: str, days: int, day: str) -> None:
+        on_day(
+            session,
+            days,
+            lambda: deals.update_deal(
+                session, world.admin, made[name], version(session, made[name]), {"expected_close_date": day}
+            ),
+        )
+
+    deal("twice", world.anna, "2026-10-10")  # pushed before the period (not counted), then twice in it
+    deal("once", world.anna, "2026-10-05")  # pushed once, 30 days
+    deal("pulled", world.anna, "2026-10-20")  # moved earlier: no push
+    deal("dated", world.anna, None)  # given a date for the first time: no push
+    deal("boris", world.boris, "2026-10-01")  # Boris's: pushed once, 7 days
+    deal("still", world.boris, "2026-10-30")  # Boris's, never pushed
+    close_on("twice", -1, "2026-10-12")
+    close_on("twice", 1, "2026-10-22")  # +10
+    close_on("twice", 5, "2026-10-27")  # +5
+    close_on("once", 2, "2026-11-04")  # +30
+    close_on("pulled", 2, "2026-10-15")
+    close_on("dated", 3, "2026-12-01")
+    close_on("boris", 4, "2026-10-08")  # +7
+    close_on("twice", 9, "2026-11-30")  # after the period
+
+    found = slippage(session, world.executive, DAY, DAY + timedelta(days=7), ZONE, pipeline_id=world.pipeline_id)
+
+    assert found.deals[["title", "pushes", "days"]].values.tolist() == [
+        ["twice", 2, 15],
+        ["once", 1, 30],
+        ["boris", 1, 7],
+    ]
+    assert found.pushed_deals == 3
+    per = found.managers.set_index("manager")
+    # Anna: 4 open deals, 2 pushed (3 pushes, 45 days: 15 on average); Boris: 2 open, 1 pushed by 7 days.
+    assert per.loc["Anna", ["open_deals", "slipped", "pushes"]].tolist() == [4, 2, 3]
+    assert per.loc["Anna", "share"] == 0.5 and per.loc["Anna", "average_push_days"] == 15
+    assert per.loc["Boris", ["open_deals", "slipped", "pushes", "average_push_days"]].tolist() == [2, 1, 1, 7]
+    mine = slippage(session, world.boris, DAY, DAY + timedelta(days=7), ZONE)
+    assert mine.deals["title"].tolist() == ["boris"] and mine.managers["manager"].tolist() == ["Boris"]

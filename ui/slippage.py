@@ -1,0 +1,58 @@
+"""Slipped deals: whose expected close dates were pushed later in a period (the Funnel page and the
+Manager dashboard)."""
+
+import streamlit as st
+
+from core.analytics import history
+from core.permissions import Actor
+from ui import resources
+from ui.actions import read
+from ui.i18n import t
+from ui.navigation import open_deal
+from ui.state import key
+
+SHOWN_DEALS = 15
+
+
+def slippage_section(
+    actor: Actor, first, last, *, where: str, pipeline_id: int | None = None, team_id: int | None = None, owner_ids=()
+) -> None:
+    """Per manager, the share of their deals open in the period whose close date was pushed, the
+    pushes and the average push; then the most pushed deals, each opening its deal. `where` keys the
+    widgets of the page it is on."""
+    found = read(
+        history.slippage,
+        actor,
+        first,
+        last,
+        resources.settings().zone,
+        pipeline_id=pipeline_id,
+        team_id=team_id,
+        owner_ids=owner_ids,
+        limit=SHOWN_DEALS,
+    )
+    st.subheader(t("slippage.title"), anchor=False)
+    st.caption(t("slippage.caption", first=first, last=last))
+    st.dataframe(
+        found.managers.drop(columns=["manager_id"]),
+        hide_index=True,
+        width="stretch",
+        key=key(where, "slippage_managers"),
+        column_config={
+            "manager": st.column_config.TextColumn(t("slippage.manager")),
+            "open_deals": st.column_config.NumberColumn(t("slippage.open_deals")),
+            "slipped": st.column_config.NumberColumn(t("slippage.slipped")),
+            "share": st.column_config.NumberColumn(t("slippage.share"), format="percent"),
+            "pushes": st.column_config.NumberColumn(t("slippage.pushes")),
+            "average_push_days": st.column_config.NumberColumn(t("slippage.average_push"), format="%.1f"),
+        },
+    )
+    if found.deals.empty:
+        st.caption(t("slippage.none"))
+        return
+    st.caption(t("slippage.most_pushed", shown=len(found.deals), total=found.pushed_deals))
+    for item in found.deals.itertuples():
+        text, button = st.columns([5, 1], vertical_alignment="center")
+        text.text(f"{item.title} — {t('slippage.deal_line', pushes=item.pushes, days=item.days)} ({item.owner})")
+        if button.button(t("tasks.open_deal"), key=key(where, "slippage_deal", item.id)):
+            open_deal(item.id)

@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from cli import reports
 from core import users
 from core.errors import DomainError, ValidationError
-from core.exchange import files, foreign, native
+from core.exchange import batches, files, foreign, native
 from core.messages import Message
 from core.permissions import ROLES, Actor
 from core.seed import database_is_empty, seed_demo
@@ -74,6 +74,11 @@ def _add_data_parsers(commands) -> None:
     foreign_import.add_argument("--teams", type=Path, help="a second file with each owner's team (see the mapping)")
     foreign_import.add_argument("--check", action="store_true", help="only report what would be imported")
     foreign_import.set_defaults(run=_import_foreign)
+    imports.add_parser("list", help="every import, the newest first").set_defaults(run=_import_list)
+    undo = imports.add_parser("undo", help="remove what a foreign import created (while none of it was changed)")
+    undo.add_argument("batch", type=int, help="the import's number (import list)")
+    undo.add_argument("--keep-changed", action="store_true", help="undo the rest, keeping the deals changed since")
+    undo.set_defaults(run=_import_undo)
     summaries = commands.add_parser("rollups", help="the summary tables the dashboards read (kept with every write)")
     summaries.add_argument("action", choices=["check", "rebuild"], help="compare with the data, or build anew")
     summaries.set_defaults(run=_rollups)
@@ -157,6 +162,22 @@ def _export(args: argparse.Namespace, context: Context) -> int:
     return 0
 
 
+def _import_list(args: argparse.Namespace, context: Context) -> int:
+    with transaction(context.engine) as session:
+        print(batches.list_batches(session, Actor.system()).to_string(index=False))
+    return 0
+
+
+def _import_undo(args: argparse.Namespace, context: Context) -> int:
+    with transaction(context.engine, write=True) as session:
+        done = batches.undo(session, Actor.system(), args.batch, keep_changed=args.keep_changed)
+    print(
+        f"import {args.batch} undone: {done.deals:,} deals removed ({len(done.kept):,} changed ones kept), "
+        f"{done.users} users and {done.companies} companies removed"
+    )
+    return 0
+
+
 def _import_native(args: argparse.Namespace, context: Context) -> int:
     with transaction(context.engine, write=True) as session:
         loaded = native.import_native(session, Actor.system(), args.source, progress=_table_progress)
@@ -186,7 +207,7 @@ def _import_foreign(args: argparse.Namespace, context: Context) -> int:
         if args.check:
             print(f"check only: {summary}")
             return 0
-        result = foreign.apply(session, system, prepared, mapping, progress=_progress)
+        result = foreign.apply(session, system, prepared, mapping, progress=_progress, file_name=args.file.name)
     print(
         f"imported {result.deals:,} deals ({result.already_imported:,} imported before, skipped), "
         f"{result.new_owners} new users, {result.new_companies} new companies"

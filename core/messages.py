@@ -50,6 +50,7 @@ ENGLISH: dict[str, str] = {
     "not_found.pipeline": "Pipeline {id} does not exist.",
     "not_found.stage": "Stage {id} does not exist.",
     "not_found.deal": "Deal {id} does not exist.",
+    "not_found.batch": "Import {id} does not exist.",
     "not_found.activity": "Activity {id} does not exist.",
     "not_found.lost_reason": "Lost reason {id} does not exist.",
     "not_found.manager": "No such manager ({id}).",
@@ -229,6 +230,12 @@ ENGLISH: dict[str, str] = {
     ),
     # The CLI's reports (cli.reports).
     "report.dates_required": "--from and --to are required for this report",
+    "batch.changed": (
+        "{count} of its deals were changed since (edited, moved, reassigned or given an activity): {titles}; "
+        "undo the rest, or leave it"
+    ),
+    "batch.already_undone": "this import was undone already",
+    "batch.native": "a native import restores a whole database; undo it by restoring a backup",
     "report.to_before_from": "the last day comes before the first",
     "report.required": "is required for this report",
     "report.period_required": "is required for this report, e.g. --period 2026-Q3",

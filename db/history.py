@@ -13,7 +13,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import Integer, Select, String, cast, event, insert, inspect, literal
+from sqlalchemy import Integer, Select, String, cast, event, insert, inspect, literal, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.models import ChangeOperation, Deal, DealChange, StageKind
@@ -127,6 +127,18 @@ def moved_in_bulk(
     )
     columns = ["deal_id", "field", "old_value", "new_value", "at", "by_user_id", "operation"]
     session.execute(insert(DealChange).from_select(columns, rows))
+
+
+def baseline(session: Session, at: datetime | None = None) -> None:
+    """Mark every deal as known from `at` (now) on: its values before are not known (a BASELINE row
+    each; migration 0013 writes the same for the deals of an upgraded database)."""
+    rows = select(
+        Deal.id,
+        literal(BASELINE_FIELD, String),
+        literal(at or datetime.now(UTC), UTCDateTime()),
+        literal(ChangeOperation.BASELINE.value, String),
+    )
+    session.execute(insert(DealChange).from_select(["deal_id", "field", "at", "operation"], rows))
 
 
 def install(sessions: sessionmaker) -> None:

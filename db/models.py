@@ -375,6 +375,34 @@ class DealChange(Base):
     operation: Mapped[ChangeOperation] = mapped_column(_enum(ChangeOperation, "change_operation"))
 
 
+class ImportBatch(Base):
+    """One import: who, when, which file, what it created; undone (its deals removed) or not."""
+
+    __tablename__ = "import_batches"
+
+    id: Mapped[intpk]
+    at: Mapped[datetime]
+    by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(8))  # "foreign" (another CRM's file) or "native" (an export)
+    file_name: Mapped[str] = mapped_column(String(255))
+    deals: Mapped[int]
+    new_users: Mapped[int]
+    new_companies: Mapped[int]
+    undone_at: Mapped[datetime | None]
+    undone_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    undone_deals: Mapped[int | None]
+
+
+class ImportBatchRow(Base):
+    """What a foreign import created: kind "deal", "user", "company", "team", "reason" or "pipeline", and the id."""
+
+    __tablename__ = "import_batch_rows"
+
+    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batches.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    row_id: Mapped[int] = mapped_column(primary_key=True)
+
+
 NOT_DONE = text("done_at IS NULL")
 
 

@@ -80,3 +80,28 @@ def test_the_maven_export_imports_with_its_figures(maven, monkeypatch, tmp_path)
     offices = pd.read_csv(maven / "sales_teams.csv").set_index("sales_agent")["regional_office"]
     assert dict(teams) == offices[source["sales_agent"].unique()].value_counts().to_dict()
     assert "GTX Pro" in segments and "GTXPro" not in segments  # the price list's spelling, through the mapping
+
+
+def test_the_maven_import_undone_leaves_every_report_of_the_demo_as_before(maven, monkeypatch, writable_demo_url):
+    reports = [
+        ("report", "funnel", "--pipeline", "B2B classic", "--from", "2025-01-01", "--to", "2026-12-31"),
+        ("report", "winrate", "--pipeline", "B2B classic", "--from", "2025-01-01", "--to", "2026-12-31"),
+        ("report", "managers", "--from", "2025-01-01", "--to", "2026-12-31"),
+        ("report", "plan-fact", "--period", "2026"),
+        ("report", "pipeline", "--pipeline", "B2B classic"),
+    ]
+    before = [run_cli(monkeypatch, writable_demo_url, *report) for report in reports]
+    arguments = ("import", "foreign", str(maven / "sales_pipeline.csv"), "--mapping", str(MAPPING))
+    imported = run_cli(monkeypatch, writable_demo_url, *arguments, "--teams", str(maven / "sales_teams.csv"))
+    _, listed = run_cli(monkeypatch, writable_demo_url, "import", "list")
+    batch = listed.splitlines()[1].split()[0]
+
+    code, undone = run_cli(monkeypatch, writable_demo_url, "import", "undo", batch)
+
+    assert imported[0] == 0 and code == 0, undone
+    assert (
+        undone.strip()
+        == f"import {batch} undone: 8,800 deals removed (0 changed ones kept), 30 users and 85 companies removed"
+    )
+    assert [run_cli(monkeypatch, writable_demo_url, *report) for report in reports] == before
+    assert run_cli(monkeypatch, writable_demo_url, "rollups", "check")[0] == 0

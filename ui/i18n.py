@@ -91,6 +91,44 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "pushed {pushes}×, {days} days in all",
         "ru": "переносов: {pushes}, всего на {days} дн.",
     },
+    "data.batches": {"en": "Past imports", "ru": "Прошлые импорты"},
+    "data.no_batches": {"en": "Nothing has been imported yet.", "ru": "Импортов ещё не было."},
+    "data.batch_foreign": {"en": "file of another CRM", "ru": "файл другой CRM"},
+    "data.batch_native": {"en": "export (whole database)", "ru": "выгрузка (вся база)"},
+    "data.batch_column_at": {"en": "When", "ru": "Когда"},
+    "data.batch_column_by": {"en": "Who", "ru": "Кто"},
+    "data.batch_column_kind": {"en": "Kind", "ru": "Вид"},
+    "data.batch_column_file_name": {"en": "File", "ru": "Файл"},
+    "data.batch_column_deals": {"en": "Deals", "ru": "Сделки"},
+    "data.batch_column_new_users": {"en": "New users", "ru": "Новые пользователи"},
+    "data.batch_column_new_companies": {"en": "New companies", "ru": "Новые компании"},
+    "data.batch_column_undone_at": {"en": "Undone", "ru": "Отменён"},
+    "data.undo_which": {"en": "Import to undo", "ru": "Какой импорт отменить"},
+    "data.undo_changed": {
+        "en": "{count} of its deals were changed since the import (edited, moved, reassigned or given an activity): "
+        "{titles}. The import can be undone for the rest of its deals only; the changed ones stay.",
+        "ru": "{count} её сделок изменены после импорта (правка, перемещение, передача или дело): {titles}. "
+        "Отменить импорт можно только для остальных сделок; изменённые останутся.",
+    },
+    "data.undo_keep_changed": {
+        "en": "Undo the rest, keep the changed deals",
+        "ru": "Отменить остальное, изменённые сделки оставить",
+    },
+    "data.undo": {"en": "Undo this import", "ru": "Отменить этот импорт"},
+    "data.undo_question": {
+        "en": "Undo the import {batch}? Its deals are removed with their history and activities, and the users "
+        "and companies it created that nothing else uses; every figure goes back to what it was before it.",
+        "ru": "Отменить импорт {batch}? Его сделки удаляются вместе с историей и делами, а созданные им "
+        "пользователи и компании, которые больше нигде не используются, — тоже; все показатели вернутся к "
+        "прежним.",
+    },
+    "data.undo_confirm": {"en": "Undo the import", "ru": "Отменить импорт"},
+    "data.undone": {
+        "en": "Import undone: {deals} deals removed ({kept} changed ones kept), {users} users and {companies} "
+        "companies removed.",
+        "ru": "Импорт отменён: удалено сделок — {deals} (оставлено изменённых — {kept}), пользователей — {users}, "
+        "компаний — {companies}.",
+    },
     "changes.title": {"en": "Pipeline changes between two days", "ru": "Изменения воронки между двумя днями"},
     "changes.caption": {
         "en": "The open pipeline at the end of the first day, what changed it, and the pipeline at the end of the "
@@ -660,15 +698,15 @@ TEXTS: dict[str, dict[str, str]] = {
     "data.importing": {"en": "Importing…", "ru": "Загрузка…"},
     "data.run_question": {
         "en": "Import {deals} deals into '{pipeline}'? {owners} new users and {companies} new companies are created; "
-        "{before} deals imported before are skipped. An import is not undone with one click.",
+        "{before} deals imported before are skipped. It can be undone under Past imports while its deals are unchanged.",
         "ru": "Загрузить в «{pipeline}» сделок: {deals}? Новых пользователей: {owners}, новых компаний: {companies}; "
-        "загруженные раньше ({before}) пропускаются. Одним щелчком загрузку не отменить.",
+        "загруженные раньше ({before}) пропускаются. Её можно отменить в «Прошлых импортах», пока сделки не менялись.",
     },
     "data.run_question_new_pipeline": {
         "en": "Import {deals} deals into the new pipeline '{pipeline}'? {owners} new users and {companies} new "
-        "companies are created; {before} deals imported before are skipped. An import is not undone with one click.",
+        "companies are created; {before} deals imported before are skipped. It can be undone under Past imports while its deals are unchanged.",
         "ru": "Загрузить в новую воронку «{pipeline}» сделок: {deals}? Новых пользователей: {owners}, новых компаний: "
-        "{companies}; загруженные раньше ({before}) пропускаются. Одним щелчком загрузку не отменить.",
+        "{companies}; загруженные раньше ({before}) пропускаются. Её можно отменить в «Прошлых импортах», пока сделки не менялись.",
     },
     "data.run_confirm": {"en": "Yes, import", "ru": "Да, загрузить"},
     "data.done": {
@@ -916,6 +954,7 @@ MESSAGES_RU: dict[str, str] = {
     "not_found.pipeline": "Воронка {id} не найдена.",
     "not_found.stage": "Этап {id} не найден.",
     "not_found.deal": "Сделка {id} не найдена.",
+    "not_found.batch": "Импорт {id} не найден.",
     "not_found.activity": "Дело {id} не найдено.",
     "not_found.lost_reason": "Причина проигрыша {id} не найдена.",
     "not_found.manager": "Нет такого менеджера ({id}).",
@@ -1068,6 +1107,12 @@ MESSAGES_RU: dict[str, str] = {
     "problem.nul": "содержит символ NUL (код 0), который нельзя сохранить; удалите его",
     "problem.undecodable": "содержит байты не в UTF-8 и не в Windows-1251 (показаны как �); исправьте их или сохраните файл в UTF-8",
     "report.dates_required": "для этого отчёта нужны --from и --to",
+    "batch.changed": (
+        "{count} её сделок изменены после импорта (правка, перемещение, передача или дело): {titles}; "
+        "отмените остальное или оставьте как есть"
+    ),
+    "batch.already_undone": "этот импорт уже отменён",
+    "batch.native": ("импорт выгрузки восстанавливает всю базу; отменить его можно восстановлением резервной копии"),
     "report.to_before_from": "последний день раньше первого",
     "report.required": "обязательно для этого отчёта",
     "report.period_required": "обязательно для этого отчёта, например --period 2026-Q3",

@@ -221,6 +221,12 @@ class Data:
     RUN = "data_run"
     RUN_CONFIRMATION = "data_run_confirmation"  # the import asked for (ui.confirm), and its buttons
     IMPORT_RESULT = "data_import_result"  # what the last import wrote, shown after the rerun
+    BATCHES = "data_batches"
+    BATCH = "data_batch"  # the import chosen to undo
+    KEEP_CHANGED = "data_keep_changed"
+    UNDO = "data_undo"
+    UNDO_CONFIRMATION = "data_undo_confirmation"
+    UNDO_RESULT = "data_undo_result"
 
 
 def init_state(settings: Settings) -> None:

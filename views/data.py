@@ -7,7 +7,7 @@ import streamlit as st
 from core import pipelines
 from core.clock import utcnow
 from core.errors import ValidationError
-from core.exchange import files, foreign, native
+from core.exchange import batches, files, foreign, native
 from core.exchange.foreign import Mapping, NewPipeline
 from core.messages import Message
 from core.permissions import Actor
@@ -21,6 +21,7 @@ NONE = ""
 WON_WORDS = ("won", "closed won", "выиграна", "успешно реализовано", "успешно")
 LOST_WORDS = ("lost", "closed lost", "проиграна", "отказ", "закрыто и не реализовано")
 IMPORTING = Confirmation(Data.RUN_CONFIRMATION)
+UNDOING = Confirmation(Data.UNDO_CONFIRMATION)
 UPLOADS_KEPT = 4  # files read and kept by their content, for every session of the process
 
 
@@ -28,9 +29,11 @@ def page() -> None:
     actor = session.actor()
     st.title(t("data.title"))
     st.caption(t("data.caption"))
-    import_tab, export_tab = st.tabs([t("data.import"), t("data.export")])
+    import_tab, batches_tab, export_tab = st.tabs([t("data.import"), t("data.batches"), t("data.export")])
     with import_tab:
         import_wizard(actor)
+    with batches_tab:
+        past_imports(actor)
     with export_tab:
         export_panel(actor)
 
@@ -87,7 +90,7 @@ def import_wizard(actor: Actor) -> None:
         return
     pipeline_name, new_pipeline, stage_map = stages
     mapping = options_step(chosen, pipeline_name, new_pipeline, stage_map)
-    check_and_import(actor, frame, mapping, upload.file_id)
+    check_and_import(actor, frame, mapping, upload.file_id, upload.name)
 
 
 def columns_step(columns: list[str]) -> dict[str, str | tuple[str, ...]]:
@@ -223,7 +226,7 @@ def options_step(
     )
 
 
-def check_and_import(actor: Actor, frame: pd.DataFrame, mapping: Mapping, file_id: str) -> None:
+def check_and_import(actor: Actor, frame: pd.DataFrame, mapping: Mapping, file_id: str, file_name: str) -> None:
     """Every problem and the first rows as stored; the import button once nothing blocks, which asks
     first, naming what the import writes; Confirm imports. `file_id`: the upload the question is of."""
     zone = resources.settings().zone
@@ -261,6 +264,7 @@ def check_and_import(actor: Actor, frame: pd.DataFrame, mapping: Mapping, file_i
             again,
             mapping,
             progress=lambda done, total: bar.progress(done / total, text=f"{done:,}/{total:,}"),
+            file_name=file_name,
         )
 
     outcome = perform(run)
@@ -301,6 +305,67 @@ def check_shown(prepared: foreign.Prepared) -> None:
         )
     st.caption(t("data.preview"))
     st.dataframe(prepared.preview(), hide_index=True, width="stretch", key=Data.PREVIEW)
+
+
+def past_imports(actor: Actor) -> None:
+    """Every import, the newest first; a foreign one not undone yet can be undone (asked first): its
+    deals go with their history, and the users and companies it created that nothing else uses."""
+    if result := st.session_state.pop(Data.UNDO_RESULT, None):
+        st.success(result)
+    listed = read(batches.list_batches, actor)
+    if listed.empty:
+        st.info(t("data.no_batches"))
+        return
+    zone, lang = resources.settings().zone, language()
+    shown = listed.assign(
+        at=[moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") for moment in listed["at"]],
+        kind=[t(f"data.batch_{kind}") for kind in listed["kind"]],
+        by=[name or t("deal.system") for name in listed["by"]],
+        undone_at=[
+            "" if pd.isna(moment) else moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+            for moment in listed["undone_at"]
+        ],
+    ).drop(columns=["id"])
+    st.dataframe(
+        shown,
+        hide_index=True,
+        width="stretch",
+        key=Data.BATCHES,
+        column_config={name: t(f"data.batch_column_{name}") for name in shown.columns},
+    )
+    undoable = listed[(listed["kind"] == "foreign") & listed["undone_at"].isna()]
+    if undoable.empty:
+        return
+    labels = {
+        int(row.id): f"{row.at.astimezone(zone):%Y-%m-%d %H:%M} · {row.file_name} · {format.count(row.deals, lang)}"
+        for row in undoable.itertuples()
+    }
+    batch_id = st.selectbox(t("data.undo_which"), list(labels), format_func=labels.get, key=Data.BATCH)
+    changed = read(batches.changed_deals, actor, batch_id)
+    keep_changed = False
+    if changed:
+        names = ", ".join(title for _, title in changed[:20])
+        st.warning(t("data.undo_changed", count=format.count(len(changed), lang), titles=format.plain(names)))
+        keep_changed = st.checkbox(t("data.undo_keep_changed"), key=Data.KEEP_CHANGED)
+    request = (batch_id, keep_changed)
+    if st.button(t("data.undo"), disabled=bool(changed) and not keep_changed, key=Data.UNDO):
+        UNDOING.ask(request)
+    if not UNDOING.waits(request):
+        return
+    question = t("data.undo_question", batch=format.plain(labels[batch_id]))
+    if not UNDOING.confirmed(question, confirm=t("data.undo_confirm")):
+        return
+    outcome = perform(lambda db: batches.undo(db, actor, batch_id, keep_changed=keep_changed))
+    if outcome.ok:
+        done = outcome.value
+        st.session_state[Data.UNDO_RESULT] = t(
+            "data.undone",
+            deals=format.count(done.deals, lang),
+            kept=format.count(len(done.kept), lang),
+            users=done.users,
+            companies=done.companies,
+        )
+        st.rerun()
 
 
 def export_panel(actor: Actor) -> None:

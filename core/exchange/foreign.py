@@ -23,12 +23,13 @@ from sqlalchemy.orm import Session
 from core import customers, lost_reasons, stage_editor, users
 from core.clock import utcnow
 from core.errors import ValidationError
+from core.exchange import batches
 from core.exchange.files import UNREADABLE, looks_like_formula
 from core.messages import Message
 from core.permissions import Actor, require_role
 from core.validation import MAX_AMOUNT
 from db import changes
-from db.models import Company, Deal, LostReason, Pipeline, Role, Stage, StageKind, StageTransition, User
+from db.models import Company, Deal, LostReason, Pipeline, Role, Stage, StageKind, StageTransition, Team, User
 from db.rollups import upkeep
 
 TEXT, MONEY, TIMESTAMP, DATE = "text", "money", "timestamp", "date"
@@ -237,6 +238,7 @@ class Imported:
     new_owners: int
     new_companies: int
     pipeline_id: int
+    batch_id: int
 
 
 def guess_columns(columns: list[str]) -> dict[str, str]:
@@ -423,12 +425,16 @@ def apply(
     prepared: Prepared,
     mapping: Mapping,
     progress: Callable[[int, int], None] | None = None,
+    *,
+    file_name: str = "",
 ) -> Imported:
     """Write the prepared deals, their history, and the owners, companies, teams and lost reasons they
-    need, in the caller's transaction. Refused while any row has an error."""
+    need, in the caller's transaction, as one import batch of `file_name` (core.exchange.batches: it
+    can be undone). Refused while any row has an error."""
     require_role(actor, Role.ADMIN, action="import_deals")
     if prepared.errors:
         raise ValidationError({"file": Message("foreign.rows_with_problems", count=len(prepared.errors))})
+    existed = {model: set(session.scalars(select(model.id))) for model in (Pipeline, Team, LostReason)}
     pipeline_id = _pipeline_id(session, actor, mapping)
     stage_of = {
         s.name: s
@@ -436,11 +442,13 @@ def apply(
     }
     first_open = min((s for s in stage_of.values() if s.kind == StageKind.OPEN), key=lambda s: s.position)
     people, companies, reasons = _parties(session, actor, prepared)
+    imported_ids: list[int] = []
     total = len(prepared.deals)
     for start in range(0, total, BATCH):
         batch = prepared.deals[start : start + BATCH]
         rows = [_deal_row(deal, stage_of[deal["stage"]], people, companies, reasons) for deal in batch]
         ids = session.scalars(insert(Deal).returning(Deal.id, sort_by_parameter_order=True), rows).all()
+        imported_ids += ids
         history = []
         for deal_id, deal in zip(ids, batch, strict=True):
             history.extend(_history(deal_id, deal, stage_of[deal["stage"]], first_open, actor))
@@ -448,9 +456,19 @@ def apply(
         upkeep.add_deals(session, ids)
         if progress:
             progress(min(start + BATCH, total), total)
+    batch_id = batches.record(
+        session,
+        actor,
+        "foreign",
+        file_name,
+        deal_ids=imported_ids,
+        user_ids=[people[name.lower()] for name in prepared.new_owners],
+        company_ids=[companies[name.lower()] for name in prepared.new_companies],
+        created={model: set(session.scalars(select(model.id))) - ids for model, ids in existed.items()},
+    )
     changes.bump(session)
     return Imported(
-        total, prepared.already_imported, len(prepared.new_owners), len(prepared.new_companies), pipeline_id
+        total, prepared.already_imported, len(prepared.new_owners), len(prepared.new_companies), pipeline_id, batch_id
     )
 
 

@@ -24,10 +24,11 @@ from sqlalchemy import JSON, Boolean, Date, Enum, Integer, Table, func, insert, 
 from sqlalchemy.orm import Session
 
 from core.errors import ValidationError
+from core.exchange import batches
 from core.exchange.files import neutralised, restored
 from core.messages import Message
 from core.permissions import Actor, require_role
-from db import changes
+from db import changes, history
 from db.engine import advance_sequences
 from db.models import Base, Deal, Role
 from db.rollups import build
@@ -38,6 +39,9 @@ from db.types import Money, UTCDateTime
 # (rebuilt on import): not exported.
 SKIPPED = {"data_version", "login_attempts", "login_events", "user_sessions"} | TABLES
 BATCH = 5_000
+# Tables added after the first exports were made: an export without them loads, with none of their rows
+# (the deals' field history then starts at the import).
+LATER_TABLES = {"deal_changes", "import_batches", "import_batch_rows"}
 BROWSER_EXPORT_MAX_DEALS = 200_000  # beyond this the export belongs to the CLI, not to a browser download
 EXCEL_MAX_ROWS = 1_048_575  # a sheet holds 1,048,576 rows, the header included
 
@@ -175,17 +179,22 @@ def import_native(
     if not source.exists():
         raise ValidationError({"source": Message("native.no_source", source=str(source))})
     read = _sheets_of(source)
-    loaded = {}
+    loaded, missing = {}, set()
     for table in tables():
         rows = read(table.name)
-        if rows is None:
+        if rows is None and table.name not in LATER_TABLES:
             raise ValidationError({"source": Message("native.table_missing", table=table.name)})
-        loaded[table.name] = _load(session, table, rows)
+        if rows is None:
+            missing.add(table.name)
+        loaded[table.name] = 0 if rows is None else _load(session, table, rows)
         if progress:
             progress(table.name, loaded[table.name])
+    if "deal_changes" in missing:
+        history.baseline(session)
     advance_sequences(session)
     session.execute(text("ANALYZE"))  # the planner sees the loaded tables before the rollups are computed
     build.rebuild(session.connection())
+    batches.record(session, actor, "native", source.name, deals=loaded["deals"])
     changes.bump(session)
     return loaded
 

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from db.engine import make_engine, transaction
 from db.models import Deal
 from tests.pages.conftest import open_view
+from ui import format
 from ui.confirm import CANCEL, CONFIRM
 from ui.state import Data, key
 
@@ -14,7 +15,7 @@ def test_the_admin_sees_the_import_and_export_page(app_as):
     app = open_view(app_as("admin"), "views/data.py")
 
     assert app.title[0].value == "Import & export"
-    assert [tab.label for tab in app.tabs] == ["Import from another CRM", "Export everything"]
+    assert [tab.label for tab in app.tabs] == ["Import from another CRM", "Past imports", "Export everything"]
 
 
 def test_the_export_links_to_the_server_route_and_holds_no_copy_in_the_page(app_as):
@@ -33,7 +34,7 @@ def test_the_page_in_russian(app_as):
 
     assert not app.exception
     assert app.title[0].value == "Импорт и экспорт"
-    assert [tab.label for tab in app.tabs] == ["Импорт из другой CRM", "Выгрузить всё"]
+    assert [tab.label for tab in app.tabs] == ["Импорт из другой CRM", "Прошлые импорты", "Выгрузить всё"]
 
 
 GOOD = (
@@ -68,7 +69,7 @@ def test_the_import_first_asks_naming_what_it_writes_and_writes_nothing(writable
     assert not app.exception and not app.error
     assert app.warning[0].value == (
         "Import 3 deals into 'B2B classic'? 0 new users and 0 new companies are created; "
-        "0 deals imported before are skipped. An import is not undone with one click."
+        "0 deals imported before are skipped. It can be undone under Past imports while its deals are unchanged."
     )
     assert imported(writable_demo_url) == []
 
@@ -142,3 +143,52 @@ def test_rows_in_another_encoding_are_named_on_the_page(app_as, russian):
 
     assert not app.exception and not app.error
     assert app.warning[0].value.startswith("в файле смешаны кодировки: строки 5 прочитаны как Windows-1251")
+
+
+UNDO_CONFIRM = key(Data.UNDO_CONFIRMATION, CONFIRM)
+
+
+def test_an_import_is_listed_and_undone_after_a_question_and_only_once(writable_app_as, writable_demo_url):
+    app = open_view(writable_app_as("admin"), "views/data.py")
+    ask_to_import(app)
+    app.button(key=RUN_CONFIRM).click().run()
+    assert imported(writable_demo_url) == ["W-1", "W-2", "W-3"]
+    app = open_view(writable_app_as("admin"), "views/data.py")
+
+    batches = next(d.value for d in app.dataframe if "file_name" in d.value.columns)
+    app.button(key=Data.UNDO).click().run()
+    assert imported(writable_demo_url) == ["W-1", "W-2", "W-3"]  # asked, nothing done yet
+    named = format.plain("old-crm.csv")  # as the question's markdown holds it
+    assert any("Undo the import" in w.value and named in w.value for w in app.warning)
+    confirm = app.button(key=UNDO_CONFIRM)
+    confirm.click().run()
+
+    assert batches[["file_name", "deals"]].values.tolist() == [["old-crm.csv", 3]]
+    assert not app.exception and not app.error
+    assert app.success[0].value.startswith("Import undone: 3 deals removed")
+    assert imported(writable_demo_url) == []
+    # A double click's second click reaches no Confirm, and there is nothing left to undo.
+    assert not [b for b in app.button if b.key in (UNDO_CONFIRM, Data.UNDO)]
+
+
+def test_a_changed_deal_is_named_and_only_the_rest_is_undone_when_asked(writable_app_as, writable_demo_url):
+    from core import deals, users
+
+    app = open_view(writable_app_as("admin"), "views/data.py")
+    ask_to_import(app)
+    app.button(key=RUN_CONFIRM).click().run()
+    engine = make_engine(writable_demo_url)
+    with transaction(engine, write=True) as session:
+        beta = session.scalar(select(Deal).where(Deal.external_id == "W-2"))
+        deals.update_deal(session, users.find_user(session, "admin").as_actor(), beta.id, beta.version, {"amount": "9"})
+    engine.dispose()
+    app = open_view(writable_app_as("admin"), "views/data.py")
+
+    assert any("Wizard beta" in w.value for w in app.warning)
+    assert app.button(key=Data.UNDO).disabled
+    app.checkbox(key=Data.KEEP_CHANGED).check().run()
+    app.button(key=Data.UNDO).click().run()
+    app.button(key=UNDO_CONFIRM).click().run()
+
+    assert not app.exception
+    assert imported(writable_demo_url) == ["W-2"]

@@ -133,6 +133,30 @@ def test_a_missing_table_is_named(demo_database_url, fresh_engine, tmp_path):
     assert "activities is missing" in error.value.errors["source"]
 
 
+def test_an_export_made_before_the_field_history_loads_with_its_history_starting_at_the_import(
+    demo_database_url, fresh_engine, tmp_path
+):
+    from db.models import ChangeOperation, DealChange, ImportBatch
+
+    source = make_engine(demo_database_url)
+    with transaction(source) as session:
+        native.export_csv(session, SYSTEM, tmp_path)
+        deals = session.scalar(select(func.count()).select_from(Deal))
+    source.dispose()
+    for later in ("deal_changes", "import_batches", "import_batch_rows"):
+        (tmp_path / f"{later}.csv").unlink()
+
+    with transaction(fresh_engine, write=True) as session:
+        loaded = native.import_native(session, SYSTEM, tmp_path)
+    with transaction(fresh_engine) as session:
+        kinds = session.execute(select(DealChange.operation, func.count()).group_by(DealChange.operation)).all()
+        batch = session.execute(select(ImportBatch.kind, ImportBatch.file_name, ImportBatch.deals)).one()
+
+    assert loaded["deals"] == deals and loaded["deal_changes"] == 0
+    assert kinds == [(ChangeOperation.BASELINE, deals)]  # every deal: known from the import on
+    assert tuple(batch) == ("native", tmp_path.name, deals)
+
+
 def test_an_installation_with_deals_upgrades_from_0005(tmp_path):
     """Migrations that rebuild the deals table keep its rows and the rows that point at them."""
     engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")

@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from cli import reports
-from core import users
+from core import backup, users
 from core.errors import DomainError, ValidationError
 from core.exchange import batches, files, foreign, native
 from core.messages import Message
@@ -55,6 +55,13 @@ def _parser() -> argparse.ArgumentParser:
     seed.set_defaults(run=_seed)
 
     reports.add_parser(commands).set_defaults(run=_report)
+    saved = commands.add_parser("backup", help="copy the whole database into a file (safe while the app runs)")
+    saved.add_argument("--to", dest="target", required=True, type=Path, help="the backup file to write")
+    saved.set_defaults(run=_backup)
+    restored = commands.add_parser("restore", help="make the database the backup's (stop the app first)")
+    restored.add_argument("file", type=Path, help="a file written by backup")
+    restored.add_argument("--replace", action="store_true", help="replace a database that has users or deals")
+    restored.set_defaults(run=_restore)
     _add_data_parsers(commands)
     _add_user_parsers(commands)
     return parser
@@ -159,6 +166,21 @@ def _export(args: argparse.Namespace, context: Context) -> int:
         else:
             written = native.export_csv(session, Actor.system(), args.target, progress=_table_progress)
             print(f"exported {sum(written.values()):,} rows of {len(written)} tables to {args.target}")
+    return 0
+
+
+def _backup(args: argparse.Namespace, context: Context) -> int:
+    started = time.perf_counter()
+    backup.backup(context.engine, args.target)
+    size = args.target.stat().st_size / 1024 / 1024
+    print(f"backed up into {args.target} ({size:,.1f} MB) in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def _restore(args: argparse.Namespace, context: Context) -> int:
+    backup.restore(context.engine, args.file, replace=args.replace)
+    upgrade(context.engine)  # a backup of an older version
+    print(f"restored {args.file}")
     return 0
 
 

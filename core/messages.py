@@ -230,6 +230,11 @@ ENGLISH: dict[str, str] = {
     ),
     # The CLI's reports (cli.reports).
     "report.dates_required": "--from and --to are required for this report",
+    "backup.exists": "{path} exists already: choose a new file",
+    "backup.no_file": "{path} is not a file",
+    "backup.not_empty": "the database has users or deals: restore into an empty one, or replace them with --replace",
+    "backup.no_tool": "{tool} is not installed (Debian: apt-get install postgresql-client)",
+    "backup.failed": "{tool} failed: {error}",
     "batch.changed": (
         "{count} of its deals were changed since (edited, moved, reassigned or given an activity): {titles}; "
         "undo the rest, or leave it"

@@ -1107,6 +1107,11 @@ MESSAGES_RU: dict[str, str] = {
     "problem.nul": "содержит символ NUL (код 0), который нельзя сохранить; удалите его",
     "problem.undecodable": "содержит байты не в UTF-8 и не в Windows-1251 (показаны как �); исправьте их или сохраните файл в UTF-8",
     "report.dates_required": "для этого отчёта нужны --from и --to",
+    "backup.exists": "{path} уже существует: выберите новый файл",
+    "backup.no_file": "{path} — не файл",
+    "backup.not_empty": "в базе есть пользователи или сделки: восстанавливайте в пустую или замените их с --replace",
+    "backup.no_tool": "{tool} не установлен (Debian: apt-get install postgresql-client)",
+    "backup.failed": "{tool} завершился с ошибкой: {error}",
     "batch.changed": (
         "{count} её сделок изменены после импорта (правка, перемещение, передача или дело): {titles}; "
         "отмените остальное или оставьте как есть"

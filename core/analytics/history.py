@@ -47,9 +47,8 @@ def pipeline_as_of(
     )
     amount_then, owner_then = (_value_after(field, moment) for field in ("amount", "owner_id"))
     owner = func.coalesce(cast(owner_then.c.old_value, Integer), Deal.owner_id)
-    cents = func.coalesce(
-        cast(amount_then.c.old_value, Numeric(20, 2)) * int(CENTS), Deal.amount, type_=Numeric()
-    )  # cents
+    # In cents, as the amounts are stored (db.types.Money).
+    cents = func.coalesce(cast(amount_then.c.old_value, Numeric(20, 2)) * int(CENTS), Deal.amount, type_=Numeric())
     query = (
         select(last_move.c.stage_id, func.count(), func.sum(cents, type_=Numeric()))
         .join(Deal, Deal.id == last_move.c.deal_id)

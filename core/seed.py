@@ -294,8 +294,9 @@ class _DealGenerator:
         self.language = language
         self.won_by_manager_month: dict[tuple[int, date], Decimal] = defaultdict(Decimal)
         # The edits of amounts and close dates draw from a stream of their own, so the rest of the demo
-        # is the same as before they were added.
-        self.edits = random.Random(hash(rng.getstate()))  # reads the state, draws nothing
+        # is the same as before they were added; it starts from the main stream's state (read, not drawn
+        # from, and never through hash(), which differs between processes): the same seed, the same edits.
+        self.edits = random.Random(sum(word << (32 * i) for i, word in enumerate(rng.getstate()[1][:8])))
 
     def generate(self, deal_ids: range) -> _Batch:
         batch = _Batch([], [], [], [])

@@ -1,4 +1,5 @@
 from datetime import UTC, date, datetime, time
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -140,3 +141,32 @@ def test_seeded_edits_end_at_each_deals_values_and_push_close_dates_later(sessio
     pushed = [chain for (_, name), chain in edits.items() if name == "expected_close_date"]
     assert 0.15 < len(amounts) / len(deals) < 0.35
     assert 0.2 < len(pushed) / len(deals) < 0.5 and any(len(chain) >= 3 for chain in pushed)
+
+
+def test_the_same_seed_gives_the_same_edits_in_another_process(tmp_path):
+    """hash() of the generator's state differs between processes (hash(None) is an address): the
+    edits' stream must not start from it."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys; from db.engine import make_engine, transaction; from db.migrate import upgrade; "
+        "from core.seed import seed_demo; from datetime import date; "
+        "from db.models import DealChange; from sqlalchemy import select; "
+        "engine = make_engine(sys.argv[1]); upgrade(engine)\n"
+        "with transaction(engine, write=True) as session:\n"
+        "    seed_demo(session, deals=200, seed=5, today=date(2026, 11, 23))\n"
+        "    print(session.execute(select(DealChange.deal_id, DealChange.field, DealChange.new_value)"
+        ".order_by(DealChange.id)).all())"
+    )
+    printed = [
+        subprocess.run(
+            [sys.executable, "-c", script, f"sqlite:///{tmp_path / f'{n}.db'}"],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={"PYTHONHASHSEED": str(n), "PATH": "/usr/bin:/bin", "PYTHONPATH": str(Path(__file__).parents[2])},
+        ).stdout
+        for n in (1, 2)
+    ]
+    assert printed[0] == printed[1] and len(printed[0]) > 100

@@ -291,8 +291,8 @@ def changes_section(actor: Actor, funnel_filter: FunnelFilter) -> None:
         },
     )
     download_buttons(shown_table[["bucket", "deals", "amount"]], "pipeline-changes", key=Funnel.CHANGES_DOWNLOAD)
-    by_name = {"start": found.start_ids, "end": found.end_ids, **{b.name: b.deal_ids for b in found.buckets}}
-    names = [name for name in table["bucket"] if by_name[name]]
+    by_name = {b.name: b.deal_ids for b in found.buckets}
+    names = [name for name in table["bucket"] if by_name.get(name)]
     if st.session_state.get(Funnel.CHANGES_BUCKET) not in names:
         st.session_state.pop(Funnel.CHANGES_BUCKET, None)
     bucket = st.selectbox(

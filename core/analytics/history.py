@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Integer, Numeric, and_, cast, func, or_, select
+from sqlalchemy import Integer, Numeric, String, and_, case, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from core.analytics.funnel import CURRENT_PIPELINE_COLUMNS
@@ -33,34 +33,10 @@ def pipeline_as_of(
     sees the deals that were theirs."""
     _, moment = DateRange(day, day).bounds(zone)  # the start of the next day: everything of `day`
     owners = visible_owner_ids(actor, owner_ids)
-    last_move = (
-        select(
-            StageTransition.deal_id,
-            StageTransition.to_stage_id.label("stage_id"),
-            func.row_number()
-            .over(partition_by=StageTransition.deal_id, order_by=(StageTransition.at.desc(), StageTransition.id.desc()))
-            .label("latest"),
-        )
-        .join(Deal, Deal.id == StageTransition.deal_id)
-        .where(Deal.pipeline_id == pipeline_id, Deal.created_at < moment, StageTransition.at < moment)
-        .subquery()
-    )
-    amount_then, owner_then = (_value_after(field, moment) for field in ("amount", "owner_id"))
-    owner = func.coalesce(cast(owner_then.c.old_value, Integer), Deal.owner_id)
-    # In cents, as the amounts are stored (db.types.Money).
-    cents = func.coalesce(cast(amount_then.c.old_value, Numeric(20, 2)) * int(CENTS), Deal.amount, type_=Numeric())
-    query = (
-        select(last_move.c.stage_id, func.count(), func.sum(cents, type_=Numeric()))
-        .join(Deal, Deal.id == last_move.c.deal_id)
-        .join(Stage, Stage.id == last_move.c.stage_id)
-        .outerjoin(amount_then, and_(amount_then.c.deal_id == Deal.id, amount_then.c.first == 1))
-        .outerjoin(owner_then, and_(owner_then.c.deal_id == Deal.id, owner_then.c.first == 1))
-        .where(last_move.c.latest == 1, Stage.kind == StageKind.OPEN)
-        .group_by(last_move.c.stage_id)
-    )
-    if owners:
-        query = query.where(owner.in_(owners))
-    per_stage = {stage_id: (deals, float(total or 0) / int(CENTS)) for stage_id, deals, total in session.execute(query)}
+    per_stage = {
+        stage_id: (deals, float(cents) / int(CENTS))
+        for stage_id, deals, cents in _open_then(session, pipeline_id, moment, owners=owners)
+    }
     stages = session.scalars(
         select(Stage)
         .where(Stage.pipeline_id == pipeline_id, Stage.kind == StageKind.OPEN)
@@ -75,6 +51,58 @@ def pipeline_as_of(
     frame["amount"] = frame["amount"].astype(float).round(2)
     frame["weighted_amount"] = (frame["amount"] * frame["probability"] / 100).round(2)
     return frame
+
+
+def _open_then(
+    session: Session,
+    pipeline_id: int,
+    moment: datetime,
+    *,
+    owners=(),
+    chosen: list | None = None,
+    closing_in: DateRange | None = None,
+) -> list[tuple[int, int, Decimal]]:
+    """(stage id, deals, amount in cents) of the pipeline's deals open at `moment`: in the stage of
+    their last transition before it, with the amount, owner (among `owners`, when given) and expected
+    close date (in `closing_in`, when given) of then; `chosen`, conditions on the deals as they are."""
+    last_move = (
+        select(
+            StageTransition.deal_id,
+            StageTransition.to_stage_id.label("stage_id"),
+            func.row_number()
+            .over(partition_by=StageTransition.deal_id, order_by=(StageTransition.at.desc(), StageTransition.id.desc()))
+            .label("latest"),
+        )
+        .join(Deal, Deal.id == StageTransition.deal_id)
+        .where(Deal.pipeline_id == pipeline_id, Deal.created_at < moment, StageTransition.at < moment, *(chosen or []))
+        .subquery()
+    )
+    amount_then = _value_after("amount", moment)
+    # In cents, as the amounts are stored (db.types.Money).
+    cents = func.coalesce(cast(amount_then.c.old_value, Numeric(20, 2)) * int(CENTS), Deal.amount, type_=Numeric())
+    query = (
+        select(last_move.c.stage_id, func.count(), func.coalesce(func.sum(cents, type_=Numeric()), 0))
+        .join(Deal, Deal.id == last_move.c.deal_id)
+        .join(Stage, Stage.id == last_move.c.stage_id)
+        .outerjoin(amount_then, and_(amount_then.c.deal_id == Deal.id, amount_then.c.first == 1))
+        .where(last_move.c.latest == 1, Stage.kind == StageKind.OPEN)
+        .group_by(last_move.c.stage_id)
+    )
+    if owners:
+        owner_then = _value_after("owner_id", moment)
+        owner = func.coalesce(cast(owner_then.c.old_value, Integer), Deal.owner_id)
+        query = query.outerjoin(owner_then, and_(owner_then.c.deal_id == Deal.id, owner_then.c.first == 1))
+        query = query.where(owner.in_(sorted(owners)))
+    if closing_in:
+        close_then = _value_after("expected_close_date", moment)
+        # ISO dates as text: the stored old value, or today's date written the same way.
+        close = case(
+            (close_then.c.deal_id.is_not(None), close_then.c.old_value),
+            else_=cast(Deal.expected_close_date, String),
+        )
+        query = query.outerjoin(close_then, and_(close_then.c.deal_id == Deal.id, close_then.c.first == 1))
+        query = query.where(close.between(closing_in.first.isoformat(), closing_in.last.isoformat()))
+    return [tuple(row) for row in session.execute(query)]
 
 
 def _value_after(field: str, moment: datetime | None, deal_ids: list[int] | None = None):
@@ -134,10 +162,10 @@ class PipelineChanges:
     start + Σ buckets = end."""
 
     start_amount: Decimal
-    start_ids: set[int]
+    start_deals: int
     buckets: list[Bucket]
     end_amount: Decimal
-    end_ids: set[int]
+    end_deals: int
 
 
 def pipeline_changes(
@@ -187,35 +215,35 @@ def pipeline_changes(
         return state.amount
 
     chosen = [getattr(Deal, name) == value for name, value in (categories or {}).items() if value is not None]
-    candidates = session.scalars(
-        select(Deal.id).where(
-            Deal.pipeline_id == pipeline_id,
-            Deal.created_at < end,
-            or_(Deal.status == StageKind.OPEN, Deal.closed_at >= start),
-            *chosen,
-        )
-    ).all()
-    at_start = _states(session, candidates, start)
-    created = _states(session, [deal_id for deal_id in candidates if deal_id not in at_start], None)
-    events = _events(session, candidates, start, end, created)
+    ends = [
+        _open_then(session, pipeline_id, moment, owners=owners, chosen=chosen, closing_in=closing_in)
+        for moment in (start, end)
+    ]
+    (start_deals, start_cents), (end_deals, end_cents) = (
+        (sum(row[1] for row in rows), sum(Decimal(row[2]) for row in rows)) for rows in ends
+    )
+    # Only the deals that changed between the ends are replayed: the others count the same in both.
+    in_pipeline = [Deal.pipeline_id == pipeline_id, Deal.created_at < end, *chosen]
+    moved = select(StageTransition.deal_id).join(Deal, Deal.id == StageTransition.deal_id)
+    moved = moved.where(StageTransition.at >= start, StageTransition.at < end, *in_pipeline)
+    edited = select(DealChange.deal_id).join(Deal, Deal.id == DealChange.deal_id)
+    edited = edited.where(DealChange.field.in_(_REPLAYED), DealChange.at >= start, DealChange.at < end, *in_pipeline)
+    changed = sorted(set(session.scalars(moved)) | set(session.scalars(edited)))
+    at_start = _states(session, changed, start)
+    created = _states(session, [deal_id for deal_id in changed if deal_id not in at_start], None)
+    events = _events(session, changed, start, end, created)
     buckets = {name: Bucket(name) for name in BUCKETS}
-    result = PipelineChanges(Decimal(0), set(), [buckets[name] for name in BUCKETS], Decimal(0), set())
-    for deal_id in candidates:
+    for deal_id in changed:
         state = at_start.get(deal_id)
-        if (amount := part(state)) is not None:
-            result.start_amount += amount
-            result.start_ids.add(deal_id)
         for event in events.get(deal_id, ()):
             before, state = state, event.applied(state)
             name = _bucket(event, before, state, stages, part(before), part(state))
             if name is not None:
-                change = (part(state) or Decimal(0)) - (part(before) or Decimal(0))
-                buckets[name].amount += change
+                buckets[name].amount += (part(state) or Decimal(0)) - (part(before) or Decimal(0))
                 buckets[name].deal_ids.add(deal_id)
-        if (amount := part(state)) is not None:
-            result.end_amount += amount
-            result.end_ids.add(deal_id)
-    return result
+    return PipelineChanges(
+        start_cents / CENTS, start_deals, [buckets[name] for name in BUCKETS], end_cents / CENTS, end_deals
+    )
 
 
 def bucket_deals(session: Session, deal_ids: set[int], limit: int = 200) -> tuple[pd.DataFrame, int]:
@@ -241,13 +269,13 @@ def bucket_deals(session: Session, deal_ids: set[int], limit: int = 200) -> tupl
 def changes_table(changes: PipelineChanges, *, every_bucket: bool = False) -> pd.DataFrame:
     """The waterfall as rows: "start", each bucket with changes (or every one), "end"; the deals and
     amount of each (a bucket's amount is what it added; negative, what it took away)."""
-    rows = [("start", len(changes.start_ids), float(changes.start_amount))]
+    rows = [("start", changes.start_deals, float(changes.start_amount))]
     rows += [
         (bucket.name, len(bucket.deal_ids), float(bucket.amount))
         for bucket in changes.buckets
         if bucket.deal_ids or every_bucket
     ]
-    rows.append(("end", len(changes.end_ids), float(changes.end_amount)))
+    rows.append(("end", changes.end_deals, float(changes.end_amount)))
     return pd.DataFrame(rows, columns=["bucket", "deals", "amount"])
 
 

@@ -363,7 +363,7 @@ def test_a_hand_built_week_of_pipeline_changes_reconciles_bucket_by_bucket(sessi
 
     # Start: steady 100 + won 300 + lost 400 + thrice 1000 + backward 50 + handed over 700 + in and out
     # 800 + after B 60 + pulled in 110 = 3520 (reopened was lost before A).
-    assert float(everyone.start_amount) == 3520.0 and len(everyone.start_ids) == 9
+    assert float(everyone.start_amount) == 3520.0 and everyone.start_deals == 9
     assert buckets(everyone) == {
         "new": (290.0, {made["new"], made["new and won"]}),  # 200 + 90
         "won": (-390.0, {made["won"], made["new and won"]}),  # 300 + 90
@@ -401,12 +401,12 @@ def test_the_start_and_end_of_the_changes_are_the_pipeline_of_each_day_and_the_b
 
     found = changes_of(session, world, owner_ids=owners)
 
-    for day, amount, ids in (
-        (DAY, found.start_amount, found.start_ids),
-        (DAY + timedelta(days=7), found.end_amount, found.end_ids),
+    for day, amount, count in (
+        (DAY, found.start_amount, found.start_deals),
+        (DAY + timedelta(days=7), found.end_amount, found.end_deals),
     ):
         frame = pipeline_as_of(session, world.executive, world.pipeline_id, day, ZONE, owner_ids=owners)
-        assert (float(amount), len(ids)) == (frame["amount"].sum(), frame["deals"].sum())
+        assert (float(amount), count) == (frame["amount"].sum(), frame["deals"].sum())
     assert found.start_amount + sum(b.amount for b in found.buckets) == found.end_amount
 
 

@@ -224,3 +224,20 @@ def test_two_browsers_saving_the_same_deal_the_second_gets_a_conflict(open_app, 
     expect(second.get_by_role("cell", name="111.00")).to_be_visible()
     assert stored(db, deal_id).amount == Decimal(111)
     second_context.close()
+
+
+def test_an_amount_edited_in_the_grid_shows_in_the_deals_timeline_with_who_and_the_values(open_app, db):
+    deal_id = new_deal(db, "irina", "Timeline target", amount=50000, source="website")
+    with transaction(db, write=True) as session:
+        irina = users.find_user(session, "irina")
+        deals.update_deal(session, irina.as_actor(), deal_id, 1, {"source": "<img src=x onerror=alert(1)>"})
+    page = deals_page(open_app, "irina")
+    edit_cell(page, "Timeline target", "amount", "5000")
+
+    open_address(page, page.url.split("/deals")[0] + f"/deals?deal={deal_id}")
+    page.get_by_role("tab", name="Timeline").click()
+
+    timeline = page.locator("[data-testid='stText']")
+    expect(timeline.filter(has_text="Amount: 50,000")).to_contain_text(f"→ 5,000 USD  ({irina.display_name})")
+    expect(timeline.filter(has_text="Source: website → <img src=x onerror=alert(1)>")).to_have_count(1)
+    expect(page.locator("img[src='x']")).to_have_count(0)

@@ -4,14 +4,23 @@ Manager dashboard)."""
 import streamlit as st
 
 from core.analytics import history
+from core.live import data_version
 from core.permissions import Actor
 from ui import resources
-from ui.actions import read
+from ui.actions import figures, read
 from ui.i18n import t
 from ui.navigation import open_deal
 from ui.state import key
 
 SHOWN_DEALS = 15
+
+
+def _slipped(db, actor: Actor, first, last, zone, pipeline_id, team_id, owner_ids) -> history.Slippage:
+    """history.slippage with its arguments in order: a view of the shared figures (ui.actions.figures),
+    computed once per data version for every viewer, not on every rerun of the page."""
+    return history.slippage(
+        db, actor, first, last, zone, pipeline_id=pipeline_id, team_id=team_id, owner_ids=owner_ids, limit=SHOWN_DEALS
+    )
 
 
 def slippage_section(
@@ -20,17 +29,8 @@ def slippage_section(
     """Per manager, the share of their deals open in the period whose close date was pushed, the
     pushes and the average push; then the most pushed deals, each opening its deal. `where` keys the
     widgets of the page it is on."""
-    found = read(
-        history.slippage,
-        actor,
-        first,
-        last,
-        resources.settings().zone,
-        pipeline_id=pipeline_id,
-        team_id=team_id,
-        owner_ids=owner_ids,
-        limit=SHOWN_DEALS,
-    )
+    zone, owners = resources.settings().zone, tuple(owner_ids)
+    found = figures(read(data_version), _slipped, actor, first, last, zone, pipeline_id, team_id, owners)
     st.subheader(t("slippage.title"), anchor=False)
     st.caption(t("slippage.caption", first=first, last=last))
     st.dataframe(

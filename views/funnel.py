@@ -10,6 +10,7 @@ from core import pipelines, users
 from core.analytics import diagnosis, funnel, history
 from core.analytics.filters import FunnelFilter
 from core.clock import utcnow
+from core.live import data_version
 from core.periods import DateRange, Period, PeriodKind
 from core.permissions import Actor
 from ui import format, pickers, resources, session, url_state
@@ -256,17 +257,19 @@ def changes_section(actor: Actor, funnel_filter: FunnelFilter) -> None:
     if day_to < day_from:
         st.error(t("changes.to_before_from"))
         return
-    chosen = {name: getattr(funnel_filter, name) for name in CATEGORIES}
-    found = read(
-        history.pipeline_changes,
+    closing_range = DateRange(closing_in.first, closing_in.last) if closing_in else None
+    chosen = tuple((name, getattr(funnel_filter, name)) for name in CATEGORIES)
+    found = figures(
+        read(data_version),
+        _changes,
         actor,
         funnel_filter.pipeline_id,
         day_from,
         day_to,
         zone,
-        team_id=funnel_filter.team_id,
-        categories=chosen,
-        closing_in=DateRange(closing_in.first, closing_in.last) if closing_in else None,
+        funnel_filter.team_id,
+        chosen,
+        closing_range,
     )
     table = history.changes_table(found)
     labels = [_bucket_label(name, day_from, day_to) for name in table["bucket"]]
@@ -303,6 +306,14 @@ def changes_section(actor: Actor, funnel_filter: FunnelFilter) -> None:
     )
     if bucket is not None:
         bucket_list(bucket, by_name[bucket], day_from, day_to)
+
+
+def _changes(db, actor: Actor, pipeline_id, day_from, day_to, zone, team_id, chosen, closing_in):
+    """history.pipeline_changes with its arguments in order: a view of the shared figures, computed
+    once per data version for every viewer, not on every rerun of the page."""
+    return history.pipeline_changes(
+        db, actor, pipeline_id, day_from, day_to, zone, team_id=team_id, categories=dict(chosen), closing_in=closing_in
+    )
 
 
 def bucket_list(bucket: str, deal_ids: set[int], day_from, day_to) -> None:

@@ -73,6 +73,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "ответственному. Доля — из сделок ответственного, открытых в какой-то момент периода, перенесённые хотя "
         "бы раз.",
     },
+    "slippage.show": {"en": "Show the slipped deals", "ru": "Показать сдвинутые сделки"},
     "slippage.manager": {"en": "Manager", "ru": "Менеджер"},
     "slippage.open_deals": {"en": "Open in the period", "ru": "Открыто в периоде"},
     "slippage.slipped": {"en": "Pushed", "ru": "Перенесено"},
@@ -143,6 +144,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "столбец суммой своих изменений в нём. Ответственные — на каждый момент; источник, регион и сегмент — "
         "как сейчас.",
     },
+    "changes.show": {"en": "Show what changed", "ru": "Показать, что изменилось"},
     "changes.from": {"en": "From the end of", "ru": "С конца дня"},
     "changes.to": {"en": "To the end of", "ru": "По конец дня"},
     "changes.closing_in": {"en": "Expected to close in", "ru": "Ожидаемое закрытие в"},

@@ -78,6 +78,7 @@ class Funnel:
     TIME_DOWNLOAD = "funnel_time_download"
     LOST = "funnel_lost"
     LOST_DOWNLOAD = "funnel_lost_download"
+    CHANGES_SHOWN = "funnel_changes_shown"
     CHANGES_FROM = "funnel_changes_from"
     CHANGES_TO = "funnel_changes_to"
     CHANGES_CLOSING = "funnel_changes_closing"

@@ -238,6 +238,9 @@ def changes_section(actor: Actor, funnel_filter: FunnelFilter) -> None:
     zone = resources.settings().zone
     today = utcnow().astimezone(zone).date()
     st.subheader(t("changes.title"), anchor=False)
+    # Read from the deals' history, not the summary tables (seconds at a million deals): when asked.
+    if not st.toggle(t("changes.show"), key=Funnel.CHANGES_SHOWN):
+        return
     st.caption(t("changes.caption"))
     row = st.columns([2, 2, 3])
     day_from = row[0].date_input(

@@ -62,6 +62,8 @@ def test_the_slipped_deals_are_those_of_the_service_for_the_period_and_role(app_
     app = open_view(app_as(login), "views/dashboard.py")
 
     app.selectbox(key=Dashboard.PRESET).set_value("this_year").run()
+    assert not [d for d in app.dataframe if "pushes" in d.value.columns]  # computed when asked
+    app.toggle(key="dashboard_slippage_shown").set_value(True).run()
 
     assert not app.exception
     assert "Slipped deals" in [h.value for h in app.subheader]

@@ -74,6 +74,8 @@ def test_the_pipeline_changes_reconcile_and_a_bar_opens_its_deals(app_as, demo_d
     day_from, day_to = (date(2026, 7, 1), date(2026, 9, 30)) if login == "ceo" else (today - timedelta(7), today)
     found = _changes_expected(demo_database_url, login, day_from, day_to)
     app = open_view(app_as(login), "views/funnel.py")
+    assert not [d for d in app.date_input if d.key == Funnel.CHANGES_FROM]  # computed when asked
+    app.toggle(key=Funnel.CHANGES_SHOWN).set_value(True).run()
 
     app.date_input(key=Funnel.CHANGES_FROM).set_value(day_from)
     app.date_input(key=Funnel.CHANGES_TO).set_value(day_to).run()
@@ -95,6 +97,7 @@ def test_the_second_day_before_the_first_is_named_and_nothing_is_computed(app_as
     from datetime import date
 
     app = open_view(app_as("ceo"), "views/funnel.py")
+    app.toggle(key=Funnel.CHANGES_SHOWN).set_value(True).run()
     app.date_input(key=Funnel.CHANGES_FROM).set_value(date(2026, 9, 30))
     app.date_input(key=Funnel.CHANGES_TO).set_value(date(2026, 7, 1)).run()
 

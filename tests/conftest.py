@@ -165,12 +165,17 @@ def signed_in_session(url: str, login: str) -> int:
     return started.id
 
 
-def user_id_of(url: str, login: str) -> int:
+def user_of(url: str, login: str):
+    """The user `login` of the database at `url` (core.users.UserInfo)."""
     from core import users
     from db.engine import transaction
 
     engine = make_engine(url)
     with transaction(engine) as session:
-        user_id = users.find_user(session, login).id
+        user = users.find_user(session, login)
     engine.dispose()
-    return user_id
+    return user
+
+
+def user_id_of(url: str, login: str) -> int:
+    return user_of(url, login).id

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 from st_aggrid import JsCode
 
+from ui import format
 from ui.grid import NUMBER_FORMAT, event_grid
 
 EDITABLE_FIELDS = ("title", "amount", "expected_close_date")
@@ -71,7 +72,7 @@ def grid_frame(
     label of each deal's move to its next stage (`next_stages`: by stage id; none for closed ones)."""
 
     def local(moment: datetime | None) -> str:
-        return "" if moment is None or pd.isna(moment) else moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        return format.moment(moment, zone)
 
     return pd.DataFrame(
         {

@@ -427,8 +427,8 @@ def activities_panel(actor: Actor, deal: DealView, frame) -> None:
             {
                 t("activity.kind"): [t(f"activity.{k}") for k in frame["kind"]],
                 t("activity.subject"): frame["subject"],
-                t("activity.due"): [_local(m, zone) for m in frame["due_at"]],
-                t("activity.done"): [_local(m, zone) for m in frame["done_at"]],
+                t("activity.due"): [format.moment(m, zone) for m in frame["due_at"]],
+                t("activity.done"): [format.moment(m, zone) for m in frame["done_at"]],
                 t("activity.result"): frame["result"].fillna(""),
             },
             hide_index=True,
@@ -528,9 +528,9 @@ def timeline(actor: Actor, deal: DealView, stage_names: dict[int, str], planned)
         line = f"{t(f'activity.{item.kind}')} ({state}): {item.subject}{result}  ({people.get(item.owner_id, '?')})"
         events.append((item.done_at if done else item.due_at, line))
     for moment, line in sorted(events, key=lambda event: event[0], reverse=True):
-        st.text(f"{_local(moment, zone)}  {line}")
+        st.text(f"{format.moment(moment, zone)}  {line}")
     if known_since is not None:
-        st.text(t("timeline.known_since", day=_local(known_since, zone)))
+        st.text(t("timeline.known_since", day=format.moment(known_since, zone)))
 
 
 def _change_line(change: deals.ChangeView, people: dict[int, str]) -> str:
@@ -564,19 +564,13 @@ def next_step(planned, *, where) -> None:
             "deal.next_step",
             kind=t(f"activity.{first['kind']}"),
             subject=first["subject"],
-            due=_local(first["due_at"], resources.settings().zone),
+            due=format.moment(first["due_at"], resources.settings().zone),
         )
     )
 
 
 def zoned(day: date, moment: time) -> datetime:
     return datetime.combine(day, moment, resources.settings().zone).astimezone(UTC)
-
-
-def _local(moment, zone) -> str:
-    if moment is None or moment != moment:  # None or NaT
-        return ""
-    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
 def deal_header(

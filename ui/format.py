@@ -24,6 +24,13 @@ def percent(value: float | None) -> str:
     return DASH if missing(value) else f"{value:.0%}"
 
 
+def moment(value, zone) -> str:
+    """A timestamp in the installation's zone to the minute ("2026-12-02 06:49"); "" for none (None, NaT)."""
+    if value is None or value != value:  # NaT is not equal to itself
+        return ""
+    return value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
 def money(value: float | Decimal, currency: str, language: str) -> str:
     text = f"{float(value):,.0f}"
     if language == "ru":

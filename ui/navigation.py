@@ -78,6 +78,15 @@ def open_deal(deal_id: int) -> None:
     st.switch_page("views/deals.py", query_params={"deal": str(int(deal_id))})
 
 
+def deal_line(text: str, deal_id, *, key: str) -> None:
+    """One line of a list, as plain text, with an Open button beside it that opens its deal (none
+    when the line has no deal: None or NaN)."""
+    line, button = st.columns([5, 1], vertical_alignment="center")
+    line.text(text)
+    if deal_id is not None and deal_id == deal_id and button.button(t("tasks.open_deal"), key=key):
+        open_deal(deal_id)
+
+
 def opened_deal() -> str | None:
     """The deal the address asks for (as written there), if any."""
     return st.query_params.get("deal")

@@ -9,7 +9,7 @@ from core.permissions import Actor
 from ui import resources
 from ui.actions import figures, read
 from ui.i18n import t
-from ui.navigation import open_deal
+from ui.navigation import deal_line
 from ui.state import key
 
 SHOWN_DEALS = 15
@@ -55,7 +55,5 @@ def slippage_section(
         return
     st.caption(t("slippage.most_pushed", shown=len(found.deals), total=found.pushed_deals))
     for item in found.deals.itertuples():
-        text, button = st.columns([5, 1], vertical_alignment="center")
-        text.text(f"{item.title} — {t('slippage.deal_line', pushes=item.pushes, days=item.days)} ({item.owner})")
-        if button.button(t("tasks.open_deal"), key=key(where, "slippage_deal", item.id)):
-            open_deal(item.id)
+        text = f"{item.title} — {t('slippage.deal_line', pushes=item.pushes, days=item.days)} ({item.owner})"
+        deal_line(text, item.id, key=key(where, "slippage_deal", item.id))

@@ -15,7 +15,7 @@ from ui import format, pickers, resources, session, url_state
 from ui.actions import figures, live, read
 from ui.downloads import download_buttons
 from ui.i18n import language, t
-from ui.navigation import open_deal
+from ui.navigation import deal_line
 from ui.periods import PRESETS, period, previous
 from ui.slippage import slippage_section
 from ui.state import Dashboard
@@ -151,12 +151,10 @@ def overdue_list(overdue: pd.DataFrame) -> None:
     if overdue.empty:
         st.caption(t("tasks.none"))
     for item in overdue.itertuples():
-        text, button = st.columns([5, 1], vertical_alignment="center")
-        due = item.due_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        due = format.moment(item.due_at, zone)
         deal = item.deal if isinstance(item.deal, str) else "—"
-        text.text(f"{due}  {t(f'activity.{item.kind}')}: {item.subject} — {deal} ({item.owner})")
-        if pd.notna(item.deal_id) and button.button(t("tasks.open_deal"), key=Dashboard.OVERDUE(item.id)):
-            open_deal(item.deal_id)
+        text = f"{due}  {t(f'activity.{item.kind}')}: {item.subject} — {deal} ({item.owner})"
+        deal_line(text, item.deal_id, key=Dashboard.OVERDUE(item.id))
 
 
 def rotting_list(rotting: pd.DataFrame) -> None:
@@ -164,10 +162,8 @@ def rotting_list(rotting: pd.DataFrame) -> None:
     if rotting.empty:
         st.caption(t("tasks.none"))
     for item in rotting.itertuples():
-        text, button = st.columns([5, 1], vertical_alignment="center")
-        text.text(f"{item.title} — {item.stage}, {t('deal.days_in_stage', days=item.days_in_stage)} ({item.owner})")
-        if button.button(t("tasks.open_deal"), key=Dashboard.ROTTING(item.id)):
-            open_deal(item.id)
+        text = f"{item.title} — {item.stage}, {t('deal.days_in_stage', days=item.days_in_stage)} ({item.owner})"
+        deal_line(text, item.id, key=Dashboard.ROTTING(item.id))
 
 
 def leaderboard(rows: pd.DataFrame, manager_id: int | None) -> None:

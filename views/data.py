@@ -318,13 +318,10 @@ def past_imports(actor: Actor) -> None:
         return
     zone, lang = resources.settings().zone, language()
     shown = listed.assign(
-        at=[moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") for moment in listed["at"]],
+        at=[format.moment(moment, zone) for moment in listed["at"]],
         kind=[t(f"data.batch_{kind}") for kind in listed["kind"]],
         by=[name or t("deal.system") for name in listed["by"]],
-        undone_at=[
-            "" if pd.isna(moment) else moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
-            for moment in listed["undone_at"]
-        ],
+        undone_at=[format.moment(moment, zone) for moment in listed["undone_at"]],
     ).drop(columns=["id"])
     st.dataframe(
         shown,
@@ -337,7 +334,7 @@ def past_imports(actor: Actor) -> None:
     if undoable.empty:
         return
     labels = {
-        int(row.id): f"{row.at.astimezone(zone):%Y-%m-%d %H:%M} · {row.file_name} · {format.count(row.deals, lang)}"
+        int(row.id): f"{format.moment(row.at, zone)} · {row.file_name} · {format.count(row.deals, lang)}"
         for row in undoable.itertuples()
     }
     batch_id = st.selectbox(t("data.undo_which"), list(labels), format_func=labels.get, key=Data.BATCH)

@@ -2,7 +2,6 @@
 
 from datetime import datetime
 
-import pandas as pd
 import streamlit as st
 
 from core import activities, customers, deals, pipelines, users
@@ -267,12 +266,10 @@ def tasks(actor: Actor, now: datetime) -> None:
         if bucket.rows.empty:
             st.caption(t("tasks.none"))
         for task in bucket.rows.itertuples():
-            line, button = st.columns([5, 1], vertical_alignment="center")
-            due = task.due_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+            due = format.moment(task.due_at, zone)
             deal_title = task.deal if isinstance(task.deal, str) else "—"
-            line.text(f"{due}  {t(f'activity.{task.kind}')}: {task.subject} — {deal_title}")
-            if pd.notna(task.deal_id) and button.button(t("tasks.open_deal"), key=Deals.TASK(task.id, "open")):
-                navigation.open_deal(task.deal_id)
+            text = f"{due}  {t(f'activity.{task.kind}')}: {task.subject} — {deal_title}"
+            navigation.deal_line(text, task.deal_id, key=Deals.TASK(task.id, "open"))
         if bucket.total > len(bucket.rows):
             st.caption(t("tasks.more", count=format.count(bucket.total - len(bucket.rows), lang)))
 

@@ -18,7 +18,7 @@ from ui.actions import figures, live, read
 from ui.charts import funnel_chart, monthly_trend_chart, stage_bars, waterfall_chart
 from ui.downloads import download_buttons
 from ui.i18n import language, t
-from ui.navigation import open_deal
+from ui.navigation import deal_line
 from ui.periods import PRESETS, period
 from ui.slippage import slippage_section
 from ui.state import Funnel
@@ -327,10 +327,8 @@ def bucket_list(bucket: str, deal_ids: set[int], day_from, day_to) -> None:
         t("changes.list_caption", bucket=_bucket_label(bucket, day_from, day_to), shown=len(deals_shown), total=total)
     )
     for item in deals_shown.itertuples():
-        text, button = st.columns([5, 1], vertical_alignment="center")
-        text.text(f"{item.title} — {item.stage}, {format.money(item.amount, currency, lang)} ({item.owner})")
-        if button.button(t("tasks.open_deal"), key=Funnel.CHANGES_DEAL(item.id)):
-            open_deal(item.id)
+        text = f"{item.title} — {item.stage}, {format.money(item.amount, currency, lang)} ({item.owner})"
+        deal_line(text, item.id, key=Funnel.CHANGES_DEAL(item.id))
 
 
 def _bucket_label(name: str, day_from, day_to) -> str:

@@ -384,7 +384,7 @@ def history(actor: Actor) -> None:
     with st.expander(t("plan.history")):
         changes = read(plans.plan_history, actor, limit=50)
         changes["target"] = changes["target"].map(lambda name: t(f"field.{name}"))
-        changes["at"] = [moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") for moment in changes["at"]]
+        changes["at"] = [format.moment(moment, zone) for moment in changes["at"]]
         st.dataframe(
             changes,
             hide_index=True,

@@ -310,7 +310,7 @@ def change_log(changes: pd.DataFrame) -> None:
     st.dataframe(
         pd.DataFrame(
             {
-                t("editor.when"): [at.astimezone(zone).strftime("%Y-%m-%d %H:%M") for at in changes["at"]],
+                t("editor.when"): [format.moment(at, zone) for at in changes["at"]],
                 t("editor.who"): changes["by"],
                 t("editor.what"): changes["what"],
                 t("editor.old"): changes["old_value"].fillna(""),

@@ -53,6 +53,12 @@ def current_pipeline(
             .group_by(Deal.stage_id)
         )
         per_stage = {stage_id: (deals, amount) for stage_id, deals, amount in rows}
+    return pipeline_frame(stages, per_stage)
+
+
+def pipeline_frame(stages: list[Stage], per_stage: dict[int, tuple[int, float]]) -> pd.DataFrame:
+    """The current pipeline's columns: each stage with its deals and amount (stage id → (count,
+    amount); none: 0), and the amount weighted by its probability."""
     records = []
     for stage in stages:
         deals, amount = per_stage.get(stage.id, (0, 0))

@@ -15,7 +15,7 @@ import pandas as pd
 from sqlalchemy import Integer, Numeric, String, and_, case, cast, func, or_, select
 from sqlalchemy.orm import Session
 
-from core.analytics.funnel import CURRENT_PIPELINE_COLUMNS
+from core.analytics.funnel import pipeline_frame
 from core.errors import ValidationError
 from core.messages import Message
 from core.periods import DateRange
@@ -34,7 +34,7 @@ def pipeline_as_of(
     _, moment = DateRange(day, day).bounds(zone)  # the start of the next day: everything of `day`
     owners = visible_owner_ids(actor, owner_ids)
     per_stage = {
-        stage_id: (deals, float(cents) / int(CENTS))
+        stage_id: (deals, round(float(cents) / int(CENTS), 2))
         for stage_id, deals, cents in _open_then(session, pipeline_id, moment, owners=owners)
     }
     stages = session.scalars(
@@ -42,15 +42,8 @@ def pipeline_as_of(
         .where(Stage.pipeline_id == pipeline_id, Stage.kind == StageKind.OPEN)
         .order_by(Stage.position, Stage.id)
     )
-    records = [
-        (stage.id, stage.name, stage.position, stage.probability, stage.color, *per_stage.get(stage.id, (0, 0.0)))
-        for stage in stages
-        if stage.deleted_at is None or stage.id in per_stage
-    ]
-    frame = pd.DataFrame(records, columns=CURRENT_PIPELINE_COLUMNS[:-1])
-    frame["amount"] = frame["amount"].astype(float).round(2)
-    frame["weighted_amount"] = (frame["amount"] * frame["probability"] / 100).round(2)
-    return frame
+    shown = [stage for stage in stages if stage.deleted_at is None or stage.id in per_stage]
+    return pipeline_frame(shown, per_stage)
 
 
 def _open_then(

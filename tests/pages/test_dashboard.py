@@ -1,6 +1,6 @@
 import pytest
 
-from tests.conftest import HOSTILE_LOGIN, user_id_of
+from tests.conftest import HOSTILE_LOGIN, user_id_of, user_of
 from tests.pages.conftest import open_view
 from ui.state import Dashboard
 
@@ -74,15 +74,4 @@ def test_the_slipped_deals_are_those_of_the_service_for_the_period_and_role(app_
     listed = [b for b in app.button if str(b.key).startswith("dashboard_slippage_deal")]
     assert len(listed) == len(expected.deals) > 0
     if login == "anna":
-        assert table["manager"].tolist() == [users_name(demo_database_url, "anna")]
-
-
-def users_name(url: str, login: str) -> str:
-    from core import users
-    from db.engine import make_engine, transaction
-
-    engine = make_engine(url)
-    with transaction(engine) as session:
-        name = users.find_user(session, login).display_name
-    engine.dispose()
-    return name
+        assert table["manager"].tolist() == [user_of(demo_database_url, "anna").display_name]

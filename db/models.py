@@ -361,6 +361,8 @@ class DealChange(Base):
     __tablename__ = "deal_changes"
     __table_args__ = (
         Index(None, "deal_id", "at"),
+        # A deal's value of a field at a moment: its first change of the field after it (rollup_flow).
+        Index(None, "deal_id", "field", "at"),
         # What changed between two days, and the first change after a day of every deal.
         Index(None, "at", "field", "deal_id"),
     )
@@ -614,6 +616,25 @@ class RollupOpen(_ByCategory, Base):
     amount: Mapped[money]
     # Σ of when each entered its stage (epoch seconds): their mean age at any moment.
     entered_seconds: Mapped[int] = mapped_column(BigInteger)
+
+
+class RollupFlow(_PerDayAndMonth, Base):
+    """What the changes of each UTC day added to the open pipeline, per stage and owner of the time:
+    a deal entering an open stage, or its amount or owner changing there, adds its new state and takes
+    away its old one. The open pipeline at a moment is the sum of every change before it (counts and
+    amounts may be negative on a day)."""
+
+    __tablename__ = "rollup_flow"
+    __table_args__ = (
+        PrimaryKeyConstraint("grain", "first_day", "pipeline_id", "stage_id", "owner_id"),
+        ROLLUP_ROWID,
+    )
+
+    pipeline_id: Mapped[int]
+    stage_id: Mapped[int]
+    owner_id: Mapped[int]
+    deals: Mapped[int]
+    amount: Mapped[money]
 
 
 class RollupForecast(Base):

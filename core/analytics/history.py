@@ -16,11 +16,13 @@ from sqlalchemy import Integer, Numeric, String, and_, case, cast, func, or_, se
 from sqlalchemy.orm import Session
 
 from core.analytics.funnel import pipeline_frame
+from core.analytics.sums import summed
 from core.errors import ValidationError
 from core.messages import Message
 from core.periods import DateRange
 from core.permissions import Actor, visible_owner_ids
 from db.models import Deal, DealChange, Stage, StageKind, StageTransition, User
+from db.rollups.sources import FLOW
 from db.types import CENTS, day_number
 
 
@@ -34,8 +36,8 @@ def pipeline_as_of(
     _, moment = DateRange(day, day).bounds(zone)  # the start of the next day: everything of `day`
     owners = visible_owner_ids(actor, owner_ids)
     per_stage = {
-        stage_id: (deals, round(float(cents) / int(CENTS), 2))
-        for stage_id, deals, cents in _open_then(session, pipeline_id, moment, owners=owners)
+        stage_id: (deals, round(float(amount), 2))
+        for stage_id, deals, amount in _flowed(session, pipeline_id, moment, owners)
     }
     stages = session.scalars(
         select(Stage)
@@ -44,6 +46,14 @@ def pipeline_as_of(
     )
     shown = [stage for stage in stages if stage.deleted_at is None or stage.id in per_stage]
     return pipeline_frame(shown, per_stage)
+
+
+def _flowed(session: Session, pipeline_id: int, moment: datetime, owners) -> list[tuple[int, int, Decimal]]:
+    """(stage id, deals, amount) of the pipeline's deals open at `moment` (of `owners` then, when
+    given): the sum of the open pipeline's changes before it (rollup_flow)."""
+    match = {"pipeline_id": (pipeline_id,)} | ({"owner_id": tuple(sorted(owners))} if owners else {})
+    sums = summed(session, FLOW, ("stage_id",), match=match, period=(None, moment))
+    return [(stage_id, total.deals, total.amount) for (stage_id,), total in sorted(sums.items()) if total.deals]
 
 
 def _open_then(
@@ -208,12 +218,20 @@ def pipeline_changes(
         return state.amount
 
     chosen = [getattr(Deal, name) == value for name, value in (categories or {}).items() if value is not None]
-    ends = [
-        _open_then(session, pipeline_id, moment, owners=owners, chosen=chosen, closing_in=closing_in)
-        for moment in (start, end)
-    ]
-    (start_deals, start_cents), (end_deals, end_cents) = (
-        (sum(row[1] for row in rows), sum(Decimal(row[2]) for row in rows)) for rows in ends
+    if chosen or closing_in:
+        ends = [
+            [
+                (stage_id, deals, Decimal(cents) / CENTS)
+                for stage_id, deals, cents in _open_then(
+                    session, pipeline_id, moment, owners=owners, chosen=chosen, closing_in=closing_in
+                )
+            ]
+            for moment in (start, end)
+        ]
+    else:
+        ends = [_flowed(session, pipeline_id, moment, owners) for moment in (start, end)]
+    (start_deals, start_amount), (end_deals, end_amount) = (
+        (sum(row[1] for row in rows), sum((row[2] for row in rows), Decimal(0))) for rows in ends
     )
     # Only the deals that changed between the ends are replayed: the others count the same in both.
     in_pipeline = [Deal.pipeline_id == pipeline_id, Deal.created_at < end, *chosen]
@@ -234,9 +252,7 @@ def pipeline_changes(
             if name is not None:
                 buckets[name].amount += (part(state) or Decimal(0)) - (part(before) or Decimal(0))
                 buckets[name].deal_ids.add(deal_id)
-    return PipelineChanges(
-        start_cents / CENTS, start_deals, [buckets[name] for name in BUCKETS], end_cents / CENTS, end_deals
-    )
+    return PipelineChanges(start_amount, start_deals, [buckets[name] for name in BUCKETS], end_amount, end_deals)
 
 
 def bucket_deals(session: Session, deal_ids: set[int], limit: int = 200) -> tuple[pd.DataFrame, int]:

@@ -1,16 +1,26 @@
 """Building the rollups from scratch, and checking the stored rows against their sources."""
 
-from sqlalchemy import Connection, Select, delete, except_, func, insert, select, union_all
+from sqlalchemy import Connection, Select, delete, except_, func, insert, or_, select, union_all
 
 from db.models import RollupState
-from db.rollups.sources import DAY, MONTH, ROLLUPS, VERSION, Rollup, grain, source_columns
+from db.rollups.sources import DAY, MONTH, ROLLUPS, VERSION, Rollup, grain, source_columns, whole
 from db.types import month_of
 
 
 def _from_sources(rollup: Rollup) -> Select:
-    """Every row of the rollup as its sources give it (per day, for a time-keyed one)."""
+    """Every row of the rollup as its sources give it (per day, for a time-keyed one): the sums of its
+    sources' rows of one key, without the keys that sum to nothing (sources of changes, of either sign)."""
     rows = [source_columns(rollup, source, []) for source in rollup.sources]
-    return select(union_all(*rows).subquery()) if len(rows) > 1 else rows[0]
+    if len(rows) == 1:
+        return rows[0]
+    every = union_all(*rows).subquery()
+    keys = [every.c[name] for name in rollup.key_columns]
+    sums = [func.sum(every.c[name]) for name in rollup.values]
+    return (
+        select(*keys, *[whole(total).label(name) for total, name in zip(sums, rollup.values, strict=True)])
+        .group_by(*keys)
+        .having(or_(*[total != 0 for total in sums]))
+    )
 
 
 def _months(rollup: Rollup, day_rows: Select) -> Select:
@@ -19,8 +29,10 @@ def _months(rollup: Rollup, day_rows: Select) -> Select:
     month = month_of(days.c.first_day)
     keys = [days.c[name] for name in rollup.keys]
     columns = {"grain": grain(MONTH), "first_day": month.label("first_day")} | {key.name: key for key in keys}
-    columns |= {name: func.sum(days.c[name]).label(name) for name in rollup.values}
-    return select(*[columns[name] for name in (*rollup.key_columns, *rollup.values)]).group_by(month, *keys)
+    columns |= {name: whole(func.sum(days.c[name])).label(name) for name in rollup.values}
+    nothing = [func.sum(days.c[name]) != 0 for name in rollup.values]
+    ordered = [columns[name] for name in (*rollup.key_columns, *rollup.values)]
+    return select(*ordered).group_by(month, *keys).having(or_(*nothing))
 
 
 def rebuild(connection: Connection) -> None:

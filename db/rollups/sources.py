@@ -32,6 +32,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Integer,
+    Numeric,
     Select,
     String,
     Subquery,
@@ -54,11 +55,13 @@ from sqlalchemy.sql import visitors
 from db.models import (
     Activity,
     Deal,
+    DealChange,
     RollupActivity,
     RollupCategory,
     RollupClosed,
     RollupCreated,
     RollupCycle,
+    RollupFlow,
     RollupForecast,
     RollupIdle,
     RollupLost,
@@ -72,7 +75,7 @@ from db.models import (
 from db.types import epoch_seconds, utc_day
 
 # Bump when a source changes what it adds: the next upgrade rebuilds every rollup.
-VERSION = 2
+VERSION = 3
 SECONDS_PER_DAY = 86_400
 _DAY_SECONDS = literal_column(str(SECONDS_PER_DAY), BigInteger)
 DAY, MONTH = "day", "month"
@@ -104,6 +107,8 @@ class Source:
 class Rollup:
     model: type
     sources: tuple[Source, ...]
+    # Its sums are changes, of either sign: a row is empty when every sum is zero, not its count.
+    signed: bool = False
 
     @property
     def table(self) -> Table:
@@ -384,6 +389,84 @@ def _forecast(where: list) -> Select:
     )
 
 
+# The fields whose changes move a deal's part of the open pipeline between keys of rollup_flow (besides
+# its stage): the amount it adds and the owner it counts under.
+FLOW_FIELDS = ("amount", "owner_id")
+_CENTS = literal_column("100", BigInteger)
+
+
+def _flow(event: type[StageTransition] | type[DealChange]) -> Callable[[list], Select]:
+    """The source of rollup_flow for one kind of event (a stage transition or a change of a field in
+    FLOW_FIELDS): at each, the deal's state just after it is added and its state just before taken
+    away, where the stage is open. At one moment a field change comes before the stage change (a won
+    deal's last amount), then the ids (db.history writes the field changes of a flush first)."""
+    moving = event is StageTransition
+
+    def until(other, *, a_move: bool, through: bool) -> ColumnElement[bool]:
+        """The other event (a_move: a transition, else a field change) comes before this one (or is it,
+        through)."""
+        if a_move is moving:
+            later_id = other.id <= event.id if through else other.id < event.id
+            return or_(other.at < event.at, and_(other.at == event.at, later_id))
+        return other.at <= event.at if moving else other.at < event.at
+
+    def state(*, through: bool) -> dict[str, ColumnElement]:
+        move, change = aliased(StageTransition), aliased(DealChange)
+        stage = (
+            select(move.to_stage_id)
+            .where(move.deal_id == Deal.id, until(move, a_move=True, through=through))
+            .order_by(move.at.desc(), move.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        values = {}
+        for name in FLOW_FIELDS:
+            # Its value then: the old value of its first change after, or today's value.
+            after = (
+                select(change.old_value)
+                .where(change.deal_id == Deal.id, change.field == name, ~until(change, a_move=False, through=through))
+                .order_by(change.at, change.id)
+                .limit(1)
+                .scalar_subquery()
+            )
+            then = func.round(cast(after, Numeric(20, 2)) * _CENTS) if name == "amount" else after
+            values[name] = func.coalesce(cast(then, BigInteger), getattr(Deal, name))
+        return {"stage_id": stage, **values}
+
+    def query(where: list) -> Select:
+        only = [event.field.in_(FLOW_FIELDS)] if not moving else []
+        sides = []
+        for through, sign in ((True, 1), (False, -1)):
+            now = state(through=through)
+            sides.append(
+                select(
+                    utc_day(event.at).label("first_day"),
+                    Deal.pipeline_id,
+                    now["stage_id"].label("stage_id"),
+                    now["owner_id"].label("owner_id"),
+                    literal_column(str(sign), Integer).label("deals"),
+                    (now["amount"] * sign).label("amount"),
+                )
+                .select_from(event)
+                .join(Deal, Deal.id == event.deal_id)
+                .where(*only, *where)
+                .subquery()
+            )
+        rows = union_all(*(select(side) for side in sides)).subquery()
+        stage = aliased(Stage)
+        keys = [rows.c.first_day, rows.c.pipeline_id, rows.c.stage_id, rows.c.owner_id]
+        amount = type_coerce(func.sum(rows.c.amount), Deal.amount.type)
+        return (
+            select(*keys, whole(func.sum(rows.c.deals)).label("deals"), amount.label("amount"))
+            .join(stage, stage.id == rows.c.stage_id)
+            .where(stage.kind == StageKind.OPEN)
+            .group_by(*keys)
+            .having(or_(func.sum(rows.c.deals) != 0, func.sum(rows.c.amount) != 0))
+        )
+
+    return query
+
+
 def idle_since() -> ColumnElement:
     """When a deal went idle: the later of its last stage change and its last done activity."""
     last_done = select(func.max(Activity.done_at)).where(Activity.deal_id == Deal.id).scalar_subquery()
@@ -432,6 +515,14 @@ ACTIVITIES = Rollup(
         ),
     ),
 )
+FLOW = Rollup(
+    RollupFlow,
+    tuple(
+        Source(_flow(event), Deal.id, event.at, {"pipeline_id": Deal.pipeline_id})
+        for event in (StageTransition, DealChange)
+    ),
+    signed=True,
+)
 OPEN = Rollup(RollupOpen, (Source(_open, Deal.id, columns=DEAL_COLUMNS),))
 FORECAST = Rollup(RollupForecast, (Source(_forecast, Deal.id, columns=DEAL_COLUMNS),))
 IDLE = Rollup(RollupIdle, (Source(_idle, Deal.id, columns=DEAL_COLUMNS),))
@@ -439,7 +530,7 @@ CATEGORIES = Rollup(
     RollupCategory,
     tuple(Source(_category(name), Deal.id, columns=DEAL_COLUMNS) for name in ("source", "region", "segment")),
 )
-ROLLUPS = (CREATED, CLOSED, LOST, CYCLES, STAYS, ACTIVITIES, OPEN, FORECAST, IDLE, CATEGORIES)
+ROLLUPS = (CREATED, CLOSED, LOST, CYCLES, STAYS, ACTIVITIES, FLOW, OPEN, FORECAST, IDLE, CATEGORIES)
 OF_DEALS = tuple(rollup for rollup in ROLLUPS if not any(source.of_activities for source in rollup.sources))
 TABLES = frozenset(rollup.table.name for rollup in ROLLUPS) | {RollupState.__tablename__}
 

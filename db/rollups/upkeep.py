@@ -97,7 +97,7 @@ def _add(connection: Connection, rollup: Rollup, rows: list[tuple[tuple, tuple]]
     connection.execute(
         add, [dict(zip(rollup.key_columns, key, strict=True)) | values._asdict() for key, values in rows]
     )
-    emptied = [key for key, values in rows if values.count < 0]
+    emptied = [key for key, values in rows if rollup.signed or values.count < 0]
     if emptied:
         keys = [{f"key_{name}": part for name, part in zip(rollup.key_columns, key, strict=True)} for key in emptied]
         connection.execute(remove_empty, keys)
@@ -113,7 +113,8 @@ def _statements(rollup: Rollup, dialect_name: str) -> tuple[Insert, Delete]:
         set_={name: table.c[name] + statement.excluded[name] for name in rollup.values},
     )
     keys = [table.c[name] == bindparam(f"key_{name}") for name in rollup.key_columns]
-    return add, delete(table).where(*keys, table.c[rollup.values[0]] == 0)
+    counted = rollup.values if rollup.signed else rollup.values[:1]
+    return add, delete(table).where(*keys, *[table.c[name] == 0 for name in counted])
 
 
 class _Pending:

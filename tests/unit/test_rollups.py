@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
-from sqlalchemy import event, select, text, update
+from sqlalchemy import event, func, select, text, update
 
 import core.activities
 import core.deals
@@ -20,6 +20,7 @@ from core import activities, deals, pipelines, stage_editor, users
 from core.analytics import activity, funnel, plan_fact
 from core.analytics.deal_list import overdue_activities
 from core.analytics.filters import DealFilter, FunnelFilter, overdue_activity
+from core.analytics.history import pipeline_as_of
 from core.analytics.rotting import rotting_condition, rotting_deals
 from core.analytics.sums import from_rows, slices
 from core.errors import ValidationError
@@ -487,3 +488,28 @@ def test_the_rollups_that_read_the_stage_history_are_the_ones_a_new_transition_m
     savepoint.rollback()
     moved = {rollup for rollup in set(before) | set(after) if before.get(rollup) != after.get(rollup)}
     assert moved and moved <= {rollup for rollup in OF_DEALS if rollup.history}
+
+
+def test_the_pipeline_of_a_past_day_read_from_the_flow_equals_its_rows(session, busy):
+    """rollup_flow, kept through the random writes (moves, edits, reassignments, a stage deletion, an
+    import), gives the pipeline of every day as its sources do from the deals' history, in UTC and in
+    a zone whose days are not UTC days, for everyone and for one owner of the time; after the last
+    write it is the pipeline now."""
+    first = session.scalar(select(func.min(Deal.created_at))).date()
+    for zone in (UTC, ZoneInfo("Asia/Vladivostok")):
+        for days in range(-1, 60, 3):
+            for owners in ((), (busy.boris.id,)):
+                day = first + timedelta(days=days)
+                ours, expected = both_ways(
+                    pipeline_as_of, session, busy.executive, busy.pipeline_id, day, zone, owner_ids=owners
+                )
+                pd.testing.assert_frame_equal(ours, expected)
+    later = pipeline_as_of(session, busy.executive, busy.pipeline_id, date(2030, 1, 1), UTC)
+    now = session.execute(
+        select(Deal.stage_id, func.count(), func.sum(Deal.amount))
+        .where(Deal.pipeline_id == busy.pipeline_id, Deal.status == StageKind.OPEN)
+        .group_by(Deal.stage_id)
+    ).all()
+    shown = {row.stage_id: (row.deals, row.amount) for row in later.itertuples() if row.deals}
+    assert shown == {stage_id: (deals, float(amount)) for stage_id, deals, amount in now}
+    assert sum(deals for _, deals, _ in now) >= 10

@@ -36,7 +36,8 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
                 before = MigrationContext.configure(connection).get_current_revision()
                 command.upgrade(config, revision)
                 if revision == "head" and not build.is_current(connection):
-                    # New tables, or a new definition of them: computed once from the data (5–6 minutes at 1M deals on 2 cores).
+                    # New tables, or a new definition of them: computed once from the data (5–6 minutes at
+                    # 1M deals on 2 cores).
                     build.rebuild(connection)
                 if MigrationContext.configure(connection).get_current_revision() != before:
                     # New indexes and tables need statistics, or the planner may pick them badly (a sort of

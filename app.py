@@ -4,7 +4,7 @@ import streamlit as st
 
 from core.settings import LANGUAGES
 from ui import phone, resources
-from ui.actions import DATABASE_UNAVAILABLE, shielded
+from ui.actions import DATABASE_UNAVAILABLE, shielded, show_toasts
 from ui.i18n import t
 from ui.navigation import signed_in_navigation, signed_out_navigation
 from ui.session import hand_off_cookie, refresh_signed_in_user, sign_out
@@ -37,3 +37,4 @@ else:
 st.sidebar.selectbox(t("sidebar.language"), LANGUAGES, key=LANGUAGE, format_func={"en": "English", "ru": "Русский"}.get)
 phone.watch()
 shielded(navigation.run)()
+show_toasts()

@@ -23,7 +23,7 @@ from core.permissions import Actor
 from db.engine import transaction, write
 from ui import resources
 from ui.i18n import error_text, field_errors, t
-from ui.state import SESSION_ID, Live, key
+from ui.state import SESSION_ID, TOASTS, Live, key
 
 # The database did not answer: SQLite busy past its timeout, PostgreSQL restarting or unreachable.
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
@@ -170,10 +170,22 @@ def perform(action: Callable[[Session], Any], *, success: str | None = None, whe
     container), or only in the outcome when `where` is None."""
     outcome = attempt(action)
     if outcome.ok and success:
-        st.toast(success, icon=":material/check:")
+        toast(success)
     elif not outcome.ok and where is not None:
         (where.warning if outcome.conflict else where.error)(outcome.message)
     return outcome
+
+
+def toast(text: str) -> None:
+    """`text` as a toast once the run that draws the page ends (`show_toasts`). A toast sent just
+    before `st.rerun()` is lost when the browser draws the rerun before the toast (a busy browser)."""
+    st.session_state.setdefault(TOASTS, []).append(text)
+
+
+def show_toasts() -> None:
+    """The toasts asked for since the last run that ended; at the end of the app's run."""
+    for text in st.session_state.pop(TOASTS, []):
+        st.toast(text, icon=":material/check:")
 
 
 def shielded(render: Callable[[], None]) -> Callable[[], None]:

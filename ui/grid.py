@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 from st_aggrid import AgGrid, DataReturnMode, JsCode
 
-from ui.actions import perform
+from ui.actions import perform, toast
 
 # A number as the browser's locale writes it; an empty cell stays empty, and anything else (a value
 # on its way to the service, which refuses it) shows as it is: a formatter that throws takes the whole
@@ -86,7 +86,7 @@ class EditedGrid:
         if not outcome.ok:
             st.session_state[f"{self.name}_message"] = outcome.message
         elif outcome.value is not None:
-            st.toast(success, icon=":material/check:")
+            toast(success)
         self.redraw()
 
     def renew(self) -> None:

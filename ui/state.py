@@ -40,6 +40,7 @@ HANDOFF = "session_handoff"  # a fresh sign-in's ticket for the cookie, and when
 USER = "user"  # the signed-in UserInfo, re-read from the database on every run
 SIGN_OUT = "sidebar_sign_out"
 SIGN_OUT_EVERYWHERE = "sidebar_sign_out_everywhere"
+TOASTS = "toasts"  # what went well, shown when the run that draws the page ends (ui.actions.toast)
 
 
 class Live:

@@ -247,3 +247,13 @@ def test_the_admin_reads_every_sign_in_attempt_and_a_hostile_login_stays_text(wr
     assert log.iloc[0].tolist()[1:] == ["anna", "Anna Ivanova", "signed in", "10.1.2.4", "Firefox"]
     hostile = "**nobody** [x](http://attacker.example)"
     assert log.iloc[1].tolist()[1:] == [hostile, "", "wrong login or password", "10.1.2.3", "Curl"]
+
+
+def test_the_toast_of_an_action_followed_by_a_rerun_shows_once(writable_app_as):
+    """Drawn by the run that ends, not by the one the rerun cut short as well (a busy browser: e2e/test_toasts)."""
+    app = open_view(writable_app_as("admin"), "views/users.py")
+    app.text_input(key=Users.TEAM_NAME).input("North")
+    app.button(key=f"FormSubmitter:{Users.ADD_TEAM}-Add a team").click().run()
+
+    assert not app.exception
+    assert [toast.value for toast in app.toast] == ["Team North created."]

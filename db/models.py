@@ -637,6 +637,39 @@ class RollupFlow(_PerDayAndMonth, Base):
     amount: Mapped[money]
 
 
+class RollupChange(_PerDayAndMonth, Base):
+    """Each deal's changes of the open pipeline per UTC day, in their bucket of the pipeline changes
+    (db.rollups.sources._changes): how many, and what they added to it; with the deal's owner just
+    before and just after (a reassignment counts in or out by the owners looked at), and a move's two
+    stages (forward or backward by the stages' order when read)."""
+
+    __tablename__ = "rollup_changes"
+    __table_args__ = (
+        PrimaryKeyConstraint(
+            "grain",
+            "first_day",
+            "pipeline_id",
+            "bucket",
+            "stage_before",
+            "stage_after",
+            "owner_before",
+            "owner_after",
+            "deal_id",
+        ),
+        ROLLUP_ROWID,
+    )
+
+    pipeline_id: Mapped[int]
+    bucket: Mapped[str] = mapped_column(String(20))
+    stage_before: Mapped[int]  # of a move between open stages, else 0
+    stage_after: Mapped[int]
+    owner_before: Mapped[int]
+    owner_after: Mapped[int]
+    deal_id: Mapped[int]
+    changes: Mapped[int]
+    amount: Mapped[money]
+
+
 class RollupForecast(Base):
     """The open deals now by their expected close date: the weighted forecast."""
 

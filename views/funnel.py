@@ -297,8 +297,7 @@ def changes_section(actor: Actor, funnel_filter: FunnelFilter) -> None:
         },
     )
     download_buttons(shown_table[["bucket", "deals", "amount"]], "pipeline-changes", key=Funnel.CHANGES_DOWNLOAD)
-    by_name = {b.name: b.deal_ids for b in found.buckets}
-    names = [name for name in table["bucket"] if by_name.get(name)]
+    names = [b.name for b in found.buckets if b.deals]
     if st.session_state.get(Funnel.CHANGES_BUCKET) not in names:
         st.session_state.pop(Funnel.CHANGES_BUCKET, None)
     bucket = st.selectbox(
@@ -308,7 +307,8 @@ def changes_section(actor: Actor, funnel_filter: FunnelFilter) -> None:
         key=Funnel.CHANGES_BUCKET,
     )
     if bucket is not None:
-        bucket_list(bucket, by_name[bucket], day_from, day_to)
+        asked = (funnel_filter.pipeline_id, day_from, day_to, zone, funnel_filter.team_id, chosen, closing_range)
+        bucket_list(actor, bucket, asked)
 
 
 def _changes(db, actor: Actor, pipeline_id, day_from, day_to, zone, team_id, chosen, closing_in):
@@ -319,9 +319,27 @@ def _changes(db, actor: Actor, pipeline_id, day_from, day_to, zone, team_id, cho
     )
 
 
-def bucket_list(bucket: str, deal_ids: set[int], day_from, day_to) -> None:
-    """The deals of one bar, largest first, each opening its deal page."""
-    deals_shown, total = read(history.bucket_deals, deal_ids)
+def _bucket_deals(db, actor: Actor, bucket, pipeline_id, day_from, day_to, zone, team_id, chosen, closing_in):
+    """history.bucket_deals with its arguments in order, a view of the shared figures like _changes."""
+    return history.bucket_deals(
+        db,
+        actor,
+        pipeline_id,
+        day_from,
+        day_to,
+        zone,
+        bucket,
+        team_id=team_id,
+        categories=dict(chosen),
+        closing_in=closing_in,
+    )
+
+
+def bucket_list(actor: Actor, bucket: str, asked: tuple) -> None:
+    """The deals of one bar (of the changes `asked`: _changes' arguments), largest first, each opening
+    its deal page."""
+    deals_shown, total = figures(read(data_version), _bucket_deals, actor, bucket, *asked)
+    day_from, day_to = asked[1], asked[2]
     currency, lang = resources.settings().currency, language()
     st.caption(
         t("changes.list_caption", bucket=_bucket_label(bucket, day_from, day_to), shown=len(deals_shown), total=total)

@@ -6,23 +6,39 @@ when none came after. A deal counts in the pipeline of day D when it was created
 its stage then was open. Amounts are weighted with the stages' probabilities of today.
 """
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Integer, Numeric, String, and_, case, cast, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    Integer,
+    Numeric,
+    String,
+    Subquery,
+    and_,
+    case,
+    cast,
+    distinct,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    true,
+    type_coerce,
+)
+from sqlalchemy.orm import Session, aliased
 
 from core.analytics.funnel import pipeline_frame
-from core.analytics.sums import summed
+from core.analytics.sums import period_rows, rows_only, summed
 from core.errors import ValidationError
 from core.messages import Message
 from core.periods import DateRange
 from core.permissions import Actor, visible_owner_ids
 from db.models import Deal, DealChange, Stage, StageKind, StageTransition, User
-from db.rollups.sources import FLOW
+from db.rollups.sources import CHANGES, CLOSED, CREATED, FLOW, MOVED, REASSIGNED
 from db.types import CENTS, day_number
 
 
@@ -151,17 +167,17 @@ class _State:
     expected_close_date: date | None
 
 
-@dataclass
+@dataclass(frozen=True)
 class Bucket:
     name: str
     amount: Decimal = Decimal(0)  # what its changes added to the pipeline (negative: took away)
-    deal_ids: set[int] = field(default_factory=set)
+    deals: int = 0  # the deals that made them
 
 
 @dataclass
 class PipelineChanges:
     """The open pipeline at the end of day A, what changed it up to the end of day B (each bucket the
-    sum of its changes' amounts, and the deals that made them), and the pipeline at the end of B:
+    sum of its changes' amounts, and how many deals made them), and the pipeline at the end of B:
     start + Σ buckets = end."""
 
     start_amount: Decimal
@@ -169,6 +185,48 @@ class PipelineChanges:
     buckets: list[Bucket]
     end_amount: Decimal
     end_deals: int
+
+
+@dataclass(frozen=True)
+class _Looked:
+    """The part of the open pipeline the changes are of, and the moments [start, end) between them."""
+
+    pipeline_id: int
+    start: datetime
+    end: datetime
+    owners: frozenset[int]  # owners of the time (none: every owner)
+    chosen: tuple  # conditions on the deals as they are now
+    closing_in: DateRange | None
+
+    @property
+    def replayed(self) -> bool:
+        """rollup_changes keeps neither the categories nor the expected close dates: those deals are
+        replayed (and every deal, when reading from the rows: to compare the two)."""
+        return bool(self.chosen or self.closing_in) or rows_only()
+
+
+def _looked_at(
+    session: Session,
+    actor: Actor,
+    pipeline_id: int,
+    day_from: date,
+    day_to: date,
+    zone,
+    owner_ids: tuple[int, ...],
+    team_id: int | None,
+    categories: dict[str, str | None] | None,
+    closing_in: DateRange | None,
+) -> _Looked:
+    if day_to < day_from:
+        raise ValidationError({"to": Message("report.to_before_from")})
+    owners = set(visible_owner_ids(actor, owner_ids))
+    if team_id is not None:
+        members = set(session.scalars(select(User.id).where(User.team_id == team_id)))
+        owners = owners & members if owners else members or {0}  # a team without members: nobody's deals
+    _, start = DateRange(day_from, day_from).bounds(zone)
+    _, end = DateRange(day_to, day_to).bounds(zone)
+    chosen = tuple(getattr(Deal, name) == value for name, value in (categories or {}).items() if value is not None)
+    return _Looked(pipeline_id, start, end, frozenset(owners), chosen, closing_in)
 
 
 def pipeline_changes(
@@ -189,21 +247,88 @@ def pipeline_changes(
     deals whose source, region or segment is the one given (as it is now), and with `closing_in`, of
     the deals expected to close in it.
 
-    Each deal's changes are replayed in order from its state at A; each change adds to its bucket the
-    amount by which it changed the deal's part of the pipeline: a new deal its amount, a won or lost
-    one minus its amount, an amount edit the difference, a reassignment into or out of the owners, an
-    expected close date moved into or out of `closing_in`, the deal's amount; a move between open
-    stages nothing (it is counted, forward or backward by the stages' order). A deal changed several
-    times counts in each bucket by the sum of its changes there."""
-    if day_to < day_from:
-        raise ValidationError({"to": Message("report.to_before_from")})
-    owners = set(visible_owner_ids(actor, owner_ids))
-    if team_id is not None:
-        members = set(session.scalars(select(User.id).where(User.team_id == team_id)))
-        owners = owners & members if owners else members or {0}  # a team without members: nobody's deals
-    _, start = DateRange(day_from, day_from).bounds(zone)
-    _, end = DateRange(day_to, day_to).bounds(zone)
-    stages = {stage.id: stage for stage in session.scalars(select(Stage).where(Stage.pipeline_id == pipeline_id))}
+    Each change adds to its bucket the amount by which it changed the deal's part of the pipeline: a
+    new deal its amount, a won or lost one minus its amount, an amount edit the difference, a
+    reassignment into or out of the owners, an expected close date moved into or out of `closing_in`,
+    the deal's amount; a move between open stages nothing (it is counted, forward or backward by the
+    stages' order). A deal changed several times counts in each bucket by the sum of its changes
+    there, and once among its deals. The buckets are rollup_changes summed over the period; with a
+    category or `closing_in`, the changed deals replayed."""
+    looked = _looked_at(session, actor, pipeline_id, day_from, day_to, zone, owner_ids, team_id, categories, closing_in)
+    if looked.replayed:
+        ends = [
+            [
+                (stage_id, deals, Decimal(cents) / CENTS)
+                for stage_id, deals, cents in _open_then(
+                    session,
+                    pipeline_id,
+                    moment,
+                    owners=looked.owners,
+                    chosen=list(looked.chosen),
+                    closing_in=closing_in,
+                )
+            ]
+            for moment in (looked.start, looked.end)
+        ]
+        per_bucket = {name: (amount, len(ids)) for name, (amount, ids) in _replayed_buckets(session, looked).items()}
+    else:
+        ends = [_flowed(session, pipeline_id, moment, looked.owners) for moment in (looked.start, looked.end)]
+        per_bucket = _summed_buckets(session, looked)
+    (start_deals, start_amount), (end_deals, end_amount) = (
+        (sum(row[1] for row in rows), sum((row[2] for row in rows), Decimal(0))) for rows in ends
+    )
+    buckets = [Bucket(name, *per_bucket.get(name, (Decimal(0), 0))) for name in BUCKETS]
+    return PipelineChanges(start_amount, start_deals, buckets, end_amount, end_deals)
+
+
+def _bucket_rows(looked: _Looked) -> Subquery:
+    """rollup_changes' rows of the period (name: the bucket, None when the owners looked at see no
+    change; deal_id; amount), each reassignment in or out and each move forward or backward."""
+    rows = period_rows(CHANGES, {"pipeline_id": (looked.pipeline_id,)}, (looked.start, looked.end)).subquery()
+    was, now = aliased(Stage), aliased(Stage)
+    moved = case((now.position > was.position, literal("moved_forward")), else_=literal("moved_backward"))
+    owners = sorted(looked.owners)
+    reassigned, amount, mine = null(), null(), true()
+    if owners:
+        into = and_(rows.c.owner_after.in_(owners), rows.c.owner_before.not_in(owners))
+        out_of = and_(rows.c.owner_before.in_(owners), rows.c.owner_after.not_in(owners))
+        reassigned = case((into, literal("reassigned_in")), (out_of, literal("reassigned_out")))
+        amount = case((into, rows.c.amount), (out_of, -rows.c.amount))
+        mine = or_(rows.c.bucket == REASSIGNED, rows.c.owner_after.in_(owners))
+    return (
+        select(
+            case((rows.c.bucket == MOVED, moved), (rows.c.bucket == REASSIGNED, reassigned), else_=rows.c.bucket).label(
+                "name"
+            ),
+            rows.c.deal_id,
+            case((rows.c.bucket == REASSIGNED, amount), else_=rows.c.amount).label("amount"),
+        )
+        .outerjoin(was, was.id == rows.c.stage_before)
+        .outerjoin(now, now.id == rows.c.stage_after)
+        .where(mine)
+        .subquery()
+    )
+
+
+def _summed_buckets(session: Session, looked: _Looked) -> dict[str, tuple[Decimal, int]]:
+    rows = _bucket_rows(looked)
+    query = (
+        select(
+            rows.c.name, type_coerce(func.sum(rows.c.amount), Deal.amount.type), func.count(distinct(rows.c.deal_id))
+        )
+        .where(rows.c.name.is_not(None))
+        .group_by(rows.c.name)
+    )
+    return {name: (amount, deals) for name, amount, deals in session.execute(query)}
+
+
+def _replayed_buckets(session: Session, looked: _Looked) -> dict[str, tuple[Decimal, set[int]]]:
+    """Each bucket's amount and deals, from a replay of every deal that changed in the period: from its
+    state at the start, each of its changes in order."""
+    stages = {
+        stage.id: stage for stage in session.scalars(select(Stage).where(Stage.pipeline_id == looked.pipeline_id))
+    }
+    owners, closing_in = looked.owners, looked.closing_in
 
     def part(state: _State | None) -> Decimal | None:
         """The deal's amount when it is in the pipeline looked at, else None."""
@@ -217,24 +342,9 @@ def pipeline_changes(
             return None
         return state.amount
 
-    chosen = [getattr(Deal, name) == value for name, value in (categories or {}).items() if value is not None]
-    if chosen or closing_in:
-        ends = [
-            [
-                (stage_id, deals, Decimal(cents) / CENTS)
-                for stage_id, deals, cents in _open_then(
-                    session, pipeline_id, moment, owners=owners, chosen=chosen, closing_in=closing_in
-                )
-            ]
-            for moment in (start, end)
-        ]
-    else:
-        ends = [_flowed(session, pipeline_id, moment, owners) for moment in (start, end)]
-    (start_deals, start_amount), (end_deals, end_amount) = (
-        (sum(row[1] for row in rows), sum((row[2] for row in rows), Decimal(0))) for rows in ends
-    )
+    start, end = looked.start, looked.end
     # Only the deals that changed between the ends are replayed: the others count the same in both.
-    in_pipeline = [Deal.pipeline_id == pipeline_id, Deal.created_at < end, *chosen]
+    in_pipeline = [Deal.pipeline_id == looked.pipeline_id, Deal.created_at < end, *looked.chosen]
     moved = select(StageTransition.deal_id).join(Deal, Deal.id == StageTransition.deal_id)
     moved = moved.where(StageTransition.at >= start, StageTransition.at < end, *in_pipeline)
     edited = select(DealChange.deal_id).join(Deal, Deal.id == DealChange.deal_id)
@@ -243,36 +353,57 @@ def pipeline_changes(
     at_start = _states(session, changed, start)
     created = _states(session, [deal_id for deal_id in changed if deal_id not in at_start], None)
     events = _events(session, changed, start, end, created)
-    buckets = {name: Bucket(name) for name in BUCKETS}
+    found: dict[str, tuple[Decimal, set[int]]] = {}
     for deal_id in changed:
         state = at_start.get(deal_id)
         for event in events.get(deal_id, ()):
             before, state = state, event.applied(state)
             name = _bucket(event, before, state, stages, part(before), part(state))
             if name is not None:
-                buckets[name].amount += (part(state) or Decimal(0)) - (part(before) or Decimal(0))
-                buckets[name].deal_ids.add(deal_id)
-    return PipelineChanges(start_amount, start_deals, [buckets[name] for name in BUCKETS], end_amount, end_deals)
+                amount, ids = found.get(name, (Decimal(0), set()))
+                found[name] = (amount + (part(state) or Decimal(0)) - (part(before) or Decimal(0)), ids | {deal_id})
+    return found
 
 
-def bucket_deals(session: Session, deal_ids: set[int], limit: int = 200) -> tuple[pd.DataFrame, int]:
-    """The `limit` largest deals of a bucket as they are now (id, title, stage, owner, amount), and
-    how many it has."""
-    ordered = sorted(deal_ids)
-    rows = []
-    for begin in range(0, len(ordered), CHUNK):
-        rows += session.execute(
+def bucket_deals(
+    session: Session,
+    actor: Actor,
+    pipeline_id: int,
+    day_from: date,
+    day_to: date,
+    zone,
+    bucket: str,
+    *,
+    owner_ids: tuple[int, ...] = (),
+    team_id: int | None = None,
+    categories: dict[str, str | None] | None = None,
+    closing_in: DateRange | None = None,
+    limit: int = 200,
+) -> tuple[pd.DataFrame, int]:
+    """The `limit` largest deals of one bucket of pipeline_changes (the same arguments) as they are
+    now (id, title, stage, owner, amount), and how many it has."""
+    looked = _looked_at(session, actor, pipeline_id, day_from, day_to, zone, owner_ids, team_id, categories, closing_in)
+    if looked.replayed:
+        ids = sorted(_replayed_buckets(session, looked).get(bucket, (0, set()))[1])
+        parts, total = [Deal.id.in_(ids[begin : begin + CHUNK]) for begin in range(0, len(ids), CHUNK)], len(ids)
+    else:
+        rows = _bucket_rows(looked)
+        parts = [Deal.id.in_(select(rows.c.deal_id).where(rows.c.name == bucket))]
+        total = session.scalar(select(func.count(distinct(rows.c.deal_id))).where(rows.c.name == bucket))
+    found = []
+    for part in parts:
+        found += session.execute(
             select(Deal.id, Deal.title, Stage.name, User.display_name, Deal.amount)
             .join(Stage, Stage.id == Deal.stage_id)
             .join(User, User.id == Deal.owner_id)
-            .where(Deal.id.in_(ordered[begin : begin + CHUNK]))
+            .where(part)
             .order_by(Deal.amount.desc(), Deal.id)
             .limit(limit)
         ).all()
-    rows = sorted(rows, key=lambda row: (-row.amount, row.id))[:limit]
-    frame = pd.DataFrame(rows, columns=["id", "title", "stage", "owner", "amount"])
+    found = sorted(found, key=lambda row: (-row.amount, row.id))[:limit]
+    frame = pd.DataFrame(found, columns=["id", "title", "stage", "owner", "amount"])
     frame["amount"] = frame["amount"].astype(float)
-    return frame, len(ordered)
+    return frame, total
 
 
 def changes_table(changes: PipelineChanges, *, every_bucket: bool = False) -> pd.DataFrame:
@@ -280,9 +411,7 @@ def changes_table(changes: PipelineChanges, *, every_bucket: bool = False) -> pd
     amount of each (a bucket's amount is what it added; negative, what it took away)."""
     rows = [("start", changes.start_deals, float(changes.start_amount))]
     rows += [
-        (bucket.name, len(bucket.deal_ids), float(bucket.amount))
-        for bucket in changes.buckets
-        if bucket.deal_ids or every_bucket
+        (bucket.name, bucket.deals, float(bucket.amount)) for bucket in changes.buckets if bucket.deals or every_bucket
     ]
     rows.append(("end", changes.end_deals, float(changes.end_amount)))
     return pd.DataFrame(rows, columns=["bucket", "deals", "amount"])
@@ -317,12 +446,14 @@ def slippage(
     Per manager: the deals open at some time in the period, the share of them pushed, the pushes and
     the average push in days. The deals: pushes and days pushed in all, the most pushed first."""
     start, end = DateRange(date_from, date_to).bounds(zone)
-    scope = [Deal.pipeline_id == pipeline_id] if pipeline_id is not None else []
-    owners = visible_owner_ids(actor, owner_ids)
-    if owners:
-        scope.append(Deal.owner_id.in_(owners))
+    owners = set(visible_owner_ids(actor, owner_ids))
     if team_id is not None:
-        scope.append(Deal.owner_id.in_(select(User.id).where(User.team_id == team_id)))
+        members = set(session.scalars(select(User.id).where(User.team_id == team_id)))
+        owners = owners & members if owners else members or {0}  # a team without members: nobody's deals
+    match = ({"pipeline_id": (pipeline_id,)} if pipeline_id is not None else {}) | (
+        {"owner_id": tuple(sorted(owners))} if owners else {}
+    )
+    scope = [getattr(Deal, name).in_(values) for name, values in match.items()]
     days = day_number(DealChange.new_value) - day_number(DealChange.old_value)
     pushes = (
         select(DealChange.deal_id, func.count().label("pushes"), func.sum(days).label("days"))
@@ -343,13 +474,14 @@ def slippage(
         .join(pushes, pushes.c.deal_id == Deal.id)
         .group_by(Deal.owner_id)
     ).all()
-    open_then = dict(
-        session.execute(
-            select(Deal.owner_id, func.count())
-            .where(Deal.created_at < end, or_(Deal.closed_at.is_(None), Deal.closed_at >= start), *scope)
-            .group_by(Deal.owner_id)
-        ).all()
-    )
+    # Open at some time in the period: created before its end, less those closed before its start.
+    created = summed(session, CREATED, ("owner_id",), match=match, period=(None, end))
+    closed = summed(session, CLOSED, ("owner_id",), match=match, period=(None, start))
+    open_then = {
+        owner: total.deals - (closed[(owner,)].deals if (owner,) in closed else 0)
+        for (owner,), total in created.items()
+    }
+    open_then = {owner: deals for owner, deals in open_then.items() if deals}
     names = dict(session.execute(select(User.id, User.display_name)).all())
     slipped = {owner: (deals, int(count), int(total)) for owner, deals, count, total in per_owner}
     managers = pd.DataFrame(

@@ -11,7 +11,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import ColumnElement, Integer, and_, false, func, or_, select
+from sqlalchemy import ColumnElement, Integer, Select, and_, false, func, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from db.models import Deal
@@ -31,6 +31,11 @@ def from_rows() -> Iterator[None]:
         yield
     finally:
         _ROWS_ONLY.reset(token)
+
+
+def rows_only() -> bool:
+    """Whether the sums are read from the rows now (`from_rows`)."""
+    return _ROWS_ONLY.get()
 
 
 @dataclass(frozen=True)
@@ -122,6 +127,24 @@ def summed(
     if cut is not None and cut.edges:
         _merge(sums, _from_rows(session, rollup, by, match, list(cut.edges), categories))
     return sums
+
+
+def period_rows(rollup: Rollup, match: Mapping[str, Collection], period: tuple[datetime, datetime]) -> Select:
+    """A time-keyed rollup's rows in `period` (its columns but the grain), unsummed: the stored ones of
+    its whole days and months, and those of the parts of a day from the sources; their keys in `match`."""
+    table = rollup.table
+    names = [name for name in (*rollup.key_columns, *rollup.values) if name != "grain"]
+    cut = slices(*period)
+    parts = [] if _ROWS_ONLY.get() else [select(*[table.c[name] for name in names]).where(_span(rollup, cut))]
+    ranges = [period] if _ROWS_ONLY.get() else list(cut.edges)
+    if ranges:
+        for source in rollup.sources:
+            where = [column.in_(match[name]) for name, column in (source.columns or {}).items() if name in match]
+            where.append(or_(*[and_(*_range(source.time, start, end)) for start, end in ranges]))
+            rows = source.query(where).subquery()
+            parts.append(select(*[rows.c[name] for name in names]))
+    rows = union_all(*parts).subquery()
+    return select(rows).where(*[rows.c[name].in_(values) for name, values in match.items()])
 
 
 def _from_rows(

@@ -58,6 +58,7 @@ from db.models import (
     DealChange,
     RollupActivity,
     RollupCategory,
+    RollupChange,
     RollupClosed,
     RollupCreated,
     RollupCycle,
@@ -75,7 +76,7 @@ from db.models import (
 from db.types import epoch_seconds, utc_day
 
 # Bump when a source changes what it adds: the next upgrade rebuilds every rollup.
-VERSION = 3
+VERSION = 4
 SECONDS_PER_DAY = 86_400
 _DAY_SECONDS = literal_column(str(SECONDS_PER_DAY), BigInteger)
 DAY, MONTH = "day", "month"
@@ -395,14 +396,13 @@ FLOW_FIELDS = ("amount", "owner_id")
 _CENTS = literal_column("100", BigInteger)
 
 
-def _flow(event: type[StageTransition] | type[DealChange]) -> Callable[[list], Select]:
-    """The source of rollup_flow for one kind of event (a stage transition or a change of a field in
-    FLOW_FIELDS): at each, the deal's state just after it is added and its state just before taken
-    away, where the stage is open. At one moment a field change comes before the stage change (a won
-    deal's last amount), then the ids (db.history writes the field changes of a flush first)."""
+def _state(event: type[StageTransition] | type[DealChange], *, through: bool) -> dict[str, ColumnElement]:
+    """The deal's stage and FLOW_FIELDS just before one of its events (a stage transition or a field
+    change), or just after it (`through`). At one moment a field change comes before the stage change
+    (a won deal's last amount), then the ids (db.history writes the field changes of a flush first)."""
     moving = event is StageTransition
 
-    def until(other, *, a_move: bool, through: bool) -> ColumnElement[bool]:
+    def until(other, *, a_move: bool) -> ColumnElement[bool]:
         """The other event (a_move: a transition, else a field change) comes before this one (or is it,
         through)."""
         if a_move is moving:
@@ -410,48 +410,52 @@ def _flow(event: type[StageTransition] | type[DealChange]) -> Callable[[list], S
             return or_(other.at < event.at, and_(other.at == event.at, later_id))
         return other.at <= event.at if moving else other.at < event.at
 
-    def state(*, through: bool) -> dict[str, ColumnElement]:
-        move, change = aliased(StageTransition), aliased(DealChange)
-        stage = (
-            select(move.to_stage_id)
-            .where(move.deal_id == Deal.id, until(move, a_move=True, through=through))
-            .order_by(move.at.desc(), move.id.desc())
+    move, change = aliased(StageTransition), aliased(DealChange)
+    stage = (
+        select(move.to_stage_id)
+        .where(move.deal_id == Deal.id, until(move, a_move=True))
+        .order_by(move.at.desc(), move.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    values = {}
+    for name in FLOW_FIELDS:
+        # Its value then: the old value of its first change after, or today's value.
+        after = (
+            select(change.old_value)
+            .where(change.deal_id == Deal.id, change.field == name, ~until(change, a_move=False))
+            .order_by(change.at, change.id)
             .limit(1)
             .scalar_subquery()
         )
-        values = {}
-        for name in FLOW_FIELDS:
-            # Its value then: the old value of its first change after, or today's value.
-            after = (
-                select(change.old_value)
-                .where(change.deal_id == Deal.id, change.field == name, ~until(change, a_move=False, through=through))
-                .order_by(change.at, change.id)
-                .limit(1)
-                .scalar_subquery()
-            )
-            then = func.round(cast(after, Numeric(20, 2)) * _CENTS) if name == "amount" else after
-            values[name] = func.coalesce(cast(then, BigInteger), getattr(Deal, name))
-        return {"stage_id": stage, **values}
+        then = func.round(cast(after, Numeric(20, 2)) * _CENTS) if name == "amount" else after
+        values[name] = func.coalesce(cast(then, BigInteger), getattr(Deal, name))
+    return {"stage_id": stage, **values}
+
+
+def _events_of(event: type[StageTransition] | type[DealChange], columns: list, where: list) -> Select:
+    """One row per event of the deals matching `where` (a field change: of a field in FLOW_FIELDS)."""
+    only = [event.field.in_(FLOW_FIELDS)] if event is DealChange else []
+    return select(*columns).select_from(event).join(Deal, Deal.id == event.deal_id).where(*only, *where)
+
+
+def _flow(event: type[StageTransition] | type[DealChange]) -> Callable[[list], Select]:
+    """The source of rollup_flow for one kind of event: at each, the deal's state just after it is
+    added and its state just before taken away, where the stage is open."""
 
     def query(where: list) -> Select:
-        only = [event.field.in_(FLOW_FIELDS)] if not moving else []
         sides = []
         for through, sign in ((True, 1), (False, -1)):
-            now = state(through=through)
-            sides.append(
-                select(
-                    utc_day(event.at).label("first_day"),
-                    Deal.pipeline_id,
-                    now["stage_id"].label("stage_id"),
-                    now["owner_id"].label("owner_id"),
-                    literal_column(str(sign), Integer).label("deals"),
-                    (now["amount"] * sign).label("amount"),
-                )
-                .select_from(event)
-                .join(Deal, Deal.id == event.deal_id)
-                .where(*only, *where)
-                .subquery()
-            )
+            now = _state(event, through=through)
+            columns = [
+                utc_day(event.at).label("first_day"),
+                Deal.pipeline_id,
+                now["stage_id"].label("stage_id"),
+                now["owner_id"].label("owner_id"),
+                literal_column(str(sign), Integer).label("deals"),
+                (now["amount"] * sign).label("amount"),
+            ]
+            sides.append(_events_of(event, columns, where).subquery())
         rows = union_all(*(select(side) for side in sides)).subquery()
         stage = aliased(Stage)
         keys = [rows.c.first_day, rows.c.pipeline_id, rows.c.stage_id, rows.c.owner_id]
@@ -462,6 +466,88 @@ def _flow(event: type[StageTransition] | type[DealChange]) -> Callable[[list], S
             .where(stage.kind == StageKind.OPEN)
             .group_by(*keys)
             .having(or_(func.sum(rows.c.deals) != 0, func.sum(rows.c.amount) != 0))
+        )
+
+    return query
+
+
+# rollup_changes' buckets decided when read: a reassignment (in or out by the owners looked at), and a
+# move between open stages (forward or backward by the stages' order of the day, which an admin changes).
+REASSIGNED, MOVED = "reassigned", "moved"
+
+
+_CHANGE_KEYS = ("stage_before", "stage_after", "owner_before", "owner_after", "deal_id")
+
+
+def _changes(event: type[StageTransition] | type[DealChange]) -> Callable[[list], Select]:
+    """The source of rollup_changes for one kind of event: each event of a deal in the open pipeline
+    just before or just after it, in its bucket (core.analytics.history.BUCKETS, or MOVED with its two
+    stages, or REASSIGNED), with what it added
+    to the pipeline (a new or reopened deal its amount, a won or lost one minus its amount, an amount
+    edit the difference, a move between open stages nothing, a reassignment of an open deal its
+    amount). An event that leaves the open pipeline as it was has no row."""
+
+    def query(where: list) -> Select:
+        before, after = _state(event, through=False), _state(event, through=True)
+        kind = event.field if event is DealChange else literal_column("'stage'", String)
+        columns = [
+            utc_day(event.at).label("first_day"),
+            Deal.pipeline_id,
+            Deal.id.label("deal_id"),
+            kind.label("kind"),
+            *(before[name].label(f"{name}_before") for name in ("stage_id", "amount", "owner_id")),
+            *(after[name].label(f"{name}_after") for name in ("stage_id", "amount", "owner_id")),
+        ]
+        rows = _events_of(event, columns, where).subquery()
+        was, now = aliased(Stage), aliased(Stage)
+        in_before, in_after = was.kind == StageKind.OPEN, now.kind == StageKind.OPEN
+        moved = rows.c.kind == "stage"
+        between = and_(moved, in_before, in_after)
+        bucket = case(
+            (and_(moved, rows.c.stage_id_before.is_(None), in_after), literal_column("'new'")),
+            (and_(moved, in_before, now.kind == StageKind.WON), literal_column("'won'")),
+            (and_(moved, in_before, now.kind == StageKind.LOST), literal_column("'lost'")),
+            (and_(moved, ~in_before, in_after), literal_column("'reopened'")),
+            (and_(moved, in_before, in_after), literal_column(f"'{MOVED}'")),
+            (
+                and_(rows.c.kind == "amount", in_before, rows.c.amount_after > rows.c.amount_before),
+                literal_column("'amount_increased'"),
+            ),
+            (
+                and_(rows.c.kind == "amount", in_before, rows.c.amount_after < rows.c.amount_before),
+                literal_column("'amount_decreased'"),
+            ),
+            (
+                and_(rows.c.kind == "owner_id", in_before, rows.c.owner_id_after != rows.c.owner_id_before),
+                literal_column(f"'{REASSIGNED}'"),
+            ),
+        )
+        amount = case(
+            (rows.c.kind == "owner_id", rows.c.amount_before),
+            else_=case((in_after, rows.c.amount_after), else_=0) - case((in_before, rows.c.amount_before), else_=0),
+        )
+        keyed = (
+            select(
+                rows.c.first_day,
+                rows.c.pipeline_id,
+                bucket.label("bucket"),
+                case((between, rows.c.stage_id_before), else_=0).label("stage_before"),
+                case((between, rows.c.stage_id_after), else_=0).label("stage_after"),
+                rows.c.owner_id_before.label("owner_before"),
+                rows.c.owner_id_after.label("owner_after"),
+                rows.c.deal_id,
+                amount.label("amount"),
+            )
+            .join(now, now.id == rows.c.stage_id_after)
+            .outerjoin(was, was.id == rows.c.stage_id_before)
+            .subquery()
+        )
+        keys = [keyed.c[name] for name in ("first_day", "pipeline_id", "bucket", *_CHANGE_KEYS)]
+        total = type_coerce(func.sum(keyed.c.amount), Deal.amount.type)
+        return (
+            select(*keys, func.count().label("changes"), total.label("amount"))
+            .where(keyed.c.bucket.is_not(None))
+            .group_by(*keys)
         )
 
     return query
@@ -523,6 +609,13 @@ FLOW = Rollup(
     ),
     signed=True,
 )
+CHANGES = Rollup(
+    RollupChange,
+    tuple(
+        Source(_changes(event), Deal.id, event.at, {"pipeline_id": Deal.pipeline_id})
+        for event in (StageTransition, DealChange)
+    ),
+)
 OPEN = Rollup(RollupOpen, (Source(_open, Deal.id, columns=DEAL_COLUMNS),))
 FORECAST = Rollup(RollupForecast, (Source(_forecast, Deal.id, columns=DEAL_COLUMNS),))
 IDLE = Rollup(RollupIdle, (Source(_idle, Deal.id, columns=DEAL_COLUMNS),))
@@ -530,7 +623,7 @@ CATEGORIES = Rollup(
     RollupCategory,
     tuple(Source(_category(name), Deal.id, columns=DEAL_COLUMNS) for name in ("source", "region", "segment")),
 )
-ROLLUPS = (CREATED, CLOSED, LOST, CYCLES, STAYS, ACTIVITIES, FLOW, OPEN, FORECAST, IDLE, CATEGORIES)
+ROLLUPS = (CREATED, CLOSED, LOST, CYCLES, STAYS, ACTIVITIES, FLOW, CHANGES, OPEN, FORECAST, IDLE, CATEGORIES)
 OF_DEALS = tuple(rollup for rollup in ROLLUPS if not any(source.of_activities for source in rollup.sources))
 TABLES = frozenset(rollup.table.name for rollup in ROLLUPS) | {RollupState.__tablename__}
 

@@ -86,10 +86,10 @@ def test_the_pipeline_changes_reconcile_and_a_bar_opens_its_deals(app_as, demo_d
     assert table["amount"].iloc[0] == pytest.approx(float(found.start_amount))
     assert table["amount"].iloc[-1] == pytest.approx(float(found.end_amount))
     assert table["amount"].iloc[:-1].sum() == pytest.approx(table["amount"].iloc[-1])
-    name, ids = next((b.name, b.deal_ids) for b in found.buckets if b.deal_ids)
+    name, deals = next((b.name, b.deals) for b in found.buckets if b.deals)
     app.selectbox(key=Funnel.CHANGES_BUCKET).set_value(name).run()
     listed = [b for b in app.button if str(b.key).startswith("funnel_changes_deal")]
-    assert len(listed) == min(len(ids), 200)
+    assert len(listed) == min(deals, 200)
     assert name == "new"
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from core import deals, pipelines, stage_editor, users
-from core.analytics.history import pipeline_as_of, pipeline_changes, slippage
+from core.analytics.history import bucket_deals, pipeline_as_of, pipeline_changes, slippage
 from core.errors import PermissionDenied
 from core.periods import DateRange
 from core.permissions import Actor
@@ -352,12 +352,21 @@ def week(session, world):
     return made, carl
 
 
-def buckets(changes) -> dict[str, tuple[float, set[int]]]:
-    return {b.name: (float(b.amount), b.deal_ids) for b in changes.buckets if b.deal_ids}
-
-
 def changes_of(session, world, **options):
     return pipeline_changes(session, world.executive, world.pipeline_id, DAY, DAY + timedelta(days=7), ZONE, **options)
+
+
+def buckets(session, world, **options) -> dict[str, tuple[float, set[int]]]:
+    """Each bucket with changes: its amount and the deals its list opens (as many as it counts)."""
+    found = {}
+    for bucket in changes_of(session, world, **options).buckets:
+        if bucket.deals:
+            listed, total = bucket_deals(
+                session, world.executive, world.pipeline_id, DAY, DAY + timedelta(days=7), ZONE, bucket.name, **options
+            )
+            assert bucket.deals == total == len(listed)
+            found[bucket.name] = (float(bucket.amount), set(listed["id"]))
+    return found
 
 
 def test_a_hand_built_week_of_pipeline_changes_reconciles_bucket_by_bucket(session, world):
@@ -369,7 +378,7 @@ def test_a_hand_built_week_of_pipeline_changes_reconciles_bucket_by_bucket(sessi
     # Start: steady 100 + won 300 + lost 400 + thrice 1000 + backward 50 + handed over 700 + in and out
     # 800 + after B 60 + pulled in 110 = 3520 (reopened was lost before A).
     assert float(everyone.start_amount) == 3520.0 and everyone.start_deals == 9
-    assert buckets(everyone) == {
+    assert buckets(session, world) == {
         "new": (290.0, {made["new"], made["new and won"]}),  # 200 + 90
         "won": (-390.0, {made["won"], made["new and won"]}),  # 300 + 90
         "lost": (-400.0, {made["lost"]}),
@@ -382,18 +391,19 @@ def test_a_hand_built_week_of_pipeline_changes_reconciles_bucket_by_bucket(sessi
     # End: 3520 + 290 − 390 − 400 + 500 + 500 − 300 = 3720.
     assert float(everyone.end_amount) == 3720.0
     # North loses the handed-over deal (−700) and South gains it; everything else is North's.
-    assert buckets(changes_of(session, world, owner_ids=north))["reassigned_out"] == (-700.0, {made["handed over"]})
+    assert buckets(session, world, owner_ids=north)["reassigned_out"] == (-700.0, {made["handed over"]})
     south = changes_of(session, world, owner_ids=(carl.id,))
-    assert (float(south.start_amount), buckets(south), float(south.end_amount)) == (
+    assert (float(south.start_amount), buckets(session, world, owner_ids=(carl.id,)), float(south.end_amount)) == (
         0.0,
         {"reassigned_in": (700.0, {made["handed over"]})},
         700.0,
     )
     # Closing in November: nothing at the start; "in and out" pulled in (+800) and pushed out again
     # (−800), "pulled in" pulled in (+110): the end is 110.
-    november = changes_of(session, world, closing_in=DateRange(date(2026, 11, 1), date(2026, 11, 30)))
+    closing_in = DateRange(date(2026, 11, 1), date(2026, 11, 30))
+    november = changes_of(session, world, closing_in=closing_in)
     assert (float(november.start_amount), float(november.end_amount)) == (0.0, 110.0)
-    assert buckets(november) == {
+    assert buckets(session, world, closing_in=closing_in) == {
         "pulled_in": (910.0, {made["in and out"], made["pulled in"]}),
         "pushed_out": (-800.0, {made["in and out"]}),
     }

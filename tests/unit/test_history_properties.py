@@ -163,15 +163,14 @@ def test_the_history_agrees_with_a_replay_of_what_was_done(session, world, scrip
             ({"owner_ids": (carl.id,)}, {carl.id}, None),
             ({"closing_in": CLOSING}, None, CLOSING),
         ):
-            found = pipeline_changes(
+            asked = (
                 session,
                 world.executive,
                 world.pipeline_id,
                 DAY + timedelta(days=first),
                 DAY + timedelta(days=last),
-                ZONE,
-                **options,
             )
+            found = pipeline_changes(*asked, ZONE, **options)
             start, end = open_at(replay, first, owners, closing), open_at(replay, last, owners, closing)
             assert found.start_deals == sum(n for n, _ in start.values())
             assert found.end_deals == sum(n for n, _ in end.values())
@@ -180,15 +179,7 @@ def test_the_history_agrees_with_a_replay_of_what_was_done(session, world, scrip
             assert found.start_amount + sum(b.amount for b in found.buckets) == found.end_amount
             if closing is None:  # from rollup_changes: bucket by bucket the replay of the changed deals
                 with from_rows():
-                    replayed = pipeline_changes(
-                        session,
-                        world.executive,
-                        world.pipeline_id,
-                        DAY + timedelta(days=first),
-                        DAY + timedelta(days=last),
-                        ZONE,
-                        **options,
-                    )
+                    replayed = pipeline_changes(*asked, ZONE, **options)
                 assert found.buckets == replayed.buckets
         slipped = slippage(
             session,

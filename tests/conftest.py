@@ -77,6 +77,11 @@ def fresh_engine(engine, tmp_path) -> Iterator[Engine]:
 
 @pytest.fixture
 def session(engine) -> Iterator[Session]:
+    yield from session_of(engine)
+
+
+def session_of(engine) -> Iterator[Session]:
+    """A session in a transaction that is rolled back after it."""
     with engine.connect() as connection:
         outer = connection.begin()
         session = new_session(bind=connection, join_transaction_mode="create_savepoint")

@@ -45,6 +45,10 @@ def add_user(
 
 @pytest.fixture
 def world(session: Session) -> World:
+    return make_world(session)
+
+
+def make_world(session: Session) -> World:
     system = Actor.system()
     team_id = users.create_team(session, system, "North")
     pipeline_id = pipelines.create_from_template(session, system, "b2b_classic", "en")

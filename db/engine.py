@@ -23,8 +23,8 @@ T = TypeVar("T")
 # the deals' field history in every flush (in that order: the bump first).
 new_session = sessionmaker()
 changes.install(new_session)
+history.install(new_session)  # first: the rollups' upkeep sees the field changes a flush adds
 upkeep.install(new_session)
-history.install(new_session)
 
 
 def make_engine(url: str = DEFAULT_DATABASE_URL, **kwargs) -> Engine:

@@ -98,6 +98,9 @@ class Source:
     time: ColumnElement | None = None
     # Key columns of the rollup and the base columns they come from, to filter before grouping.
     columns: dict[str, ColumnElement] | None = None
+    # A source of one row per event (a stage transition or a field change): the event's id, restricting
+    # it to given events (see Rollup.appended).
+    event_id: ColumnElement | None = None
 
     @property
     def of_activities(self) -> bool:
@@ -166,6 +169,13 @@ class Rollup:
         if any(source.of_activities for source in self.sources):
             return frozenset()
         return frozenset().union(*(_columns_of(source.query([]), Activity.__table__) for source in self.sources))
+
+    @property
+    def appended(self) -> bool:
+        """Whether what a deal adds is what each of its events adds, decided by the deal's events up to it
+        and the values it changed: an event appended after all of a deal's events adds its own rows and
+        changes no earlier event's (db/rollups/upkeep.py counts only the new events then)."""
+        return all(source.event_id is not None for source in self.sources)
 
     @cached_property
     def history(self) -> bool:
@@ -604,7 +614,7 @@ ACTIVITIES = Rollup(
 FLOW = Rollup(
     RollupFlow,
     tuple(
-        Source(_flow(event), Deal.id, event.at, {"pipeline_id": Deal.pipeline_id})
+        Source(_flow(event), Deal.id, event.at, {"pipeline_id": Deal.pipeline_id}, event.id)
         for event in (StageTransition, DealChange)
     ),
     signed=True,
@@ -612,7 +622,7 @@ FLOW = Rollup(
 CHANGES = Rollup(
     RollupChange,
     tuple(
-        Source(_changes(event), Deal.id, event.at, {"pipeline_id": Deal.pipeline_id})
+        Source(_changes(event), Deal.id, event.at, {"pipeline_id": Deal.pipeline_id}, event.id)
         for event in (StageTransition, DealChange)
     ),
 )

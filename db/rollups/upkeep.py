@@ -2,7 +2,8 @@
 
 Before a flush, what the deals and activities it touches add to the rollups their change touches (by
 the columns each reads, and the stage history); after it, what they add then; the difference is added
-to the stored rows. `install` hooks this on the project's sessionmaker (db/engine.py). Writers that
+to the stored rows. In the rollups of appended events (rollup_flow, rollup_changes) a deal that only
+gains events after all of its own is counted by those new events alone, after the flush. `install` hooks this on the project's sessionmaker (db/engine.py). Writers that
 bypass the ORM (a bulk UPDATE, an INSERT … SELECT, an import) use `changing` and `add_deals`.
 """
 
@@ -11,12 +12,22 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cache
 
-from sqlalchemy import Connection, Delete, Insert, Select, bindparam, delete, event, inspect, select
+from sqlalchemy import Connection, Delete, Insert, Select, bindparam, delete, event, inspect, or_, select, union
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.models import Activity, Deal, StageTransition
-from db.rollups.sources import ACTIVITIES, IDLE, OF_DEALS, ROLLUPS, Rollup, Source, at_day_and_month, plus
+from db.models import Activity, Deal, DealChange, StageTransition
+from db.rollups.sources import (
+    ACTIVITIES,
+    FLOW_FIELDS,
+    IDLE,
+    OF_DEALS,
+    ROLLUPS,
+    Rollup,
+    Source,
+    at_day_and_month,
+    plus,
+)
 
 CHUNK = 1_000  # ids per IN list
 
@@ -30,16 +41,33 @@ def _by_ids(source: Source) -> Select:
 
 # Each source restricted to given rows, built once: a flush only binds the ids.
 BY_IDS = [(rollup, source, _by_ids(source)) for rollup in ROLLUPS for source in rollup.sources]
+# The rollups of appended events, and their sources restricted to given events (by the event's model).
+APPENDED = tuple(rollup for rollup in OF_DEALS if rollup.appended)
+BY_EVENTS = [
+    (rollup, source.event_id.table, source.query([source.event_id.in_(bindparam("ids", expanding=True))]))
+    for rollup in APPENDED
+    for source in rollup.sources
+]
 
 
 def snapshot(
-    connection: Connection, deals: Mapping[Rollup, Iterable[int]], activity_ids: Iterable[int] = ()
+    connection: Connection,
+    deals: Mapping[Rollup, Iterable[int]],
+    activity_ids: Iterable[int] = (),
+    events: Iterable[StageTransition | DealChange] = (),
 ) -> Contributions:
-    """What these deals add to these rollups now (rollup → deal ids), and these activities."""
+    """What these deals add to these rollups now (rollup → deal ids), these activities, and these
+    events to the rollups of appended events."""
     sums: Contributions = {}
     activity_ids = sorted(set(activity_ids))
-    for rollup, source, query in BY_IDS:
-        ids = activity_ids if source.of_activities else sorted(set(deals.get(rollup, ())))
+    queries = [
+        (rollup, query, activity_ids if source.of_activities else deals.get(rollup, ()))
+        for rollup, source, query in BY_IDS
+    ]
+    events = list(events)
+    queries += [(rollup, query, [e.id for e in events if e.__table__ is table]) for rollup, table, query in BY_EVENTS]
+    for rollup, query, wanted in queries:
+        ids = sorted(set(wanted))
         for start in range(0, len(ids), CHUNK):
             for row in connection.execute(query, {"ids": ids[start : start + CHUNK]}):
                 _add_row(sums, rollup, row._mapping)
@@ -124,6 +152,7 @@ class _Pending:
         self.deals: dict[Rollup, set[int]] = defaultdict(set)
         self.activity_ids: set[int] = set()
         self.new_rows: list = []
+        self.events: list[StageTransition | DealChange] = []  # appended: counted alone in APPENDED
         self.before: Contributions = {}
 
     def touch(self, deal_id: int | None, rollups: Iterable[Rollup]) -> None:
@@ -132,7 +161,7 @@ class _Pending:
                 self.deals[rollup].add(deal_id)
 
     def deal_ids(self) -> set[int]:
-        return set().union(*self.deals.values())
+        return set().union(*self.deals.values(), (event.deal_id for event in self.events))
 
 
 PENDING = "rollups.pending"
@@ -142,9 +171,11 @@ IDLE_READS = IDLE.activity_reads
 
 def _before_flush(session: Session, _flush_context, _instances) -> None:
     pending = _Pending()
+    changed_deals: dict[int, set[str]] = {}
     for row in session.dirty:
         changed = {attribute.key for attribute in inspect(row).attrs if attribute.history.has_changes()}
         if isinstance(row, Deal):
+            changed_deals[row.id] = changed
             pending.touch(row.id, [rollup for rollup in OF_DEALS if rollup.reads & changed])
         elif isinstance(row, Activity):
             if ACTIVITIES.reads & changed:
@@ -168,9 +199,55 @@ def _before_flush(session: Session, _flush_context, _instances) -> None:
     if not (pending.deals or pending.activity_ids or pending.new_rows):
         return
     connection = session.connection()
+    _count_appended(session, connection, pending, changed_deals)
     _lock(connection, pending)
     pending.before = snapshot(connection, pending.deals, pending.activity_ids)
     session.info[PENDING] = pending
+
+
+def _count_appended(
+    session: Session, connection: Connection, pending: _Pending, changed_deals: dict[int, set[str]]
+) -> None:
+    """The deals whose part of the APPENDED rollups changes only by the events this flush appends after
+    all of their events (a move, an amount or owner edit, with its history): only those events are
+    counted there, after the flush, instead of the deals before and after. db.history adds the field
+    changes before this runs (db/engine.py installs it first)."""
+    events: dict[int, list] = defaultdict(list)
+    for row in session.new:
+        if isinstance(row, StageTransition) or (isinstance(row, DealChange) and row.field in FLOW_FIELDS):
+            events[row.deal_id].append(row)
+    rewritten = {row.deal_id for row in session.dirty if isinstance(row, StageTransition | DealChange)}
+    rewritten |= {row.id if isinstance(row, Deal) else row.deal_id for row in session.deleted}
+    read = frozenset().union(*(rollup.reads for rollup in APPENDED))
+    candidates = {
+        deal_id
+        for deal_id, new in events.items()
+        if deal_id is not None
+        and deal_id not in rewritten
+        and all(deal_id in pending.deals[rollup] for rollup in APPENDED)
+        and changed_deals.get(deal_id, set()) & read <= {event.field for event in new if isinstance(event, DealChange)}
+    }
+    if not candidates:
+        return
+    ids = sorted(candidates)
+    new = [event for deal_id in ids for event in events[deal_id]]
+    first_move = min((event.at for event in new if isinstance(event, StageTransition)), default=None)
+    first_change = min((event.at for event in new if isinstance(event, DealChange)), default=None)
+    # What an existing event comes after (at one moment a field change comes before a move, then the ids).
+    moves_after = [StageTransition.at > first_move] if first_move else []
+    moves_after += [StageTransition.at >= first_change] if first_change else []
+    first = min(moment for moment in (first_move, first_change) if moment)
+    later = union(
+        select(StageTransition.deal_id).where(StageTransition.deal_id.in_(ids), or_(*moves_after)),
+        select(DealChange.deal_id).where(
+            DealChange.deal_id.in_(ids), DealChange.field.in_(FLOW_FIELDS), DealChange.at > first
+        ),
+    )
+    candidates -= set(connection.execute(later).scalars())
+    for deal_id in candidates:
+        pending.events += events[deal_id]
+        for rollup in APPENDED:
+            pending.deals[rollup].discard(deal_id)
 
 
 def _old_and_new(row, name: str) -> set[int]:
@@ -197,7 +274,8 @@ def _after_flush(session: Session, _flush_context) -> None:
         else:
             pending.activity_ids.add(row.id)
     connection = session.connection()
-    apply_change(connection, pending.before, snapshot(connection, pending.deals, pending.activity_ids))
+    after = snapshot(connection, pending.deals, pending.activity_ids, pending.events)
+    apply_change(connection, pending.before, after)
 
 
 def install(sessions: sessionmaker) -> None:

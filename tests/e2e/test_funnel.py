@@ -3,6 +3,7 @@ import re
 from datetime import date, timedelta
 
 import pandas as pd
+import pytest
 from playwright.sync_api import expect
 
 from cli.main import main
@@ -89,3 +90,42 @@ def test_filters_left_at_everyone_say_so(open_app):
 
     for name in (Funnel.TEAM, *(Funnel.CATEGORY(category) for category in ("source", "region", "segment"))):
         expect(page.locator(f".st-key-{name}").get_by_role("combobox")).to_have_value("All")
+
+
+def test_last_quarters_pipeline_changes_equal_the_cli_report_and_a_bar_lists_its_deals(
+    open_app, demo_database_url, monkeypatch, capsys
+):
+    """Days typed into the date boxes as a user types them; the table downloaded equals `report
+    changes` for the same days (the buckets with changes), and the Won bar lists as many deals."""
+    page = sign_in(open_app("/funnel"), "ceo")
+    click_and_wait(page, page.get_by_text("Show what changed"))
+    date_from, date_to = last_quarter(date.today())
+    heading = page.get_by_role("heading", name="Pipeline changes between two days")
+    for name, day in ((Funnel.CHANGES_FROM, date_from), (Funnel.CHANGES_TO, date_to)):
+        page.locator(f".st-key-{name} input").fill(day.isoformat())
+        page.keyboard.press("Escape")
+        click_and_wait(page, heading)  # the box loses the focus: its day is sent
+    table = page.locator("[data-testid='stDataFrame']").filter(has_text="Open at the end of")
+    expect(table).to_contain_text(f"Open at the end of {date_from}")
+    expect(table).to_contain_text(f"Open at the end of {date_to}")
+
+    with page.expect_download() as download:
+        page.locator(f".st-key-{Funnel.CHANGES_DOWNLOAD}").get_by_role("button").click()
+    from_page = pd.read_csv(download.value.path())
+    monkeypatch.setenv("DATABASE_URL", demo_database_url)
+    capsys.readouterr()
+    command = ["report", "changes", "--pipeline", "B2B classic", "--from", str(date_from), "--to", str(date_to)]
+    assert main([*command, "--format", "csv"]) == 0
+    from_cli = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    from_cli = from_cli[(from_cli["deals"] > 0) | from_cli["bucket"].isin(["start", "end"])]
+    assert len(from_page) == len(from_cli) > 4  # the demo's quarter has new, won, lost and moved deals
+    assert from_page[["deals", "amount"]].values.tolist() == from_cli[["deals", "amount"]].values.tolist()
+    assert from_page["amount"].sum() == pytest.approx(2 * from_page["amount"].iloc[-1])  # start + changes = end
+
+    won = int(from_cli.set_index("bucket").loc["won", "deals"])
+    box = page.locator(f".st-key-{Funnel.CHANGES_BUCKET}").get_by_role("combobox")
+    box.click()
+    click_and_wait(page, page.get_by_role("option", name="Won", exact=True))
+    expect(page.get_by_text(re.compile(rf"^Won: the {min(won, 200)} largest of {won} deals"))).to_be_visible()
+    click_and_wait(page, page.locator(f"[class*='st-key-{Funnel.CHANGES_DEAL()}_'] button").first)
+    expect(page).to_have_url(re.compile(r"/deals\?deal=\d+$"))

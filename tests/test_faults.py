@@ -22,7 +22,7 @@ from db.rollups import build
 from tests.conftest import POSTGRES_URL, new_database
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-ROWS = 10_000  # ten batches of the import: the kill comes after the first, before the commit
+ROWS = 3_000  # three batches of the import: the kill comes after the first, before the commit
 # Moves random deals of the B2B pipeline forever, each move its own transaction, printing each one.
 WRITER = """
 import random, sys
@@ -108,7 +108,7 @@ def test_a_bulk_import_killed_half_way_leaves_nothing_and_runs_again(database, t
     mapping.write_text(json.dumps({"pipeline": "B2B classic", "stages": stages, "columns": columns}))
     command = [sys.executable, "-m", "cli", "import", "foreign", str(source), "--mapping", str(mapping)]
 
-    process = run_until(command, url, "/10,000 deals")  # the first batches are written, not yet committed
+    process = run_until(command, url, f"/{ROWS:,} deals")  # the first batches are written, not yet committed
     process.send_signal(signal.SIGKILL)
     process.wait(10)
 

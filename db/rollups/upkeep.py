@@ -3,8 +3,9 @@
 Before a flush, what the deals and activities it touches add to the rollups their change touches (by
 the columns each reads, and the stage history); after it, what they add then; the difference is added
 to the stored rows. In the rollups of appended events (rollup_flow, rollup_changes) a deal that only
-gains events after all of its own is counted by those new events alone, after the flush. `install` hooks this on the project's sessionmaker (db/engine.py). Writers that
-bypass the ORM (a bulk UPDATE, an INSERT … SELECT, an import) use `changing` and `add_deals`.
+gains events after all of its own is counted by those new events alone, after the flush. `install`
+hooks this on the project's sessionmaker (db/engine.py). Writers that bypass the ORM (a bulk UPDATE, an
+INSERT … SELECT, an import) use `changing` and `add_deals`.
 """
 
 from collections import defaultdict

@@ -200,8 +200,8 @@ def _before_flush(session: Session, _flush_context, _instances) -> None:
     if not (pending.deals or pending.activity_ids or pending.new_rows):
         return
     connection = session.connection()
+    _lock(connection, pending)  # first: no other writer adds an event to these deals meanwhile
     _count_appended(session, connection, pending, changed_deals)
-    _lock(connection, pending)
     pending.before = snapshot(connection, pending.deals, pending.activity_ids)
     session.info[PENDING] = pending
 

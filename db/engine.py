@@ -19,11 +19,11 @@ DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'data' / 'funnel.db'}"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 T = TypeVar("T")
 
-# The one session factory: each of its sessions bumps the data version, keeps the summary tables and
-# the deals' field history in every flush (in that order: the bump first).
+# The one session factory: each of its sessions bumps the data version, keeps the deals' field history
+# and the summary tables in every flush (in that order: the bump first).
 new_session = sessionmaker()
 changes.install(new_session)
-history.install(new_session)  # first: the rollups' upkeep sees the field changes a flush adds
+history.install(new_session)  # before the upkeep: it sees the field changes a flush adds
 upkeep.install(new_session)
 
 

@@ -162,7 +162,7 @@ class _Pending:
                 self.deals[rollup].add(deal_id)
 
     def deal_ids(self) -> set[int]:
-        return set().union(*self.deals.values(), (event.deal_id for event in self.events))
+        return set().union(*self.deals.values())
 
 
 PENDING = "rollups.pending"
@@ -217,8 +217,10 @@ def _count_appended(
     for row in session.new:
         if isinstance(row, StageTransition) or (isinstance(row, DealChange) and row.field in FLOW_FIELDS):
             events[row.deal_id].append(row)
-    rewritten = {row.deal_id for row in session.dirty if isinstance(row, StageTransition | DealChange)}
-    rewritten |= {row.id if isinstance(row, Deal) else row.deal_id for row in session.deleted}
+    history_rows = (StageTransition, DealChange)
+    rewritten = {row.deal_id for row in session.dirty if isinstance(row, history_rows)}
+    rewritten |= {row.deal_id for row in session.deleted if isinstance(row, history_rows)}
+    rewritten |= {row.id for row in session.deleted if isinstance(row, Deal)}
     read = frozenset().union(*(rollup.reads for rollup in APPENDED))
     candidates = {
         deal_id

@@ -7,10 +7,11 @@ import pytest
 from sqlalchemy import select
 
 import core.deals
-from core import deals, stage_editor
+from core import customers, deals, stage_editor
 from core.errors import ValidationError
+from core.permissions import Actor
 from db import history
-from db.models import Deal, DealChange, StageTransition
+from db.models import Company, Deal, DealChange, StageTransition
 from db.rollups import build, upkeep
 from db.rollups.sources import MAX_OPEN_STAGES
 
@@ -71,6 +72,22 @@ def test_an_edit_at_the_moment_of_an_earlier_move_recounts_the_whole_deal(sessio
 
     history.acting(session, world.anna.id, at=moment)
     session.get(Deal, deal_id).amount = 700
+    session.flush()
+
+    assert build.check(session.connection()) == {}
+
+
+def test_a_flush_that_deletes_a_row_without_a_deal_beside_an_edit_keeps_the_rollups(session, world):
+    """A company deleted in the same flush as an amount edit: the upkeep looks for deleted deals and
+    history rows only, and the rollups equal their sources."""
+    deal_id = deals.create_deal(session, world.anna, pipeline_id=world.pipeline_id, fields={"title": "Beside"})
+    unused = customers.create_company(session, Actor.system(), "Gone Ltd")
+    session.flush()
+
+    deal, company = session.get(Deal, deal_id), session.get(Company, unused)
+    history.acting(session, world.anna.id)
+    deal.amount = 300
+    session.delete(company)
     session.flush()
 
     assert build.check(session.connection()) == {}

@@ -7,17 +7,18 @@ from decimal import Decimal
 from functools import partial
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from core.analytics import rates
+from core.analytics.behind import Members
 from core.analytics.filters import DealFilter, FunnelFilter, Scope, deal_conditions, funnel_scope
 from core.analytics.rates import share
-from core.analytics.sums import Sums, mean_days, median_days, summed
+from core.analytics.sums import Sums, mean_days, median_days, members, summed
 from core.clock import utcnow
 from core.permissions import Actor, visible_owner_ids
 from db.models import Deal, LostReason, Stage, StageKind
-from db.rollups.sources import CATEGORIES, CREATED, LOST, OPEN, SECONDS_PER_DAY, STAYS, plus, stages_by_bit
+from db.rollups.sources import CATEGORIES, CLOSED, CREATED, CYCLES, LOST, OPEN, SECONDS_PER_DAY, STAYS, stages_by_bit
 from db.types import epoch_seconds, whole_seconds
 
 CURRENT_PIPELINE_COLUMNS = [
@@ -105,19 +106,16 @@ def cohort_funnel(session: Session, actor: Actor, funnel_filter: FunnelFilter) -
     stages = _open_stages(session, funnel_filter.pipeline_id)
     won = _won_stage(session, funnel_filter.pipeline_id)
     scope = funnel_scope(session, actor, funnel_filter)
-    rank = {stage.id: index for index, stage in enumerate(stages)}
-    bits = stages_by_bit(session.connection(), funnel_filter.pipeline_id)
+    furthest = _furthest(session, funnel_filter.pipeline_id, stages)
     reached = [0] * len(stages)
     reached_amount = [Decimal(0)] * len(stages)
     won_count, won_amount = 0, Decimal(0)
     cohort = _over_period(session, scope, funnel_filter)(CREATED, ("entered_stages", "status"))
     for (entered, status), deals in cohort.items():
-        is_won = status == StageKind.WON
-        furthest = max((rank.get(stage_id, -1) for bit, stage_id in enumerate(bits) if entered >> bit & 1), default=-1)
-        for index in range(0, (len(stages) - 1 if is_won else furthest) + 1):
+        for index in range(0, furthest(entered, status) + 1):
             reached[index] += deals.count
             reached_amount[index] += deals.amount
-        if is_won:
+        if status == StageKind.WON:
             won_count += deals.count
             won_amount += deals.amount
     counts = [*reached, won_count]
@@ -136,6 +134,72 @@ def cohort_funnel(session: Session, actor: Actor, funnel_filter: FunnelFilter) -
             }
         )
     return pd.DataFrame(records, columns=COHORT_COLUMNS)
+
+
+def _furthest(session: Session, pipeline_id: int, stages: list[Stage]) -> Callable[[int, str], int]:
+    """The index (in `stages`, the open stages in order) of the furthest stage a cohort deal reached, by
+    the open stages it entered (entered_stages) and its status: a won deal has passed every one; -1, none."""
+    rank = {stage.id: index for index, stage in enumerate(stages)}
+    bits = stages_by_bit(session.connection(), pipeline_id)
+
+    def furthest(entered: int, status: str) -> int:
+        if status == StageKind.WON:
+            return len(stages) - 1
+        return max((rank.get(stage_id, -1) for bit, stage_id in enumerate(bits) if entered >> bit & 1), default=-1)
+
+    return furthest
+
+
+def created_deals(session: Session, actor: Actor, funnel_filter: FunnelFilter) -> Members:
+    """The deals behind the cohort (win_rates' created, the funnel's first row's cohort): those created
+    in the period."""
+    scope = funnel_scope(session, actor, funnel_filter)
+    rows = members(session, CREATED, match=scope.match, period=funnel_filter.bounds(), categories=scope.categories)
+    return Members(rows)
+
+
+def reached_deals(session: Session, actor: Actor, funnel_filter: FunnelFilter, stage_id: int) -> Members:
+    """The deals behind one row of cohort_funnel: those of the cohort that reached the open stage, or
+    for the won stage, those of the cohort won by now."""
+    scope = funnel_scope(session, actor, funnel_filter)
+    within = {"match": scope.match, "period": funnel_filter.bounds(), "categories": scope.categories}
+    rows = members(session, CREATED, **within)
+    stages = _open_stages(session, funnel_filter.pipeline_id)
+    index = next((i for i, stage in enumerate(stages) if stage.id == stage_id), None)
+    if index is None:  # the won stage (or a stage not in the funnel: nobody)
+        won = _won_stage(session, funnel_filter.pipeline_id)
+        passed = rows.c.status == (StageKind.WON.value if won is not None and won.id == stage_id else None)
+    else:
+        # The cohort's few paths (the open stages entered), read off the rollup: those that pass the stage.
+        furthest = _furthest(session, funnel_filter.pipeline_id, stages)
+        paths = summed(session, CREATED, ("entered_stages",), **within)
+        entered = sorted(path for (path,) in paths if furthest(path, StageKind.OPEN) >= index)
+        passed = or_(rows.c.status == StageKind.WON.value, rows.c.entered_stages.in_(entered))
+    return Members(select(rows).where(passed).subquery())
+
+
+def closed_deals(
+    session: Session, actor: Actor, funnel_filter: FunnelFilter, status: StageKind | None = None
+) -> Members:
+    """The deals behind win_rates' won, lost (`status`) and closed win rate (both): those closed in the
+    period, counted for their owner now."""
+    scope = funnel_scope(session, actor, funnel_filter)
+    rows = members(session, CLOSED, match=scope.match, period=funnel_filter.bounds(), categories=scope.categories)
+    return Members(rows if status is None else select(rows).where(rows.c.status == status.value).subquery())
+
+
+def cycle_deals(session: Session, actor: Actor, funnel_filter: FunnelFilter) -> Members:
+    """The deals behind win_rates' sales cycle: those won in the period."""
+    scope = funnel_scope(session, actor, funnel_filter)
+    rows = members(session, CYCLES, match=scope.match, period=funnel_filter.bounds(), categories=scope.categories)
+    return Members(rows, with_amount=False)
+
+
+def as_filed(frame: pd.DataFrame) -> pd.DataFrame:
+    """A funnel table as its CSV and the CLI give it: shares to four places, amounts to the cent."""
+    shares = [name for name in ("next_step_conversion", "cumulative_conversion") if name in frame]
+    amounts = [name for name in ("reached_amount", "amount") if name in frame]
+    return frame.round({**dict.fromkeys(shares, 4), **dict.fromkeys(amounts, 2)})
 
 
 def win_rates(session: Session, actor: Actor, funnel_filter: FunnelFilter) -> dict[str, float | int | None]:
@@ -216,6 +280,21 @@ def time_in_stage(session: Session, actor: Actor, funnel_filter: FunnelFilter, *
     return pd.DataFrame(records, columns=TIME_IN_STAGE_COLUMNS)
 
 
+def stay_deals(session: Session, actor: Actor, funnel_filter: FunnelFilter, stage_id: int) -> Members:
+    """The deals behind one row of time_in_stage's stays: those whose stay in the stage ended in the
+    period, each with its stays."""
+    scope = funnel_scope(session, actor, funnel_filter)
+    match = {**scope.match, "stage_id": (stage_id,)}
+    rows = members(session, STAYS, match=match, period=funnel_filter.bounds(), categories=scope.categories)
+    return Members(rows, counted="stays", with_amount=False)
+
+
+def open_deals(session: Session, actor: Actor, funnel_filter: FunnelFilter, stage_id: int) -> Members:
+    """The deals behind one row of time_in_stage's open now: the open deals in the stage (whenever made)."""
+    scope = funnel_scope(session, actor, funnel_filter)
+    return Members(members(session, OPEN, match={**scope.match, "stage_id": (stage_id,)}, categories=scope.categories))
+
+
 def _age(now_seconds: int, entered_seconds: float | None) -> float | None:
     return None if entered_seconds is None else (now_seconds - entered_seconds) / SECONDS_PER_DAY
 
@@ -235,23 +314,42 @@ def _median_entered(session: Session, stage_id: int, who: list, count: int) -> f
     return sum(middle) / len(middle)
 
 
+LOST_COLUMNS = ["stage_id", "lost_reason_id", "stage", "reason", "deals", "amount"]
+
+
 def lost_analysis(session: Session, actor: Actor, funnel_filter: FunnelFilter) -> pd.DataFrame:
-    """Deals lost in the period by the stage they were in when lost and by reason: count and amount."""
+    """Deals lost in the period by the stage they were in when lost and by reason: count and amount.
+    A stage or reason id of 0: none recorded (a deal imported lost, a reason left out)."""
     scope = funnel_scope(session, actor, funnel_filter)
     lost = _over_period(session, scope, funnel_filter)(LOST, ("stage_id", "lost_reason_id"))
     stage_names = dict(
         session.execute(select(Stage.id, Stage.name).where(Stage.pipeline_id == funnel_filter.pipeline_id)).all()
     )
     reason_names = dict(session.execute(select(LostReason.id, LostReason.name)).all())
-    by_name: dict[tuple, tuple] = {}
-    for (stage_id, reason_id), deals in lost.items():
-        key = (stage_names.get(stage_id), reason_names.get(reason_id, ""))
-        by_name[key] = plus(by_name.get(key), deals)
     rows = sorted(
-        ((stage, reason, deals.count, float(deals.amount)) for (stage, reason), deals in by_name.items()),
-        key=lambda row: (-row[2], row[0] or "", row[1]),
+        (
+            (stage_id, reason_id, stage_names.get(stage_id), reason_names.get(reason_id, ""), deals.count)
+            + (float(deals.amount),)
+            for (stage_id, reason_id), deals in lost.items()
+        ),
+        key=lambda row: (-row[4], row[2] or "", row[3]),
     )
-    return pd.DataFrame(rows, columns=["stage", "reason", "deals", "amount"])
+    return pd.DataFrame(rows, columns=LOST_COLUMNS)
+
+
+def lost_deals(
+    session: Session, actor: Actor, funnel_filter: FunnelFilter, stage_id: int, lost_reason_id: int
+) -> Members:
+    """The deals behind one row of lost_analysis: lost in the period from the stage, for the reason."""
+    scope = funnel_scope(session, actor, funnel_filter)
+    rows = members(
+        session,
+        LOST,
+        match={**scope.match, "stage_id": (stage_id,), "lost_reason_id": (lost_reason_id,)},
+        period=funnel_filter.bounds(),
+        categories=scope.categories,
+    )
+    return Members(rows)
 
 
 def filter_options(session: Session, pipeline_id: int) -> dict[str, list[str]]:
@@ -287,3 +385,43 @@ def monthly_trend(session: Session, actor: Actor, funnel_filter: FunnelFilter) -
         )
         month = following
     return pd.DataFrame(rows, columns=["month", "created", "won", "funnel_win_rate"])
+
+
+# The funnel's figures whose deals can be listed (core.definitions names), and what each needs besides
+# the filter: a stage (reached, its stays, its open deals), a stage and a lost reason (a lost row).
+WITH_STAGE = ("reached", "time_in_stage", "open_now")
+FIGURES = ("created", "cohort_won", "funnel_win_rate", "won", "lost", "win_rate_closed", "average_deal", "cycle")
+FIGURES += (*WITH_STAGE, "lost_reason")
+
+
+def figure_deals(
+    session: Session,
+    actor: Actor,
+    funnel_filter: FunnelFilter,
+    figure: str,
+    stage_id: int | None = None,
+    lost_reason_id: int | None = None,
+) -> Members:
+    """The deals behind the funnel's figure named `figure` (one of FIGURES): the page's click-through and
+    `report deals` both ask here."""
+    if figure in ("created", "funnel_win_rate"):
+        return created_deals(session, actor, funnel_filter)
+    if figure == "cohort_won":
+        return reached_deals(session, actor, funnel_filter, _won_stage(session, funnel_filter.pipeline_id).id)
+    if figure in ("won", "average_deal"):
+        return closed_deals(session, actor, funnel_filter, StageKind.WON)
+    if figure == "lost":
+        return closed_deals(session, actor, funnel_filter, StageKind.LOST)
+    if figure == "win_rate_closed":
+        return closed_deals(session, actor, funnel_filter)
+    if figure == "cycle":
+        return cycle_deals(session, actor, funnel_filter)
+    if figure == "reached":
+        return reached_deals(session, actor, funnel_filter, stage_id)
+    if figure == "time_in_stage":
+        return stay_deals(session, actor, funnel_filter, stage_id)
+    if figure == "open_now":
+        return open_deals(session, actor, funnel_filter, stage_id)
+    if figure == "lost_reason":
+        return lost_deals(session, actor, funnel_filter, stage_id, lost_reason_id)
+    raise ValueError(f"no deals are listed behind {figure!r}")

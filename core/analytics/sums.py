@@ -11,7 +11,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import ColumnElement, Integer, Select, and_, false, func, or_, select, union_all
+from sqlalchemy import ColumnElement, Integer, Select, Subquery, and_, false, func, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from db.models import Deal
@@ -104,12 +104,8 @@ def summed(
     """The rollup's values summed by the key columns `by`, over the rows whose key columns are in
     `match` (column → allowed values), in `period` [start, end) (start None: since the beginning;
     a time-keyed rollup only), of the deals with these (source|region|segment, value) categories."""
-    match = dict(match or {})
     rows_only = _ROWS_ONLY.get() or (bool(categories) and not rollup.categorised) or len(categories) > 1
-    if rollup.categorised:
-        # One category is a range of its own; none, or several (read from the rows), the rows of every deal.
-        category, value = categories[0] if len(categories) == 1 else (EVERY_DEAL, EVERY_DEAL)
-        match |= {"category": (category,), "category_value": (value,)}
+    match = _of_category(rollup, dict(match or {}), categories)
     if rows_only:
         ranges = [period] if period is not None else None
         return _from_rows(session, rollup, by, match, ranges, categories)
@@ -139,12 +135,48 @@ def period_rows(rollup: Rollup, match: Mapping[str, Collection], period: tuple[d
     ranges = [period] if _ROWS_ONLY.get() else list(cut.edges)
     if ranges:
         for source in rollup.sources:
-            where = [column.in_(match[name]) for name, column in (source.columns or {}).items() if name in match]
-            where.append(or_(*[and_(*_range(source.time, start, end)) for start, end in ranges]))
-            rows = source.query(where).subquery()
+            rows = source.query(_where(source, match, ranges, ())).subquery()
             parts.append(select(*[rows.c[name] for name in names]))
     rows = union_all(*parts).subquery()
     return select(rows).where(*[rows.c[name].in_(values) for name, values in match.items()])
+
+
+def members(
+    session: Session,
+    rollup: Rollup,
+    *,
+    match: Mapping[str, Collection],
+    period: tuple[datetime | None, datetime] | None = None,
+    categories: Sequence[tuple[str, str]] = (),
+) -> Subquery:
+    """The rows behind summed()'s figures for the same arguments: one row per deal (or activity, its
+    `row_id`) and key, with what it adds; read from the rows themselves by the same source queries, so
+    their count and sums are the figure's."""
+    match = _of_category(rollup, dict(match), categories)
+    parts = []
+    for source in rollup.sources:
+        rows = source.query(_where(source, match, [period] if period is not None else None, categories), row_key=True)
+        rows = rows.subquery()
+        parts.append(select(rows).where(*[rows.c[name].in_(values) for name, values in match.items()]))
+    return union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
+
+
+def _of_category(rollup: Rollup, match: dict[str, Collection], categories: Sequence[tuple[str, str]]) -> dict:
+    """`match` narrowed to the category the figure reads: one category is a range of its own; none, or
+    several (read from the rows), the rows of every deal."""
+    if not rollup.categorised:
+        return match
+    category, value = categories[0] if len(categories) == 1 else (EVERY_DEAL, EVERY_DEAL)
+    return match | {"category": (category,), "category_value": (value,)}
+
+
+def _where(source, match: Mapping[str, Collection], ranges, categories: Sequence[tuple[str, str]]) -> list:
+    """The conditions on a source's rows: the categories, the keys it reads off the deal, the time ranges."""
+    where = [getattr(Deal, name) == value for name, value in categories]
+    where += [column.in_(match[name]) for name, column in (source.columns or {}).items() if name in match]
+    if ranges is not None:
+        where.append(or_(*[and_(*_range(source.time, start, end)) for start, end in ranges]))
+    return where
 
 
 def _from_rows(
@@ -157,11 +189,7 @@ def _from_rows(
 ) -> Sums:
     sums: Sums = {}
     for source in rollup.sources:
-        where = [getattr(Deal, name) == value for name, value in categories]
-        where += [column.in_(match[name]) for name, column in (source.columns or {}).items() if name in match]
-        if ranges is not None:
-            where.append(or_(*[and_(*_range(source.time, start, end)) for start, end in ranges]))
-        rows = source.query(where).subquery()
+        rows = source.query(_where(source, match, ranges, categories)).subquery()
         columns = [rows.c[name] for name in by]
         query = (
             select(*columns, *[_sum(rows.c[name], rollup) for name in rollup.values])

@@ -91,7 +91,9 @@ MAX_OPEN_STAGES = 62
 @dataclass(frozen=True)
 class Source:
     """One query feeding a rollup: `query(conditions)` groups the rows matching the conditions by the
-    rollup's key (for a time-keyed rollup, first the UTC day of `time`)."""
+    rollup's key (for a time-keyed rollup, first the UTC day of `time`). A source of one row per deal or
+    activity also takes `row_key=True`: the row's id is one more key, `row_id`, so that a figure lists
+    the deals (or activities) it counts (core.analytics.sums.members)."""
 
     query: Callable[[list[ColumnElement[bool]]], Select]
     row_id: ColumnElement  # Deal.id or Activity.id: restricts the source to given rows
@@ -258,7 +260,12 @@ def by_category(query: Select, *, grouped: bool = True) -> Select:
     return query.group_by(category, value) if grouped else query
 
 
-def _created(where: list) -> Select:
+def _row(row_key: bool, row_id: ColumnElement = Deal.id) -> list[ColumnElement]:
+    """The row's id as a key column, when the rows behind a figure are asked for (Source)."""
+    return [row_id.label("row_id")] if row_key else []
+
+
+def _created(where: list, row_key: bool = False) -> Select:
     entered, stage = aliased(StageTransition), aliased(Stage)
     bits = (
         select(func.sum(distinct(cast(literal_column("1"), BigInteger).op("<<")(cast(_stage_bit(stage), Integer)))))
@@ -275,21 +282,23 @@ def _created(where: list) -> Select:
             _status(Deal.status).label("status"),
             whole(func.coalesce(bits, 0)).label("entered_stages"),
             Deal.amount,
+            *_row(row_key),
         ).where(*where),
         grouped=False,
     ).subquery()
     keys = [deals.c[name] for name in (*CATEGORY_KEYS, "first_day", "pipeline_id", "owner_id", "status")]
-    keys.append(deals.c.entered_stages)
+    keys += [deals.c.entered_stages, *([deals.c.row_id] if row_key else [])]
     return select(*keys, func.count().label("deals"), func.sum(deals.c.amount).label("amount")).group_by(*keys)
 
 
-def _closed(where: list) -> Select:
+def _closed(where: list, row_key: bool = False) -> Select:
     keys = [
         utc_day(Deal.closed_at).label("first_day"),
         Deal.pipeline_id,
         Deal.owner_id,
         func.coalesce(Deal.closing_owner_id, 0).label("closing_owner_id"),
         _status(Deal.status).label("status"),
+        *_row(row_key),
     ]
     return by_category(
         select(*keys, func.count().label("deals"), func.sum(Deal.amount).label("amount"))
@@ -298,7 +307,7 @@ def _closed(where: list) -> Select:
     )
 
 
-def _lost(where: list) -> Select:
+def _lost(where: list, row_key: bool = False) -> Select:
     closing = aliased(StageTransition)
     keys = [
         utc_day(Deal.closed_at).label("first_day"),
@@ -306,6 +315,7 @@ def _lost(where: list) -> Select:
         Deal.owner_id,
         func.coalesce(closing.from_stage_id, 0).label("stage_id"),
         func.coalesce(Deal.lost_reason_id, 0).label("lost_reason_id"),
+        *_row(row_key),
     ]
     # The stage it was lost from: the one the transition into its lost stage, at its closing, left.
     return by_category(
@@ -319,7 +329,7 @@ def _lost(where: list) -> Select:
     )
 
 
-def _cycles(where: list) -> Select:
+def _cycles(where: list, row_key: bool = False) -> Select:
     seconds = epoch_seconds(Deal.closed_at) - epoch_seconds(Deal.created_at)
     keys = [
         utc_day(Deal.closed_at).label("first_day"),
@@ -327,6 +337,7 @@ def _cycles(where: list) -> Select:
         Deal.owner_id,
         func.coalesce(Deal.closing_owner_id, 0).label("closing_owner_id"),
         (seconds // _DAY_SECONDS).label("days"),
+        *_row(row_key),
     ]
     return by_category(
         select(*keys, func.count().label("deals"), whole(func.sum(seconds)).label("seconds"))
@@ -335,7 +346,7 @@ def _cycles(where: list) -> Select:
     )
 
 
-def _stays(where: list) -> Select:
+def _stays(where: list, row_key: bool = False) -> Select:
     # A stay ends with the transition out of its stage, which records when the stay began.
     seconds = epoch_seconds(StageTransition.at) - epoch_seconds(StageTransition.from_entered_at)
     keys = [
@@ -344,6 +355,7 @@ def _stays(where: list) -> Select:
         StageTransition.from_stage_id.label("stage_id"),
         Deal.owner_id,
         (seconds // _DAY_SECONDS).label("days"),
+        *_row(row_key),
     ]
     return by_category(
         select(*keys, func.count().label("stays"), whole(func.sum(seconds)).label("seconds"))
@@ -355,7 +367,7 @@ def _stays(where: list) -> Select:
 
 
 def _activities(day_of: ColumnElement, event: ColumnElement, *only: ColumnElement[bool]) -> Callable:
-    def query(where: list) -> Select:
+    def query(where: list, row_key: bool = False) -> Select:
         keys = [
             utc_day(day_of).label("first_day"),
             Activity.owner_id,
@@ -364,7 +376,8 @@ def _activities(day_of: ColumnElement, event: ColumnElement, *only: ColumnElemen
         ]
         # A constant event is not a key to group by (PostgreSQL refuses constants there).
         grouped = keys[:3] if getattr(event, "is_literal", False) else keys
-        return select(*keys, func.count().label("activities")).where(*only, *where).group_by(*grouped)
+        rows = _row(row_key, Activity.id)
+        return select(*keys, *rows, func.count().label("activities")).where(*only, *where).group_by(*grouped, *rows)
 
     return query
 
@@ -377,8 +390,8 @@ DONE_EVENT = case(
 DONE_EVENTS = ("done_on_time", "done_late", "done_undated")
 
 
-def _open(where: list) -> Select:
-    keys = [Deal.pipeline_id, Deal.stage_id, Deal.owner_id]
+def _open(where: list, row_key: bool = False) -> Select:
+    keys = [Deal.pipeline_id, Deal.stage_id, Deal.owner_id, *_row(row_key)]
     return by_category(
         select(
             *keys,

@@ -6,6 +6,8 @@ from decimal import Decimal
 
 import pytest
 
+from core.analytics import funnel
+from core.analytics.behind import deals_behind
 from core.analytics.filters import FunnelFilter
 from core.analytics.funnel import cohort_funnel, lost_analysis, time_in_stage, win_rates
 from db.models import Deal, StageKind, StageTransition
@@ -143,7 +145,7 @@ def test_lost_analysis_by_stage_and_reason(session, world, company):
     # Lost in Q3 and still lost: D2 from Presentation, D4 and D12 from Qualification (D5 reopened).
     frame = lost_analysis(session, world.executive, company)
 
-    assert frame.values.tolist() == [
+    assert frame[["stage", "reason", "deals", "amount"]].values.tolist() == [
         ["Presentation", "Too expensive", 1, 500.0],
         ["Qualification", "No budget", 1, 300.0],
         ["Qualification", "No response", 1, 400.0],
@@ -177,3 +179,73 @@ def test_past_cohort_counts_survive_a_rename_and_deleting_a_stage_no_deal_reache
     assert cohort_funnel(session, world.executive, company)["stage"].tolist()[1] == "Demo & pitch"
     # While it existed, the unused last open stage was passed only by the deals won since.
     assert with_unused[unused] == before[world.stages["Won"]]
+
+
+def titles(session, members) -> list[str]:
+    return sorted(deals_behind(session, members).rows["title"], key=lambda title: int(title[1:]))
+
+
+def test_the_deals_behind_each_row_of_the_funnel_are_the_ones_it_counts(session, world, company):
+    # Reached Presentation: D1 D2 D5 D7 D8 entered it; D3 skipped it to CP, D9 is won (7, as the funnel).
+    s = world.stages
+    expected = {
+        "Qualification": [f"D{n}" for n in range(1, 11)],
+        "Presentation": ["D1", "D2", "D3", "D5", "D7", "D8", "D9"],
+        "Commercial proposal": ["D1", "D3", "D5", "D8", "D9"],
+        "Contracting": ["D1", "D3", "D5", "D8", "D9"],
+        "Won": ["D1", "D3", "D5", "D8", "D9"],
+    }
+    rows = cohort_funnel(session, world.executive, company).set_index("stage")
+
+    for stage, deals in expected.items():
+        behind = deals_behind(session, funnel.reached_deals(session, world.executive, company, s[stage]))
+        assert titles(session, funnel.reached_deals(session, world.executive, company, s[stage])) == deals, stage
+        assert (behind.count, behind.amount) == (rows.loc[stage, "reached"], rows.loc[stage, "reached_amount"])
+    assert titles(session, funnel.created_deals(session, world.executive, company)) == expected["Qualification"]
+    # A lost stage is in no row of the funnel: nobody is behind it.
+    assert deals_behind(session, funnel.reached_deals(session, world.executive, company, s["Lost"])).count == 0
+
+
+def test_the_deals_behind_the_rates_are_those_closed_in_the_period(session, world, company):
+    # Won in Q3: D1 D3 D5 D9 D11 (4550); lost: D2 D4 D12 (1200); the cycle is of the won.
+    won = funnel.closed_deals(session, world.executive, company, StageKind.WON)
+    lost = funnel.closed_deals(session, world.executive, company, StageKind.LOST)
+    closed = deals_behind(session, funnel.closed_deals(session, world.executive, company))
+
+    assert titles(session, won) == ["D1", "D3", "D5", "D9", "D11"]
+    assert deals_behind(session, won).amount == 4550.0
+    assert titles(session, lost) == ["D2", "D4", "D12"]
+    assert (closed.count, closed.amount) == (8, 5750.0)
+    assert titles(session, funnel.cycle_deals(session, world.executive, company)) == titles(session, won)
+    assert deals_behind(session, funnel.cycle_deals(session, world.executive, company)).amount is None
+
+
+def test_the_deals_behind_a_lost_row_a_stay_and_the_open_deals_of_a_stage(session, world, company):
+    s = world.stages
+    lost = lost_analysis(session, world.executive, company).set_index("reason")
+    no_budget = funnel.lost_deals(
+        session,
+        world.executive,
+        company,
+        int(lost.loc["No budget", "stage_id"]),
+        int(lost.loc["No budget", "lost_reason_id"]),
+    )
+    # Stays in Contracting ended in Q3: D1's, and D5's two; D8's ended in October.
+    stays = deals_behind(session, funnel.stay_deals(session, world.executive, company, s["Contracting"]))
+
+    assert titles(session, no_budget) == ["D4"]
+    assert (stays.count, stays.deals) == (3, 2)
+    assert dict(zip(stays.rows["title"], stays.rows["counted"], strict=True)) == {"D1": 1, "D5": 2}
+    assert titles(session, funnel.open_deals(session, world.executive, company, s["Qualification"])) == [
+        "D6",
+        "D10",
+        "D14",
+    ]
+
+
+def test_a_manager_sees_only_their_own_deals_behind_a_figure(session, world, company):
+    # Boris's cohort reaching Presentation: D7 D8 D9 (of the seven).
+    mine = funnel.reached_deals(session, world.boris, company, world.stages["Presentation"])
+
+    assert titles(session, mine) == ["D7", "D8", "D9"]
+    assert set(deals_behind(session, funnel.closed_deals(session, world.boris, company)).rows["owner"]) == {"Boris"}

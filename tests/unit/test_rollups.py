@@ -20,6 +20,7 @@ import core.deals
 import core.stage_editor
 from core import activities, deals, pipelines, stage_editor, users
 from core.analytics import activity, funnel, plan_fact
+from core.analytics.behind import deals_behind
 from core.analytics.deal_list import overdue_activities
 from core.analytics.filters import DealFilter, FunnelFilter, overdue_activity
 from core.analytics.history import pipeline_as_of
@@ -313,6 +314,47 @@ def test_every_filter_combination_reads_the_same_from_the_rollups_as_from_the_ro
         assert ours == expected, chosen
         counted += ours["created"] > 0 and ours["won"] > 0
     assert counted >= 12  # most filters find deals: the comparison is not of empty figures
+
+
+def test_the_deals_behind_every_funnel_figure_are_as_many_as_it_counts_and_add_up_to_its_amount(session, busy, visible):
+    """For filter combinations picked at random: each row of the funnel, the rates' closed, won and lost deals and the
+    cycle, each lost row, each stage's stays and open deals; and a manager's list holds their deals alone."""
+    listed = 0
+    for chosen in random.Random(11).sample(every_filter(busy), 9):
+        scope = FunnelFilter(busy.pipeline_id, date(2026, 2, 10), date(2026, 6, 20), zone=MOSCOW, **chosen)
+        # A manager asking for another manager's deals is refused (test_permissions): Anna asks for hers.
+        for actor in (busy.executive, *([busy.anna] if "owner_ids" not in chosen else [])):
+
+            def behind(members, actor=actor, chosen=chosen):
+                found = deals_behind(session, members)
+                assert found.complete and found.rows["owner"].isin(visible[actor]).all(), chosen
+                return found
+
+            rows = funnel.cohort_funnel(session, actor, scope)
+            for row in rows.itertuples():
+                found = behind(funnel.reached_deals(session, actor, scope, row.stage_id))
+                assert (found.count, found.amount) == (row.reached, row.reached_amount), (chosen, row.stage)
+                listed += found.count
+            rates = funnel.win_rates(session, actor, scope)
+            assert behind(funnel.created_deals(session, actor, scope)).count == rates["created"]
+            won = behind(funnel.closed_deals(session, actor, scope, StageKind.WON))
+            assert (won.count, won.amount) == (rates["won"], rates["won_amount"]), chosen
+            assert behind(funnel.closed_deals(session, actor, scope, StageKind.LOST)).count == rates["lost"]
+            assert behind(funnel.closed_deals(session, actor, scope)).count == rates["won"] + rates["lost"]
+            assert behind(funnel.cycle_deals(session, actor, scope)).count == rates["won"]
+            for row in funnel.lost_analysis(session, actor, scope).itertuples():
+                found = behind(funnel.lost_deals(session, actor, scope, row.stage_id, row.lost_reason_id))
+                assert (found.count, found.amount) == (row.deals, row.amount), chosen
+            for row in funnel.time_in_stage(session, actor, scope, now=NOW).itertuples():
+                assert behind(funnel.stay_deals(session, actor, scope, row.stage_id)).count == row.stays, chosen
+                assert behind(funnel.open_deals(session, actor, scope, row.stage_id)).count == row.open_now, chosen
+    assert listed > 100  # the lists are of real deals, not of empty figures
+
+
+@pytest.fixture
+def visible(busy) -> dict:
+    """The owners whose deals each actor may see listed, by display name."""
+    return {busy.executive: {"Anna", "Boris", "Carla"}, busy.anna: {"Anna"}}
 
 
 def executed(session, work) -> list[tuple[str, object]]:

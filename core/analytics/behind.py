@@ -1,0 +1,72 @@
+"""The deals behind a figure: the rows a figure counts (core.analytics.sums.members), listed with what a
+person needs to recognise each deal, and their count and sum, which are the figure's."""
+
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy import Subquery, func, select
+from sqlalchemy.orm import Session
+
+from db.models import Company, Deal, Stage, User
+
+LIST_LIMIT = 1000  # the deals listed at most, largest first; the count and the sum are of all of them
+COLUMNS = ["id", "title", "company", "stage", "status", "amount", "owner", "created_at", "closed_at", "counted"]
+
+
+@dataclass(frozen=True)
+class Members:
+    """The rows a figure counts: `rows` (sums.members), the column that counts them (deals, or stays for
+    the time in a stage: a deal may stay in a stage twice) and whether they carry an amount."""
+
+    rows: Subquery
+    counted: str = "deals"
+    with_amount: bool = True
+
+
+@dataclass(frozen=True)
+class Behind:
+    rows: pd.DataFrame  # COLUMNS: the first `limit` deals, largest amount first; `counted`: its stays (or 1)
+    count: int  # what the figure counts: deals (stays), all of them
+    deals: int  # the distinct deals, all of them
+    amount: float | None  # their summed amount, where the figure has one
+
+    @property
+    def complete(self) -> bool:
+        """Whether every deal is listed."""
+        return len(self.rows) == self.deals
+
+
+def deals_behind(session: Session, members: Members, *, limit: int = LIST_LIMIT) -> Behind:
+    """The deals behind a figure, the largest first (then by id), at most `limit` of them; the count and
+    the amount of all of them."""
+    rows = members.rows
+    counted = rows.c[members.counted]
+    amount = func.sum(rows.c.amount) if members.with_amount else None
+    count, deals, total = session.execute(
+        select(func.coalesce(func.sum(counted), 0), func.count(func.distinct(rows.c.row_id)), amount)
+    ).one()
+    per_deal = select(rows.c.row_id, func.sum(counted).label("counted")).group_by(rows.c.row_id).subquery()
+    query = (
+        select(
+            Deal.id,
+            Deal.title,
+            Company.name,
+            Stage.name,
+            Deal.status,
+            Deal.amount,
+            User.display_name,
+            Deal.created_at,
+            Deal.closed_at,
+            per_deal.c.counted,
+        )
+        .join(per_deal, per_deal.c.row_id == Deal.id)
+        .join(Stage, Stage.id == Deal.stage_id)
+        .join(User, User.id == Deal.owner_id)
+        .outerjoin(Company, Company.id == Deal.company_id)
+        .order_by(Deal.amount.desc(), Deal.id)
+        .limit(limit)
+    )
+    frame = pd.DataFrame(session.execute(query).all(), columns=COLUMNS)
+    frame["amount"] = frame["amount"].astype(float)
+    frame["counted"] = frame["counted"].astype(int)
+    return Behind(frame, int(count), int(deals), float(total or 0) if members.with_amount else None)

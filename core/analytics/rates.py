@@ -10,6 +10,8 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal
+from math import sqrt
+from statistics import NormalDist
 
 from sqlalchemy.orm import Session
 
@@ -25,6 +27,42 @@ Categories = Sequence[tuple[str, str]]
 def share(part: float | Decimal, whole: float | Decimal) -> float | None:
     """part / whole, or None where there is nothing to divide by."""
     return None if not whole else float(part) / float(whole)
+
+
+# How sure a rate's interval is, and a difference between two rates before the pages colour it.
+CONFIDENCE = 0.90
+# Below this many deals a rate is said to rest on too few deals: shown, with its interval, but never
+# coloured as better or worse than another.
+TOO_FEW = 20
+
+
+def _z(confidence: float) -> float:
+    return NormalDist().inv_cdf(0.5 + confidence / 2)
+
+
+def wilson(successes: int, n: int, confidence: float = CONFIDENCE) -> tuple[float, float] | None:
+    """The Wilson score interval of successes / n at `confidence` (90 %: z = 1.645): unlike p ± z·se,
+    it stays within 0–1 and holds for small n and rates near 0 or 1. None for n = 0."""
+    if n <= 0:
+        return None
+    z, p = _z(confidence), successes / n
+    denominator = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denominator
+    half = z * sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def differs(ours: tuple[int, int], theirs: tuple[int, int], confidence: float = CONFIDENCE) -> bool:
+    """Whether two rates (successes, n) differ by more than chance would make them at `confidence`: the
+    two-proportion z-test with the pooled rate; never when either rests on fewer than TOO_FEW."""
+    (x1, n1), (x2, n2) = ours, theirs
+    if n1 < TOO_FEW or n2 < TOO_FEW:
+        return False
+    pooled = (x1 + x2) / (n1 + n2)
+    spread = sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    if spread == 0:
+        return False
+    return abs(x1 / n1 - x2 / n2) / spread > _z(confidence)
 
 
 @dataclass(frozen=True)

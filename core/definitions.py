@@ -1,0 +1,243 @@
+"""What each figure counts, in English and Russian, said once: the tiles' help, the heading of the deals
+behind a figure, `report deals --explain` and the Definitions page all read it from here (SPEC §3).
+
+A figure's name is the one the drill-down and the CLI use (`--figure reached`). Two figures that count
+the same thing differently have different names and titles: the Funnel's "won of the cohort" (deals
+created in the period, won by now) is not the "won" of the dashboards (deals closed won in the period).
+"""
+
+from dataclasses import dataclass
+
+LANGUAGES = ("en", "ru")
+Text = dict[str, str]  # language → text
+
+
+@dataclass(frozen=True)
+class Definition:
+    name: str
+    title: Text
+    formula: Text  # what is counted and how
+    dated_by: Text  # which date puts a deal in the period
+    includes: Text
+    excludes: Text
+
+    def parts(self, language: str) -> list[tuple[str, str]]:
+        """The definition's parts in `language`, each with its heading."""
+        return [
+            (HEADINGS["formula"][language], self.formula[language]),
+            (HEADINGS["dated_by"][language], self.dated_by[language]),
+            (HEADINGS["includes"][language], self.includes[language]),
+            (HEADINGS["excludes"][language], self.excludes[language]),
+        ]
+
+
+HEADINGS = {
+    "formula": {"en": "What it counts", "ru": "Что считается"},
+    "dated_by": {"en": "Which date counts", "ru": "Какая дата"},
+    "includes": {"en": "Included", "ru": "Входят"},
+    "excludes": {"en": "Not included", "ru": "Не входят"},
+}
+
+_FILTERS = {
+    "en": "deals of the chosen pipeline, team, managers, source, region and segment that you may see",
+    "ru": "сделки выбранной воронки, команды, менеджеров, источника, региона и сегмента, которые вам видны",
+}
+_OWNER_NOW = {"en": "each credited to its owner now", "ru": "каждая засчитывается текущему ответственному"}
+
+
+DEFINITIONS: dict[str, Definition] = {
+    d.name: d
+    for d in (
+        Definition(
+            "created",
+            {"en": "Deals created", "ru": "Создано сделок"},
+            {
+                "en": "The number of deals created in the period: the cohort the funnel follows.",
+                "ru": "Число сделок, созданных за период: когорта, которую показывает воронка.",
+            },
+            {"en": "The day the deal was created.", "ru": "День создания сделки."},
+            {
+                "en": f"All {_FILTERS['en']}, open, won or lost.",
+                "ru": f"Все {_FILTERS['ru']}: открытые, выигранные и проигранные.",
+            },
+            {"en": "Deals created before or after the period.", "ru": "Сделки, созданные до или после периода."},
+        ),
+        Definition(
+            "reached",
+            {"en": "Reached the stage", "ru": "Дошли до этапа"},
+            {
+                "en": "Of the deals created in the period, those that ever entered the stage or a later open stage, "
+                "or are won now. Skipped stages count as passed; a lost deal reached the stages up to the furthest "
+                "one it entered.",
+                "ru": "Из сделок, созданных за период, — те, что когда-либо входили в этап или в более поздний "
+                "открытый этап, или выиграны сейчас. Пропущенные этапы считаются пройденными; проигранная сделка "
+                "дошла до самого дальнего этапа, в который входила.",
+            },
+            {
+                "en": "The day the deal was created (not the day it entered the stage).",
+                "ru": "День создания сделки (а не день входа в этап).",
+            },
+            {"en": f"The cohort: {_FILTERS['en']}.", "ru": f"Когорта: {_FILTERS['ru']}."},
+            {
+                "en": "Deals created outside the period, even if they entered the stage in it.",
+                "ru": "Сделки, созданные вне периода, даже если они вошли в этап в нём.",
+            },
+        ),
+        Definition(
+            "cohort_won",
+            {"en": "Won of the cohort", "ru": "Выиграно из когорты"},
+            {
+                "en": "Of the deals created in the period, those won by now (the funnel's last row). Not the "
+                "dashboards' won, which counts deals closed in the period.",
+                "ru": "Из сделок, созданных за период, — выигранные к этому дню (последняя строка воронки). Это не "
+                "«выиграно» дашбордов, где считаются сделки, закрытые за период.",
+            },
+            {"en": "The day the deal was created.", "ru": "День создания сделки."},
+            {"en": f"The cohort: {_FILTERS['en']}.", "ru": f"Когорта: {_FILTERS['ru']}."},
+            {
+                "en": "Deals won in the period but created before it.",
+                "ru": "Сделки, выигранные за период, но созданные до него.",
+            },
+        ),
+        Definition(
+            "funnel_win_rate",
+            {"en": "Funnel win rate", "ru": "Конверсия воронки"},
+            {
+                "en": "Won of the cohort ÷ deals created in the period.",
+                "ru": "Выиграно из когорты ÷ создано сделок за период.",
+            },
+            {"en": "The day the deal was created.", "ru": "День создания сделки."},
+            {"en": f"The cohort: {_FILTERS['en']}.", "ru": f"Когорта: {_FILTERS['ru']}."},
+            {
+                "en": "Deals still open count in the denominator only: a recent period's rate grows as they close.",
+                "ru": "Ещё открытые сделки входят только в знаменатель: конверсия недавнего периода растёт по мере "
+                "их закрытия.",
+            },
+        ),
+        Definition(
+            "won",
+            {"en": "Won (closed in the period)", "ru": "Выиграно (закрыто за период)"},
+            {
+                "en": "The number and amount of deals closed won in the period.",
+                "ru": "Число и сумма сделок, закрытых с победой за период.",
+            },
+            {"en": "The day the deal was closed.", "ru": "День закрытия сделки."},
+            {
+                "en": f"{_FILTERS['en'].capitalize()}; {_OWNER_NOW['en']}.",
+                "ru": f"{_FILTERS['ru'].capitalize()}; {_OWNER_NOW['ru']}.",
+            },
+            {
+                "en": "Deals won before or after the period; deals reopened since.",
+                "ru": "Сделки, выигранные до или после периода; переоткрытые с тех пор.",
+            },
+        ),
+        Definition(
+            "lost",
+            {"en": "Lost (closed in the period)", "ru": "Проиграно (закрыто за период)"},
+            {
+                "en": "The number and amount of deals closed lost in the period.",
+                "ru": "Число и сумма сделок, закрытых как проигранные за период.",
+            },
+            {"en": "The day the deal was closed.", "ru": "День закрытия сделки."},
+            {
+                "en": f"{_FILTERS['en'].capitalize()}; {_OWNER_NOW['en']}.",
+                "ru": f"{_FILTERS['ru'].capitalize()}; {_OWNER_NOW['ru']}.",
+            },
+            {
+                "en": "Deals lost before or after the period; deals reopened since.",
+                "ru": "Сделки, проигранные до или после периода; переоткрытые с тех пор.",
+            },
+        ),
+        Definition(
+            "win_rate_closed",
+            {"en": "Win rate (closed)", "ru": "Доля выигранных (закрытые)"},
+            {
+                "en": "Won ÷ (won + lost), of the deals closed in the period.",
+                "ru": "Выигранные ÷ (выигранные + проигранные) среди сделок, закрытых за период.",
+            },
+            {"en": "The day the deal was closed.", "ru": "День закрытия сделки."},
+            {
+                "en": f"{_FILTERS['en'].capitalize()}; {_OWNER_NOW['en']}.",
+                "ru": f"{_FILTERS['ru'].capitalize()}; {_OWNER_NOW['ru']}.",
+            },
+            {"en": "Deals still open.", "ru": "Ещё открытые сделки."},
+        ),
+        Definition(
+            "average_deal",
+            {"en": "Average deal", "ru": "Средняя сделка"},
+            {
+                "en": "The amount won in the period ÷ the deals won in it.",
+                "ru": "Сумма выигранного за период ÷ число выигранных в нём сделок.",
+            },
+            {"en": "The day the deal was closed.", "ru": "День закрытия сделки."},
+            {"en": f"Won deals: {_FILTERS['en']}.", "ru": f"Выигранные сделки: {_FILTERS['ru']}."},
+            {"en": "Lost and open deals.", "ru": "Проигранные и открытые сделки."},
+        ),
+        Definition(
+            "cycle",
+            {"en": "Sales cycle", "ru": "Цикл сделки"},
+            {
+                "en": "Days from creation to the win, of the deals won in the period: the median in whole days "
+                "(the mean in the help).",
+                "ru": "Дни от создания до победы у сделок, выигранных за период: медиана в полных днях (среднее — "
+                "в подсказке).",
+            },
+            {"en": "The day the deal was closed.", "ru": "День закрытия сделки."},
+            {"en": f"Won deals: {_FILTERS['en']}.", "ru": f"Выигранные сделки: {_FILTERS['ru']}."},
+            {"en": "Lost and open deals.", "ru": "Проигранные и открытые сделки."},
+        ),
+        Definition(
+            "lost_reason",
+            {"en": "Lost, by stage and reason", "ru": "Проигранные: этап и причина"},
+            {
+                "en": "Deals closed lost in the period, by the stage they were lost from and their reason.",
+                "ru": "Сделки, проигранные за период, по этапу, на котором проиграны, и причине.",
+            },
+            {"en": "The day the deal was closed.", "ru": "День закрытия сделки."},
+            {"en": f"{_FILTERS['en'].capitalize()}.", "ru": f"{_FILTERS['ru'].capitalize()}."},
+            {"en": "Deals reopened since.", "ru": "Сделки, переоткрытые с тех пор."},
+        ),
+        Definition(
+            "time_in_stage",
+            {"en": "Time in stage", "ru": "Время на этапе"},
+            {
+                "en": "Every stay in the stage (from entering to leaving) that ended in the period: how many, and "
+                "their median (whole days) and mean length. A deal that stayed twice counts twice.",
+                "ru": "Каждое пребывание на этапе (от входа до выхода), закончившееся за период: сколько их, медиана "
+                "(в полных днях) и средняя длительность. Сделка, побывавшая на этапе дважды, считается дважды.",
+            },
+            {"en": "The day the deal left the stage.", "ru": "День выхода сделки с этапа."},
+            {"en": f"{_FILTERS['en'].capitalize()}.", "ru": f"{_FILTERS['ru'].capitalize()}."},
+            {
+                "en": "Deals still in the stage: their age is in the open now columns.",
+                "ru": "Сделки, ещё находящиеся на этапе: их возраст — в столбцах «открыто сейчас».",
+            },
+        ),
+        Definition(
+            "open_now",
+            {"en": "Open in the stage now", "ru": "Сейчас на этапе"},
+            {
+                "en": "The open deals in the stage now, and how long they have been there.",
+                "ru": "Открытые сделки, которые сейчас на этапе, и сколько они там находятся.",
+            },
+            {
+                "en": "None: it is the pipeline now, whatever the period.",
+                "ru": "Никакая: это воронка на сегодня, независимо от периода.",
+            },
+            {"en": f"{_FILTERS['en'].capitalize()}.", "ru": f"{_FILTERS['ru'].capitalize()}."},
+            {"en": "Won and lost deals.", "ru": "Выигранные и проигранные сделки."},
+        ),
+    )
+}
+
+
+def definition(name: str) -> Definition:
+    return DEFINITIONS[name]
+
+
+def explained(name: str, language: str) -> str:
+    """The definition of a figure as plain text: its title, then each part on its own line. The CLI's
+    `report deals --explain` prints it, the pages show it as it is."""
+    found = DEFINITIONS[name]
+    lines = [found.title[language], *(f"{heading}: {text}" for heading, text in found.parts(language))]
+    return "\n".join(lines)

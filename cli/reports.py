@@ -7,16 +7,19 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from core import pipelines, users
+from core import lost_reasons, pipelines, users
 from core.analytics import activity, funnel, history, plan_fact
+from core.analytics.behind import deals_behind
 from core.analytics.filters import FunnelFilter
 from core.clock import utcnow
+from core.definitions import LANGUAGES, explained
 from core.errors import NotFound, ValidationError
 from core.messages import Message
 from core.periods import DateRange, Period
 from core.permissions import Actor
 
-NAMES = ("funnel", "winrate", "managers", "plan-fact", "pipeline", "changes")
+LIST_LIMIT_CLI = 10_000_000  # the CLI lists every deal behind a figure
+NAMES = ("funnel", "winrate", "managers", "plan-fact", "pipeline", "changes", "deals")
 
 
 def add_parser(commands) -> argparse.ArgumentParser:
@@ -34,6 +37,11 @@ def add_parser(commands) -> argparse.ArgumentParser:
     report.add_argument(
         "--closing-in", help="changes: only deals expected to close in this month, quarter or year (2026-Q4)"
     )
+    report.add_argument("--figure", choices=funnel.FIGURES, help="deals: the figure whose deals are listed")
+    report.add_argument("--stage", help="deals: the stage of reached, time_in_stage, open_now and lost_reason")
+    report.add_argument("--reason", help="deals: the lost reason of lost_reason (empty: none given)")
+    report.add_argument("--explain", action="store_true", help="deals: print what --figure counts instead")
+    report.add_argument("--language", choices=LANGUAGES, default="en", help="deals --explain: en or ru")
     report.add_argument("--format", choices=["table", "csv"], default="table")
     return report
 
@@ -46,6 +54,10 @@ def report(session: Session, args: argparse.Namespace, zone: ZoneInfo) -> str:
         return _shown(_pipeline_as_of(session, args, zone), args.format)
     if args.name == "changes":
         return _shown(_changes(session, args, zone), args.format)
+    if args.name == "deals" and not args.figure:
+        raise ValidationError({"figure": Message("report.required")})
+    if args.name == "deals" and args.explain:
+        return explained(args.figure, args.language)
     if args.date_from is None or args.date_to is None:
         raise ValidationError({"from": Message("report.dates_required")})
     if args.name == "managers":
@@ -56,11 +68,51 @@ def report(session: Session, args: argparse.Namespace, zone: ZoneInfo) -> str:
     funnel_filter = FunnelFilter(
         _pipeline_named(session, args.pipeline).id, args.date_from, args.date_to, zone, owner_ids=owners
     )
+    if args.name == "deals":
+        return _deals(session, args, funnel_filter)
     if args.name == "funnel":
-        frame = funnel.cohort_funnel(session, Actor.system(), funnel_filter).drop(columns=["stage_id"])
+        frame = funnel.as_filed(funnel.cohort_funnel(session, Actor.system(), funnel_filter).drop(columns=["stage_id"]))
     else:
         frame = pd.DataFrame([funnel.win_rates(session, Actor.system(), funnel_filter)])
     return _shown(frame, args.format)
+
+
+def _deals(session: Session, args: argparse.Namespace, funnel_filter: FunnelFilter) -> str:
+    """The deals behind --figure, as the Funnel page lists them when the figure is clicked: the largest
+    first; the table ends with their count and amount (of all of them, when more than are listed)."""
+    arguments = []
+    if args.figure in (*funnel.WITH_STAGE, "lost_reason"):
+        if not args.stage:
+            raise ValidationError({"stage": Message("report.required")})
+        arguments.append(_stage_named(session, funnel_filter.pipeline_id, args.stage))
+    if args.figure == "lost_reason":
+        arguments.append(_reason_named(session, args.reason or ""))
+    members = funnel.figure_deals(session, Actor.system(), funnel_filter, args.figure, *arguments)
+    found = deals_behind(session, members, limit=LIST_LIMIT_CLI)
+    frame = found.rows if found.count != found.deals else found.rows.drop(columns=["counted"])
+    frame = frame.assign(amount=frame["amount"].map("{:.2f}".format))
+    if args.format == "csv":
+        return _shown(frame, "csv")
+    total = f"{found.deals} deals" + (f", {found.count} stays" if found.count != found.deals else "")
+    total += "" if found.amount is None else f", amount {found.amount:.2f}"
+    return f"{_shown(frame, 'table')}\n{total}"
+
+
+def _stage_named(session: Session, pipeline_id: int, name: str) -> int:
+    stage = next((s for s in pipelines.list_stages(session, pipeline_id) if s.name == name), None)
+    if stage is None:
+        raise NotFound(Message("not_found.stage_named", name=name))
+    return stage.id
+
+
+def _reason_named(session: Session, name: str) -> int:
+    """A lost reason's id by its name; 0 (no reason) for an empty name."""
+    if not name:
+        return 0
+    reason = next((r for r in lost_reasons.list_lost_reasons(session, active_only=False) if r.name == name), None)
+    if reason is None:
+        raise NotFound(Message("not_found.reason_named", name=name))
+    return reason.id
 
 
 def _managers(session: Session, args: argparse.Namespace, zone: ZoneInfo) -> pd.DataFrame:

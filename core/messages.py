@@ -56,6 +56,8 @@ ENGLISH: dict[str, str] = {
     "not_found.manager": "No such manager ({id}).",
     "not_found.team_named": "No team named {name!r}.",
     "not_found.pipeline_named": "No pipeline named {name!r}.",
+    "not_found.stage_named": "No stage named {name!r} in the pipeline.",
+    "not_found.reason_named": "No lost reason named {name!r}.",
     # Permissions (core.permissions): "Only {roles} users may {action}." and the owner's check.
     "permission.roles": "Only {roles} users may {action}.",
     "permission.owner": "You may not {action}: it belongs to another user.",

@@ -15,6 +15,7 @@ from core.analytics.filters import FunnelFilter
 from core.analytics.funnel import cohort_funnel
 from core.analytics.plan_fact import plan_fact
 from core.clock import utcnow
+from core.definitions import explained
 from core.periods import Period
 from core.permissions import Actor
 from db.engine import make_engine, transaction
@@ -253,3 +254,54 @@ def test_report_changes_names_a_bad_closing_period(monkeypatch, demo_database_ur
 
     assert code != 0
     assert "closing-in" in capsys.readouterr().err
+
+
+def test_report_deals_lists_the_deals_behind_a_funnel_row_and_explains_the_figure(monkeypatch, demo_database_url):
+    period = ("--pipeline", "B2B classic", "--from", "2026-07-01", "--to", "2026-09-30")
+    code, out = run_cli(
+        monkeypatch, demo_database_url, "report", "deals", "--figure", "reached", "--stage", "Presentation", *period
+    )
+    listed = run_cli(
+        monkeypatch,
+        demo_database_url,
+        "report",
+        "deals",
+        "--figure",
+        "reached",
+        "--stage",
+        "Presentation",
+        *period,
+        "--format",
+        "csv",
+    )[1]
+    explained_ru = run_cli(
+        monkeypatch, demo_database_url, "report", "deals", "--figure", "reached", "--explain", "--language", "ru"
+    )[1]
+
+    engine = make_engine(demo_database_url)
+    with transaction(engine) as session:
+        pipeline_id = next(p.id for p in pipelines.list_pipelines(session) if p.name == "B2B classic")
+        funnel = cohort_funnel(session, Actor.system(), FunnelFilter(pipeline_id, date(2026, 7, 1), date(2026, 9, 30)))
+    engine.dispose()
+    row = funnel.set_index("stage").loc["Presentation"]
+    rows = pd.read_csv(io.StringIO(listed))
+    assert code == 0
+    assert out.rstrip().endswith(f"{row['reached']} deals, amount {row['reached_amount']:.2f}")
+    assert (len(rows), rows["amount"].sum()) == (row["reached"], pytest.approx(row["reached_amount"]))
+    assert explained_ru.rstrip() == explained("reached", "ru")
+
+
+def test_report_deals_names_what_is_missing_or_unknown(monkeypatch, demo_database_url, capsys):
+    period = ("--pipeline", "B2B classic", "--from", "2026-07-01", "--to", "2026-09-30")
+
+    assert run_cli(monkeypatch, demo_database_url, "report", "deals", *period)[0] == 1
+    assert "figure" in capsys.readouterr().err
+    assert run_cli(monkeypatch, demo_database_url, "report", "deals", "--figure", "time_in_stage", *period)[0] == 1
+    assert "stage" in capsys.readouterr().err
+    assert (
+        run_cli(monkeypatch, demo_database_url, "report", "deals", "--figure", "open_now", "--stage", "Nope", *period)[
+            0
+        ]
+        == 1
+    )
+    assert "No stage named 'Nope'" in capsys.readouterr().err

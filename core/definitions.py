@@ -42,6 +42,10 @@ _FILTERS = {
     "en": "deals of the chosen pipeline, team, managers, source, region and segment that you may see",
     "ru": "сделки выбранной воронки, команды, менеджеров, источника, региона и сегмента, которые вам видны",
 }
+_MANAGERS = {
+    "en": "The activities or deals of the chosen manager, or of every manager of the chosen team or company.",
+    "ru": "Дела или сделки выбранного менеджера или всех менеджеров выбранной команды или компании.",
+}
 _OWNER_NOW = {"en": "each credited to its owner now", "ru": "каждая засчитывается текущему ответственному"}
 
 
@@ -226,6 +230,101 @@ DEFINITIONS: dict[str, Definition] = {
             },
             {"en": f"{_FILTERS['en'].capitalize()}.", "ru": f"{_FILTERS['ru'].capitalize()}."},
             {"en": "Won and lost deals.", "ru": "Выигранные и проигранные сделки."},
+        ),
+        Definition(
+            "calls",
+            {"en": "Calls", "ru": "Звонки"},
+            {"en": "Calls marked done in the period.", "ru": "Звонки, отмеченные выполненными за период."},
+            {"en": "The moment the call was marked done.", "ru": "Момент, когда звонок отмечен выполненным."},
+            {"en": _MANAGERS["en"], "ru": _MANAGERS["ru"]},
+            {
+                "en": "Calls still to do, whenever due.",
+                "ru": "Ещё не выполненные звонки, когда бы они ни были назначены.",
+            },
+        ),
+        Definition(
+            "meetings",
+            {"en": "Meetings", "ru": "Встречи"},
+            {"en": "Meetings marked done in the period.", "ru": "Встречи, отмеченные выполненными за период."},
+            {"en": "The moment the meeting was marked done.", "ru": "Момент, когда встреча отмечена выполненной."},
+            {"en": _MANAGERS["en"], "ru": _MANAGERS["ru"]},
+            {"en": "Meetings still to do.", "ru": "Ещё не проведённые встречи."},
+        ),
+        Definition(
+            "overdue",
+            {"en": "Overdue now", "ru": "Просрочено сейчас"},
+            {
+                "en": "Activities not done whose due time has passed, now.",
+                "ru": "Невыполненные дела, срок которых уже прошёл, на этот момент.",
+            },
+            {
+                "en": "None: it is now, whatever the period.",
+                "ru": "Никакая: это текущий момент, независимо от периода.",
+            },
+            {"en": _MANAGERS["en"], "ru": _MANAGERS["ru"]},
+            {
+                "en": "Activities done late (they are done); undated tasks.",
+                "ru": "Дела, выполненные с опозданием (они выполнены); дела без срока.",
+            },
+        ),
+        Definition(
+            "open_deals",
+            {"en": "Active deals", "ru": "Активные сделки"},
+            {"en": "The open deals now, in every pipeline.", "ru": "Открытые сделки на этот момент, во всех воронках."},
+            {
+                "en": "None: it is now, whatever the period.",
+                "ru": "Никакая: это текущий момент, независимо от периода.",
+            },
+            {"en": _MANAGERS["en"], "ru": _MANAGERS["ru"]},
+            {"en": "Won and lost deals.", "ru": "Выигранные и проигранные сделки."},
+        ),
+        Definition(
+            "rotting",
+            {"en": "Rotting deals", "ru": "Застрявшие сделки"},
+            {
+                "en": "Open deals whose last stage change and last done activity are both older than their stage's "
+                "rotting days. A planned activity does not stop a deal rotting.",
+                "ru": "Открытые сделки, у которых и последняя смена этапа, и последнее выполненное дело старше срока "
+                "застревания их этапа. Запланированное дело застревание не отменяет.",
+            },
+            {
+                "en": "None: it is now, whatever the period.",
+                "ru": "Никакая: это текущий момент, независимо от периода.",
+            },
+            {"en": _MANAGERS["en"], "ru": _MANAGERS["ru"]},
+            {
+                "en": "Deals in stages whose rotting days are 0 (off).",
+                "ru": "Сделки на этапах со сроком застревания 0 (выключен).",
+            },
+        ),
+        Definition(
+            "won_at_close",
+            {"en": "Won (by who closed it)", "ru": "Выиграно (кто закрыл)"},
+            {
+                "en": "The amount and number of deals closed won in the period, credited to the manager who owned "
+                "the deal when it was won, as the plan's fact is.",
+                "ru": "Сумма и число сделок, выигранных за период, засчитанные менеджеру, который вёл сделку в момент "
+                "выигрыша, — как факт плана.",
+            },
+            {"en": "The day the deal was closed.", "ru": "День закрытия сделки."},
+            {"en": f"{_MANAGERS['en']} Every pipeline.", "ru": f"{_MANAGERS['ru']} Все воронки."},
+            {
+                "en": "Deals reopened since; deals reassigned after the win stay with who won them.",
+                "ru": "Сделки, переоткрытые с тех пор; переназначенные после выигрыша остаются за тем, кто выиграл.",
+            },
+        ),
+        Definition(
+            "win_rate_at_close",
+            {"en": "Win rate (by who closed it)", "ru": "Доля выигранных (кто закрыл)"},
+            {
+                "en": "Won ÷ (won + lost), of the deals closed in the period, credited to the manager who owned "
+                "each when it was closed.",
+                "ru": "Выигранные ÷ (выигранные + проигранные) среди сделок, закрытых за период, засчитанных "
+                "менеджеру, который вёл сделку в момент закрытия.",
+            },
+            {"en": "The day the deal was closed.", "ru": "День закрытия сделки."},
+            {"en": f"{_MANAGERS['en']} Every pipeline.", "ru": f"{_MANAGERS['ru']} Все воронки."},
+            {"en": "Deals still open.", "ru": "Ещё открытые сделки."},
         ),
     )
 }

@@ -5,17 +5,18 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import literal_column, select
 from sqlalchemy.orm import Session
 
 from core.analytics import rates
+from core.analytics.behind import Members
 from core.analytics.rates import Rates, share
-from core.analytics.rotting import rotting_counts
-from core.analytics.sums import summed
+from core.analytics.rotting import rotting_counts, rotting_ids
+from core.analytics.sums import members, summed
 from core.periods import DateRange
 from core.permissions import Actor, visible_owner_ids
-from db.models import ActivityKind, Role, Stage, Team, User
-from db.rollups.sources import ACTIVITIES, DONE_EVENTS, OPEN
+from db.models import ActivityKind, Role, RollupIdle, Stage, StageKind, Team, User
+from db.rollups.sources import ACTIVITIES, CLOSED, DONE_EVENTS, OPEN
 
 UTC_ZONE = ZoneInfo("UTC")
 COUNTS = [
@@ -70,6 +71,52 @@ def manager_activity(
     for name in COUNTS:
         frame[name] = [by_owner[manager_id][name] for manager_id in ids]
     return with_rates(frame)
+
+
+# The dashboard's figures whose deals (or activities) can be listed, as core.definitions names them.
+DASHBOARD_FIGURES = ("calls", "meetings", "overdue", "open_deals", "rotting", "won_at_close", "win_rate_at_close")
+OF_ACTIVITIES = ("calls", "meetings", "overdue")
+
+
+def figure_rows(
+    session: Session,
+    actor: Actor,
+    figure: str,
+    *,
+    owner_ids: tuple[int, ...],
+    date_from: date,
+    date_to: date,
+    now: datetime,
+    zone: ZoneInfo = UTC_ZONE,
+) -> Members:
+    """The activities (calls, meetings, overdue) or deals behind one of manager_activity's figures for the
+    owners given (a manager: their own), as manager_activity counts them: the page's click-through asks
+    here. Closed deals count for their owner at close."""
+    owners = visible_owner_ids(actor, owner_ids) or owner_ids
+    period = DateRange(date_from, date_to).bounds(zone)
+    if figure in ("calls", "meetings"):
+        kind = ActivityKind.CALL if figure == "calls" else ActivityKind.MEETING
+        match = {"owner_id": owners, "kind": (kind.value,), "event": DONE_EVENTS}
+        return Members(
+            members(session, ACTIVITIES, match=match, period=period), counted="activities", with_amount=False
+        )
+    if figure == "overdue":
+        match = {"owner_id": owners, "event": ("open",)}
+        rows = members(session, ACTIVITIES, match=match, period=(None, now))
+        return Members(rows, counted="activities", with_amount=False)
+    if figure == "open_deals":
+        return Members(members(session, OPEN, match={"owner_id": owners}))
+    if figure == "rotting":
+        stages = session.scalars(select(Stage).where(Stage.deleted_at.is_(None))).all()
+        rotting = rotting_ids(stages, now).where(RollupIdle.owner_id.in_(owners))
+        rows = rotting.with_only_columns(RollupIdle.deal_id.label("row_id"), literal_column("1").label("deals"))
+        return Members(rows.subquery(), with_amount=False)
+    if figure in ("won_at_close", "win_rate_at_close"):
+        rows = members(session, CLOSED, match={"closing_owner_id": owners}, period=period)
+        if figure == "won_at_close":
+            rows = select(rows).where(rows.c.status == StageKind.WON.value).subquery()
+        return Members(rows)
+    raise ValueError(f"no rows are listed behind {figure!r}")
 
 
 def _managers(session: Session, manager_ids: tuple[int, ...], team_id: int | None) -> pd.DataFrame:

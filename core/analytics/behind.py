@@ -7,10 +7,11 @@ import pandas as pd
 from sqlalchemy import Subquery, func, select
 from sqlalchemy.orm import Session
 
-from db.models import Company, Deal, Stage, User
+from db.models import Activity, Company, Deal, Stage, User
 
 LIST_LIMIT = 1000  # the deals listed at most, largest first; the count and the sum are of all of them
 COLUMNS = ["id", "title", "company", "stage", "status", "amount", "owner", "created_at", "closed_at", "counted"]
+ACTIVITY_COLUMNS = ["id", "kind", "subject", "deal_id", "deal", "owner", "due_at", "done_at"]
 
 
 @dataclass(frozen=True)
@@ -27,8 +28,9 @@ class Members:
 class Behind:
     rows: pd.DataFrame  # COLUMNS: the first `limit` deals, largest amount first; `counted`: its stays (or 1)
     count: int  # what the figure counts: deals (stays), all of them
-    deals: int  # the distinct deals, all of them
+    deals: int  # the distinct deals (or activities), all of them
     amount: float | None  # their summed amount, where the figure has one
+    of_activities: bool = False  # rows are ACTIVITY_COLUMNS
 
     @property
     def complete(self) -> bool:
@@ -70,3 +72,29 @@ def deals_behind(session: Session, members: Members, *, limit: int = LIST_LIMIT)
     frame["amount"] = frame["amount"].astype(float)
     frame["counted"] = frame["counted"].astype(int)
     return Behind(frame, int(count), int(deals), float(total or 0) if members.with_amount else None)
+
+
+def activities_behind(session: Session, members: Members, *, limit: int = LIST_LIMIT) -> Behind:
+    """The activities behind a figure (calls, meetings, overdue), the latest due first (then by id), at
+    most `limit` of them; their count of all."""
+    rows = members.rows
+    count = session.scalar(select(func.coalesce(func.sum(rows.c[members.counted]), 0)))
+    query = (
+        select(
+            Activity.id,
+            Activity.kind,
+            Activity.subject,
+            Activity.deal_id,
+            Deal.title,
+            User.display_name,
+            Activity.due_at,
+            Activity.done_at,
+        )
+        .where(Activity.id.in_(select(rows.c.row_id)))
+        .outerjoin(Deal, Deal.id == Activity.deal_id)
+        .join(User, User.id == Activity.owner_id)
+        .order_by(Activity.due_at.is_(None), Activity.due_at.desc(), Activity.id.desc())
+        .limit(limit)
+    )
+    frame = pd.DataFrame(session.execute(query).all(), columns=ACTIVITY_COLUMNS)
+    return Behind(frame, int(count), int(count), None, of_activities=True)

@@ -163,8 +163,9 @@ def members(
 
 def _of_category(rollup: Rollup, match: dict[str, Collection], categories: Sequence[tuple[str, str]]) -> dict:
     """`match` narrowed to the category the figure reads: one category is a range of its own; none, or
-    several (read from the rows), the rows of every deal."""
-    if not rollup.categorised:
+    several (read from the rows), the rows of every deal; a match that names categories itself (the
+    counts per source, region or segment), those."""
+    if not rollup.categorised or "category" in match:
         return match
     category, value = categories[0] if len(categories) == 1 else (EVERY_DEAL, EVERY_DEAL)
     return match | {"category": (category,), "category_value": (value,)}

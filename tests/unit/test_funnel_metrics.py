@@ -249,3 +249,54 @@ def test_a_manager_sees_only_their_own_deals_behind_a_figure(session, world, com
 
     assert titles(session, mine) == ["D7", "D8", "D9"]
     assert set(deals_behind(session, funnel.closed_deals(session, world.boris, company)).rows["owner"]) == {"Boris"}
+
+
+def test_the_change_of_the_win_rate_is_split_into_its_steps_exactly_and_the_mix_names_the_moves(
+    session, world, company
+):
+    from fractions import Fraction as F
+
+    from sqlalchemy import select
+
+    from core.analytics.change import ENTRY, win_rate_change
+
+    # Q2's cohort: D11 (won), D12 (lost from Qualification), D13 (won): reached 3 2 2 2, won 2: 2/3.
+    # Q3's: reached 10 7 5 5, won 5: 1/2. The change: 1/2 − 2/3 = −1/6.
+    # Two steps moved: Q→P 2/3 → 7/10 (a) and P→CP 1 → 5/7 (b). Their Shapley parts of a·b:
+    # a: ½ (7/10 − 2/3)(1 + 5/7) = 1/35; b: ½ (5/7 − 1)(2/3 + 7/10) = −41/210; 1/35 − 41/210 = −1/6.
+    for titles, source in ((("D1", "D2", "D3", "D4", "D5", "D11"), "web"), (("D12",), "fair")):
+        for deal in session.scalars(select(Deal).where(Deal.title.in_(titles))):
+            deal.source = source  # through the ORM, which keeps the rollups
+    session.flush()
+    before = FunnelFilter(company.pipeline_id, date(2026, 4, 1), date(2026, 6, 30))
+
+    change = win_rate_change(session, world.executive, company, before)
+
+    assert (change.before, change.after, change.total) == (F(2, 3), F(1, 2), F(-1, 6))
+    assert [(step.stage, step.part) for step in change.steps] == [
+        (ENTRY, 0),
+        ("Qualification", F(1, 35)),
+        ("Presentation", F(-41, 210)),
+        ("Commercial proposal", 0),
+        ("Contracting", 0),
+    ]
+    assert sum(step.part for step in change.steps) == change.total
+    # Shares of the cohort: web 1/3 → 5/10, fair 1/3 → 0: fair moved most.
+    assert [(s.field, s.value, s.before, s.after) for s in change.mix] == [
+        ("source", "fair", F(1, 3), F(0)),
+        ("source", "web", F(1, 3), F(1, 2)),
+    ]
+
+
+def test_shapley_parts_add_up_to_the_change_of_any_product():
+    import random
+    from fractions import Fraction as F
+    from math import prod
+
+    from core.analytics.change import shapley_parts
+
+    rng = random.Random(5)
+    for size in range(1, 9):
+        before = [F(rng.randint(0, 9), rng.randint(1, 9)) for _ in range(size)]
+        after = [F(rng.randint(0, 9), rng.randint(1, 9)) for _ in range(size)]
+        assert sum(shapley_parts(before, after)) == prod(after, start=F(1)) - prod(before, start=F(1))

@@ -20,7 +20,7 @@ import core.deals
 import core.stage_editor
 from core import activities, deals, pipelines, stage_editor, users
 from core.analytics import activity, funnel, plan_fact
-from core.analytics.behind import deals_behind
+from core.analytics.behind import activities_behind, deals_behind
 from core.analytics.deal_list import overdue_activities
 from core.analytics.filters import DealFilter, FunnelFilter, overdue_activity
 from core.analytics.history import pipeline_as_of
@@ -349,6 +349,32 @@ def test_the_deals_behind_every_funnel_figure_are_as_many_as_it_counts_and_add_u
                 assert behind(funnel.stay_deals(session, actor, scope, row.stage_id)).count == row.stays, chosen
                 assert behind(funnel.open_deals(session, actor, scope, row.stage_id)).count == row.open_now, chosen
     assert listed > 100  # the lists are of real deals, not of empty figures
+
+
+@pytest.mark.parametrize("zone", [ZoneInfo("UTC"), NEW_YORK], ids=str)
+def test_the_rows_behind_every_dashboard_figure_are_as_many_as_it_counts(session, busy, zone):
+    """Each manager's calls, meetings, overdue, open and rotting deals, won (count and amount) and closed
+    deals, from the same rows the dashboard counts; a manager's own only."""
+    spring = {"date_from": date(2026, 2, 3), "date_to": date(2026, 6, 9), "now": NOW, "zone": zone}
+    columns = {"calls": "calls", "meetings": "meetings", "overdue": "overdue", "open_deals": "open_deals"}
+    columns |= {"rotting": "rotting", "won_at_close": "won"}
+    for actor in (busy.executive, busy.anna):
+        frame = activity.manager_activity(session, actor, **spring)
+        for row in frame.itertuples():
+            owners = (int(row.manager_id),)
+            for figure, column in columns.items():
+                rows = activity.figure_rows(session, actor, figure, owner_ids=owners, **spring)
+                listed = (activities_behind if figure in activity.OF_ACTIVITIES else deals_behind)(session, rows)
+                assert (listed.count, listed.complete) == (getattr(row, column), True), (row.manager, figure)
+            won = deals_behind(
+                session, activity.figure_rows(session, actor, "won_at_close", owner_ids=owners, **spring)
+            )
+            closed = deals_behind(
+                session, activity.figure_rows(session, actor, "win_rate_at_close", owner_ids=owners, **spring)
+            )
+            assert won.amount == row.won_amount and closed.count == row.won + row.lost, row.manager
+            assert set(closed.rows["status"]) <= {StageKind.WON, StageKind.LOST}
+    assert frame["calls"].sum() > 0 and frame["won"].sum() > 0  # even Anna's own figures are not empty
 
 
 @pytest.fixture

@@ -29,6 +29,7 @@ PAGES = (
     PageSpec("views/dashboard.py", "dashboard", "nav.dashboard", ":material/monitoring:"),
     PageSpec("views/plan_fact.py", "plan-fact", "nav.plan_fact", ":material/flag:"),
     PageSpec("views/deals.py", "deals", "nav.deals", ":material/handshake:"),
+    PageSpec("views/definitions.py", "definitions", "nav.definitions", ":material/menu_book:"),
     PageSpec("views/stage_editor.py", "stage-editor", "nav.stage_editor", ":material/tune:", admin_only=True),
     PageSpec("views/users.py", "users", "nav.users", ":material/group:", admin_only=True),
     PageSpec("views/data.py", "data", "nav.data", ":material/swap_vert:", admin_only=True),

@@ -22,7 +22,27 @@ def period(preset: str, today: date) -> tuple[date, date]:
 
 
 def previous(date_from: date, date_to: date) -> tuple[date, date]:
-    """The period of equal length just before."""
+    """The period just before. One that starts on a first of a month: as many months before (the quarter
+    before a quarter; this quarter so far, the previous one as far), else as many days."""
+    if date_from.day == 1:
+        months = (date_to.year - date_from.year) * 12 + date_to.month - date_from.month + 1
+        first = _months_before(date_from, months)
+        return first, min(first + (date_to - date_from), date_from - timedelta(days=1))
     length = date_to - date_from
     end = date_from - timedelta(days=1)
     return end - length, end
+
+
+def _months_before(day: date, months: int) -> date:
+    """The first of the month `months` before `day`'s (`day` a first of a month)."""
+    index = day.year * 12 + day.month - 1 - months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def year_before(date_from: date, date_to: date) -> tuple[date, date]:
+    """The same days a year before (29 February: the 28th)."""
+
+    def back(day: date) -> date:
+        return day.replace(year=day.year - 1, day=min(day.day, 28) if (day.month, day.day) == (2, 29) else day.day)
+
+    return back(date_from), back(date_to)

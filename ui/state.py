@@ -72,7 +72,12 @@ class Funnel:
     TEAM = "funnel_team"
     CATEGORY = _each("funnel")  # source, region, segment
     VIEW = "funnel_view"
+    CHART = "funnel_chart"
     TABLE = "funnel_table"
+    BEHIND = "funnel_behind"  # the figure whose deals are listed (ui.behind.Asked), and its panel's keys
+    BEHIND_TILE = _each("funnel_behind_tile")  # a tile's Deals button
+    CHANGE_AGAINST = "funnel_change_against"  # the period the win rate's change is measured against
+    CHANGE_TABLE = "funnel_change_table"
     DOWNLOAD = "funnel_download"
     COMPARISON = "funnel_comparison"
     TIME = "funnel_time"
@@ -98,6 +103,8 @@ class Dashboard:
     ROTTING = _each("dashboard_rotting")
     LEADERBOARD = "dashboard_leaderboard"
     DOWNLOAD = "dashboard_download"
+    BEHIND = "dashboard_behind"  # the figure whose deals or activities are listed (ui.behind.Asked)
+    BEHIND_TILE = _each("dashboard_behind_tile")
 
 
 class PlanFact:

@@ -1,18 +1,20 @@
 """Manager dashboard: activities, results, overdue and rotting work, the leaderboard; live."""
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
 from core import users
 from core.analytics import activity
+from core.analytics.behind import Behind, activities_behind, deals_behind
 from core.analytics.deal_list import overdue_activities
+from core.analytics.rates import TOO_FEW, differs
 from core.analytics.rotting import rotting_deals
 from core.clock import utcnow
 from core.periods import DateRange
 from core.permissions import Actor
-from ui import format, pickers, resources, session, url_state
+from ui import charts, format, pickers, resources, session, url_state
 from ui.actions import figures, live, read
+from ui.behind import Asked, asked_in, choose, help_of, panel
 from ui.downloads import download_buttons
 from ui.i18n import language, t
 from ui.navigation import deal_line
@@ -49,7 +51,15 @@ def page() -> None:
     @live
     def live_dashboard(version: int) -> None:
         data = figures(version, dashboard_figures, actor, days, before, team_id, manager_id)
-        shown(data, manager_id)
+        places = shown(data, manager_id, days)
+        owners = (manager_id,) if manager_id else tuple(int(i) for i in data["rows"]["manager_id"])
+        for part in ("tiles", "leaderboard"):
+            asked = asked_in(Dashboard.BEHIND, part)
+            if asked is not None:
+                whose = asked.args or owners
+                found = figures(version, rows_behind, actor, asked.figure, whose, days.first, days.last)
+                with places[part]:
+                    panel(Dashboard.BEHIND, asked, found)
 
     live_dashboard()
     slippage_section(
@@ -91,15 +101,36 @@ def dashboard_figures(
     }
 
 
-def shown(data: dict, manager_id: int | None) -> None:
+def shown(data: dict, manager_id: int | None, days: DateRange) -> dict:
+    """The dashboard's parts; returns where each part's list of the deals behind a figure goes (under the
+    tiles, under the leaderboard)."""
+    places = {}
     tiles(subject(data["rows"], manager_id), subject(data["earlier"], manager_id))
-    weekly_chart(data["weekly"])
+    places["tiles"] = st.container()
+    weekly_chart(data["weekly"], days)
     left, right = st.columns(2)
     with left:
         overdue_list(data["overdue"])
     with right:
         rotting_list(data["rotting"])
     leaderboard(data["rows"], manager_id)
+    places["leaderboard"] = st.container()
+    return places
+
+
+# The registry's name of each tile's figure: the dashboard credits a closed deal to who closed it.
+DEFINED = {name: name for name in TILES} | {"won_amount": "won_at_close", "win_rate_closed": "win_rate_at_close"}
+# A leaderboard column's figure whose rows can be listed.
+LISTED = {"won_amount": "won_at_close", "won": "won_at_close", "calls": "calls", "meetings": "meetings"}
+LISTED |= {"win_rate_closed": "win_rate_at_close", "overdue": "overdue"}
+
+
+def rows_behind(db, actor: Actor, figure: str, owners: tuple[int, ...], first, last) -> Behind:
+    """The deals or activities behind a tile or a leaderboard cell: a view of the shared figures."""
+    found = activity.figure_rows(
+        db, actor, figure, owner_ids=owners, date_from=first, date_to=last, now=utcnow(), zone=resources.settings().zone
+    )
+    return activities_behind(db, found) if figure in activity.OF_ACTIVITIES else deals_behind(db, found)
 
 
 def subject(rows: pd.DataFrame, manager: int | None) -> dict:
@@ -114,35 +145,45 @@ def subject(rows: pd.DataFrame, manager: int | None) -> dict:
 def tiles(now_row: dict, then_row: dict) -> None:
     lang, currency = language(), resources.settings().currency
     shown_as = {
-        "won_amount": lambda v: format.money(v, currency, lang),
+        "won_amount": lambda v: format.money_short(v, currency, lang),
         "win_rate_closed": format.percent,
     }
-    for column, name in zip(st.columns(len(TILES)), TILES, strict=True):
+    # Two rows: seven tiles in one cut their labels and values on a laptop's screen.
+    columns = [*st.columns(4), *st.columns(4)[:3]]
+    for column, name in zip(columns, TILES, strict=True):
         value, earlier = now_row[name], then_row[name]
         delta = None
         if name not in NOW_ONLY and not format.missing(value) and not format.missing(earlier):
             delta = f"{(value - earlier):+.0%}" if name == "win_rate_closed" else f"{value - earlier:+,.0f}"
+        help_text = help_of(DEFINED[name]) + ("\n\n" + t("dashboard.versus_previous") if delta is not None else "")
         column.metric(
             t(f"dashboard.{name}"),
             shown_as.get(name, lambda v: format.count(v, lang))(value),
             delta=delta,
-            help=t("dashboard.versus_previous") if delta is not None else None,
+            help=help_text,
+        )
+        column.button(
+            t("behind.show"),
+            key=Dashboard.BEHIND_TILE(name),
+            type="tertiary",
+            icon=":material/list:",
+            on_click=choose,
+            args=(Dashboard.BEHIND, Asked("tiles", DEFINED[name])),
         )
 
 
-def weekly_chart(weekly: pd.DataFrame) -> None:
-    long = weekly.melt("week", var_name="kind", value_name="count")
-    long["kind"] = long["kind"].map({"calls": t("dashboard.calls"), "meetings": t("dashboard.meetings")})
-    st.altair_chart(
-        alt.Chart(long)
-        .mark_line(point=True)
-        .encode(
-            x=alt.X("week:T", title=t("dashboard.week"), axis=alt.Axis(format="%d %b")),
-            y=alt.Y("count:Q", title=None),
-            color=alt.Color("kind:N", title=None),
-        ),
-        width="stretch",
+def weekly_chart(weekly: pd.DataFrame, days: DateRange) -> None:
+    today = utcnow().astimezone(resources.settings().zone).date()
+    names = {"calls": t("dashboard.calls"), "meetings": t("dashboard.meetings")}
+    drawn = charts.weekly_chart(
+        weekly,
+        names=names,
+        week_title=t("dashboard.week"),
+        period=(days.first, days.last),
+        today=today,
+        so_far=t("chart.so_far"),
     )
+    st.altair_chart(charts.localised(drawn), width="stretch")
 
 
 def overdue_list(overdue: pd.DataFrame) -> None:
@@ -167,15 +208,28 @@ def rotting_list(rotting: pd.DataFrame) -> None:
 
 
 def leaderboard(rows: pd.DataFrame, manager_id: int | None) -> None:
-    """Every manager's figures, coloured against the team median, the chosen manager in bold."""
+    """Every manager's figures, coloured against the team median (the win rate: against the rest of the
+    team, where the difference is unlikely to be chance), the chosen manager in bold; a cell lists its
+    deals or activities."""
     board = rows[["manager_id", "manager", *BOARD]].sort_values("won_amount", ascending=False)
+    closed = rows.set_index("manager_id")[["won", "lost"]]
     st.subheader(t("dashboard.leaderboard"))
-    st.caption(t("dashboard.leaderboard_caption"))
+    st.caption(t("dashboard.leaderboard_caption") + " " + t("dashboard.win_rate_caption", n=TOO_FEW))
     medians = board[BOARD].apply(pd.to_numeric).median()  # NaN where nobody has the figure
+
+    def against_the_rest(manager: int) -> str:
+        won, lost = (int(closed.loc[manager, name]) for name in ("won", "lost"))
+        rest_won, rest_lost = int(closed["won"].sum()) - won, int(closed["lost"].sum()) - lost
+        if not differs((won, won + lost), (rest_won, rest_won + rest_lost)):
+            return ""
+        better = won / (won + lost) > rest_won / (rest_won + rest_lost)
+        return "background-color: #e3f4e1" if better else "background-color: #fde2e1"
 
     def colour(column: pd.Series) -> list[str]:
         if column.name not in BOARD:
             return ["font-weight: bold" if i == manager_id else "" for i in board["manager_id"]]
+        if column.name == "win_rate_closed":
+            return [against_the_rest(int(manager)) for manager in board["manager_id"]]
         values = pd.to_numeric(column)
         better = (values < medians[column.name]) if column.name == "overdue" else (values > medians[column.name])
         worse = (values > medians[column.name]) if column.name == "overdue" else (values < medians[column.name])
@@ -192,9 +246,24 @@ def leaderboard(rows: pd.DataFrame, manager_id: int | None) -> None:
         hide_index=True,
         width="stretch",
         key=Dashboard.LEADERBOARD,
+        on_select=lambda: _cell_clicked(board),
+        selection_mode="single-cell",
         column_config={"manager_id": None} | {name: t(f"dashboard.{name}") for name in ["manager", *BOARD]},
     )
+    st.caption(t("dashboard.cell_hint"))
     download_buttons(board.drop(columns=["manager_id"]), "leaderboard", key=Dashboard.DOWNLOAD)
+
+
+def _cell_clicked(board: pd.DataFrame) -> None:
+    """A leaderboard cell was clicked: list its manager's deals or activities behind that figure."""
+    event = st.session_state.get(Dashboard.LEADERBOARD)
+    cells = event.selection.get("cells", []) if event else []
+    if not cells or cells[0][1] not in LISTED:
+        return
+    row, column = cells[0]
+    manager = board.iloc[int(row)]
+    asked = Asked("leaderboard", LISTED[column], str(manager["manager"]), (int(manager["manager_id"]),))
+    choose(Dashboard.BEHIND, asked)
 
 
 page()

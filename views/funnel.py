@@ -1,25 +1,31 @@
 """Funnel: the cohort funnel of a pipeline and period, its rates, time in stage, lost deals and the
 diagnosis; live."""
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pandas as pd
 import streamlit as st
 
 from core import pipelines, users
-from core.analytics import diagnosis, funnel, history
+from core.analytics import change, diagnosis, funnel, history
+from core.analytics.behind import Behind, deals_behind
 from core.analytics.filters import FunnelFilter
+from core.analytics.rates import TOO_FEW, differs, wilson
 from core.clock import utcnow
+from core.definitions import definition
 from core.live import data_version
 from core.periods import DateRange, Period, PeriodKind
 from core.permissions import Actor
+from ui import behind as ui_behind
 from ui import format, pickers, resources, session, url_state
 from ui.actions import figures, live, read
-from ui.charts import funnel_chart, monthly_trend_chart, stage_bars, waterfall_chart
+from ui.behind import Asked, asked_in, choose, panel
+from ui.charts import funnel_chart, localised, monthly_trend_chart, stage_bars, waterfall_chart
 from ui.downloads import download_buttons
 from ui.i18n import language, t
 from ui.navigation import deal_line
-from ui.periods import PRESETS, period
+from ui.periods import PRESETS, period, previous, year_before
 from ui.slippage import slippage_section
 from ui.state import Funnel
 
@@ -36,7 +42,7 @@ def page() -> None:
 
     @live
     def live_funnel(version: int) -> None:
-        shown(figures(version, funnel_figures, actor, funnel_filter, compare_ids))
+        shown(figures(version, funnel_figures, actor, funnel_filter, compare_ids), actor, funnel_filter)
 
     live_funnel()
     changes_section(actor, funnel_filter)
@@ -120,61 +126,211 @@ def funnel_figures(db, who: Actor, funnel_filter: FunnelFilter, compare: tuple[i
     return result
 
 
-def shown(data: dict) -> None:
+def shown(data: dict, actor: Actor, funnel_filter: FunnelFilter) -> None:
+    version = read(data_version)
+
+    def deals_of(part: str) -> None:
+        """The panel of the deals behind the figure asked for in `part` of the page, if one was."""
+        asked = asked_in(Funnel.BEHIND, part)
+        if asked is not None:
+            panel(Funnel.BEHIND, asked, figures(version, _behind, actor, funnel_filter, asked.figure, asked.args))
+
     tiles(data["rates"])
-    chart(data)
-    diagnosis_panel(data["findings"])
+    deals_of("tiles")
+    change_section(actor, funnel_filter, version)
+    chart(data, (funnel_filter.date_from, funnel_filter.date_to))
+    deals_of("chart")
+    diagnosis_panel(data["findings"], data["funnel"])
     funnel_table(data["funnel"])
+    deals_of("table")
     if data["compare"]:
         comparison(data["funnel"], data["compare"])
     left, right = st.columns(2)
     with left:
-        st.subheader(t("funnel.time_in_stage"))
-        time_table = data["time"].drop(columns=["stage_id"]).round(1)
-        st.dataframe(time_table, hide_index=True, width="stretch", key=Funnel.TIME)
-        download_buttons(time_table, "time_in_stage", key=Funnel.TIME_DOWNLOAD)
+        time_table(data["time"])
     with right:
-        st.subheader(t("funnel.lost"))
-        st.dataframe(data["lost"], hide_index=True, width="stretch", key=Funnel.LOST)
-        download_buttons(data["lost"], "lost", key=Funnel.LOST_DOWNLOAD)
+        lost_table(data["lost"])
+    deals_of("time")
+    deals_of("lost")
+
+
+def _behind(db, actor: Actor, funnel_filter: FunnelFilter, figure: str, args: tuple) -> Behind:
+    """The deals behind one of the page's figures: a view of the shared figures, like the page's own."""
+    return deals_behind(db, funnel.figure_deals(db, actor, funnel_filter, figure, *args))
+
+
+RATES = {"win_rate_closed": ("won", "closed"), "funnel_win_rate": ("created_and_won", "created")}
 
 
 def tiles(rates: dict) -> None:
+    """The five tiles, each with its definition as help and a button listing its deals; a rate with its
+    number of deals and its 90 % interval."""
     lang, currency = language(), resources.settings().currency
-    columns = st.columns(5)
-    columns[0].metric(t("funnel.created"), format.count(rates["created"], lang))
-    columns[1].metric(t("funnel.win_rate_closed"), format.percent(rates["win_rate_closed"]))
-    columns[2].metric(t("funnel.funnel_win_rate"), format.percent(rates["funnel_win_rate"]))
-    columns[3].metric(
-        t("funnel.average_deal"), format.or_dash(lambda v: format.money(v, currency, lang))(rates["average_deal_size"])
-    )
+    rates = {**rates, "closed": rates["won"] + rates["lost"]}
     median_days, mean_days = rates["cycle_median_days"], rates["cycle_mean_days"]
-    columns[4].metric(
-        t("funnel.cycle"),
-        format.or_dash(lambda days: t("funnel.days", days=f"{days:.0f}"))(median_days),
-        help=None if mean_days is None else t("funnel.cycle_help", mean=f"{mean_days:.1f}"),
+    shown_as = {
+        "created": format.count(rates["created"], lang),
+        "win_rate_closed": format.percent(rates["win_rate_closed"]),
+        "funnel_win_rate": format.percent(rates["funnel_win_rate"]),
+        "average_deal": format.or_dash(lambda v: format.money_short(v, currency, lang))(rates["average_deal_size"]),
+        "cycle": format.or_dash(lambda days: t("funnel.days", days=f"{days:.0f}"))(median_days),
+    }
+    for column, (figure, value) in zip(st.columns(len(shown_as)), shown_as.items(), strict=True):
+        help_text = ui_behind.help_of(figure)
+        if figure == "cycle" and mean_days is not None:
+            help_text += "\n\n" + t("funnel.cycle_help", mean=f"{mean_days:.1f}")
+        column.metric(definition(figure).title[lang], value, help=help_text)
+        if figure in RATES:
+            successes, n = (rates[name] for name in RATES[figure])
+            column.caption(sample(successes, n))
+        else:  # the deals it is of: the cohort, or the deals won
+            counted = rates["created"] if figure == "created" else rates["won"]
+            column.caption(t("funnel.of_deals", n=format.count(counted, lang)))
+        column.button(
+            t("behind.show"),
+            key=Funnel.BEHIND_TILE(figure),
+            type="tertiary",
+            icon=":material/list:",
+            on_click=choose,
+            args=(Funnel.BEHIND, Asked("tiles", figure)),
+        )
+
+
+def sample(successes: int, n: int) -> str:
+    """A rate's number of deals and its 90 % interval; "too few deals" below rates.TOO_FEW."""
+    interval = wilson(successes, n)
+    if interval is None:
+        return t("funnel.too_few", n=0, low=format.DASH, high=format.DASH)
+    low, high = (format.percent(bound) for bound in interval)
+    return t("funnel.sample" if n >= TOO_FEW else "funnel.too_few", n=format.count(n, language()), low=low, high=high)
+
+
+COMPARED = ("previous", "year_before", "none")
+
+
+def change_section(actor: Actor, funnel_filter: FunnelFilter, version: int) -> None:
+    """Why the funnel win rate changed against the period before (or the same one a year before): each
+    step's part of the change, and the sources, regions and segments whose share of new deals moved."""
+    compared = st.segmented_control(
+        t("change.against"),
+        COMPARED,
+        format_func=lambda name: t(f"change.{name}"),
+        key=Funnel.CHANGE_AGAINST,
+        default="previous",
     )
+    if compared in (None, "none"):
+        return
+    earlier = (previous if compared == "previous" else year_before)(funnel_filter.date_from, funnel_filter.date_to)
+    before = replace(funnel_filter, date_from=earlier[0], date_to=earlier[1])
+    found = figures(version, change.win_rate_change, actor, funnel_filter, before)
+    period_text = f"{earlier[0]:%Y-%m-%d} — {earlier[1]:%Y-%m-%d}"
+    if found is None:
+        st.caption(t("change.nothing", period=period_text))
+        return
+    total = float(found.total)
+    st.markdown(
+        t(
+            "change.summary",
+            before=format.percent(float(found.before)),
+            after=format.percent(float(found.after)),
+            points=_points(total),
+            period=period_text,
+        )
+    )
+    steps = [step for step in found.steps if step.part or step.stage != change.ENTRY]
+    names = [
+        t("change.entry", stage=step.to_stage) if step.stage == change.ENTRY else f"{step.stage} → {step.to_stage}"
+        for step in steps
+    ]
+    table = pd.DataFrame(
+        {
+            "step": names,
+            "before": [float(step.before) * 100 for step in steps],
+            "after": [float(step.after) * 100 for step in steps],
+            "part": [float(step.part) * 100 for step in steps],
+        }
+    )
+    if total:
+        biggest = max(steps, key=lambda step: abs(step.part) if (step.part < 0) == (total < 0) else -1)
+        st.caption(
+            t("change.most", step=format.plain(names[steps.index(biggest)]), points=_points(float(biggest.part)))
+        )
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        key=Funnel.CHANGE_TABLE,
+        column_config={
+            "step": t("change.step"),
+            "before": st.column_config.NumberColumn(t("change.before"), format="%.1f %%"),
+            "after": st.column_config.NumberColumn(t("change.after"), format="%.1f %%"),
+            "part": st.column_config.NumberColumn(t("change.part"), format="%+.1f", help=t("change.part_help")),
+        },
+    )
+    for shift in found.mix:
+        st.caption(
+            t(
+                "change.mix",
+                field=t(f"field.{shift.field}"),
+                value=format.plain(shift.value),
+                before=format.percent(float(shift.before)),
+                after=format.percent(float(shift.after)),
+            )
+        )
 
 
-def chart(data: dict) -> None:
+def _points(share: float) -> str:
+    """A change of a rate in percentage points, signed."""
+    return t("change.points", points=f"{share * 100:+.1f}")
+
+
+def chart(data: dict, period_of: tuple) -> None:
     address = url_state.Address("view")  # apart: the view is chosen in the live part, which reruns alone
     address.restore("view", Funnel.VIEW, default="funnel", options=VIEWS)
     view = st.segmented_control(t("funnel.view"), VIEWS, format_func=lambda v: t(f"funnel.view_{v}"), key=Funnel.VIEW)
     address.write()
-    if view == "bars":
-        drawn = stage_bars(data["funnel"], count_title=t("column.deals"), stage_title=t("column.stage"))
-    elif view == "trend":
+    frame = data["funnel"].assign(kind_shown=[t(f"funnel.kind_{kind}") for kind in data["funnel"]["kind"]])
+    if view == "trend":
+        zone = resources.settings().zone
         drawn = monthly_trend_chart(
-            data["trend"], created_title=t("funnel.created"), win_rate_title=t("funnel.funnel_win_rate")
+            data["trend"],
+            created_title=t("funnel.created"),
+            win_rate_title=t("funnel.funnel_win_rate"),
+            first=period_of[0],
+            last=period_of[1],
+            today=utcnow().astimezone(zone).date(),
+            so_far=t("chart.so_far"),
         )
+        st.altair_chart(localised(drawn), width="stretch")
+        return
+    titles = {"count_title": t("column.deals"), "stage_title": t("column.stage")}
+    if view == "bars":
+        drawn = stage_bars(frame, **titles)
     else:
-        drawn = funnel_chart(data["funnel"], count_title=t("column.deals"), stage_title=t("column.stage"))
-    st.altair_chart(drawn, width="stretch")
+        drawn = funnel_chart(frame, **titles, amount_title=t("column.amount"))
+    st.altair_chart(localised(drawn), width="stretch", key=Funnel.CHART, on_select=_bar_clicked, selection_mode="stage")
+    st.caption(t("funnel.pick_hint"))
 
 
-def diagnosis_panel(findings: list[diagnosis.Finding]) -> None:
-    if findings:  # a healthy funnel needs no panel
-        st.subheader(t("funnel.diagnosis"))
+def _bar_clicked() -> None:
+    """A bar of the funnel was clicked: list the deals that reached its stage."""
+    event = st.session_state.get(Funnel.CHART)
+    points = (event.selection.get("stage") or []) if event else []
+    if points and "stage_id" in points[0]:
+        stage_id, stage = int(points[0]["stage_id"]), points[0].get("stage", "")
+        figure = "cohort_won" if points[0].get("kind") == "won" else "reached"
+        choose(Funnel.BEHIND, Asked("chart", figure, stage, (stage_id,)))
+
+
+def diagnosis_panel(findings: list[diagnosis.Finding], frame: pd.DataFrame) -> None:
+    """What the diagnosis found, or that it found nothing after its four checks (or had too few deals)."""
+    st.subheader(t("funnel.diagnosis"))
+    if not findings:
+        cohort = int(frame["reached"].iloc[0]) if len(frame) else 0
+        if cohort < diagnosis.MIN_COHORT:
+            st.info(t("funnel.diagnosis_small", n=diagnosis.MIN_COHORT))
+        else:
+            st.success(t("funnel.diagnosis_clear"))
     for finding in findings:
         who = ", ".join(f"{format.plain(name)} ({_figure(finding.shape, value)})" for name, value in finding.managers)
         st.warning(
@@ -189,17 +345,19 @@ def diagnosis_panel(findings: list[diagnosis.Finding]) -> None:
 
 
 def _figure(shape: str, value: float) -> str:
-    return f"{value:.0f} d" if shape == "bottleneck" else format.percent(value)
+    return t("funnel.days", days=f"{value:.0f}") if shape == "bottleneck" else format.percent(value)
 
 
 def funnel_table(frame: pd.DataFrame) -> None:
     st.subheader(t("funnel.table"))
-    table = frame.drop(columns=["stage_id"])
+    table = frame.drop(columns=["stage_id"]).assign(kind=[t(f"funnel.kind_{kind}") for kind in frame["kind"]])
     st.dataframe(
         table,
         hide_index=True,
         width="stretch",
         key=Funnel.TABLE,
+        on_select=lambda: _row_clicked(Funnel.TABLE, frame, "table"),
+        selection_mode="single-row",
         column_config={
             "stage": t("column.stage"),
             "kind": t("editor.kind"),
@@ -209,27 +367,101 @@ def funnel_table(frame: pd.DataFrame) -> None:
             "cumulative_conversion": st.column_config.NumberColumn(t("funnel.cumulative"), format="percent"),
         },
     )
-    download_buttons(table, "funnel", key=Funnel.DOWNLOAD)
+    download_buttons(funnel.as_filed(frame.drop(columns=["stage_id"])), "funnel", key=Funnel.DOWNLOAD)
+
+
+def _row_clicked(table_key: str, frame: pd.DataFrame, part: str) -> None:
+    """A row of one of the tables was clicked: list the deals behind it (the funnel's: those that
+    reached its stage; the time in stage's: its stays; the lost table's: its lost deals)."""
+    event = st.session_state.get(table_key)
+    rows = event.selection.rows if event else []
+    if not rows:
+        return
+    row = frame.iloc[rows[0]]
+    if part == "table":
+        figure = "cohort_won" if row["kind"] == "won" else "reached"
+        asked = Asked(part, figure, row["stage"], (int(row["stage_id"]),))
+    elif part == "time":
+        asked = Asked(part, "time_in_stage", row["stage"], (int(row["stage_id"]),))
+    else:
+        label = f"{_stage_named(row['stage'])} · {_reason_named(row['reason'])}"
+        asked = Asked(part, "lost_reason", label, (int(row["stage_id"]), int(row["lost_reason_id"])))
+    choose(Funnel.BEHIND, asked)
+
+
+def _stage_named(stage) -> str:
+    return t("funnel.no_stage") if format.missing(stage) else stage
+
+
+def _reason_named(reason: str) -> str:
+    return reason or t("funnel.no_reason")
+
+
+TIME_COLUMNS = ("stays", "median_days", "mean_days", "open_now", "open_age_median_days", "open_age_mean_days")
+
+
+def time_table(frame: pd.DataFrame) -> None:
+    st.subheader(t("funnel.time_in_stage"))
+    table = frame.drop(columns=["stage_id"]).round(1)
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        key=Funnel.TIME,
+        on_select=lambda: _row_clicked(Funnel.TIME, frame, "time"),
+        selection_mode="single-row",
+        column_config={"stage": t("column.stage")} | {name: t(f"funnel.{name}") for name in TIME_COLUMNS},
+    )
+    download_buttons(table, "time_in_stage", key=Funnel.TIME_DOWNLOAD)
+
+
+def lost_table(frame: pd.DataFrame) -> None:
+    st.subheader(t("funnel.lost"))
+    table = frame.drop(columns=["stage_id", "lost_reason_id"]).assign(
+        stage=[_stage_named(stage) for stage in frame["stage"]], reason=[_reason_named(r) for r in frame["reason"]]
+    )
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        key=Funnel.LOST,
+        on_select=lambda: _row_clicked(Funnel.LOST, frame, "lost"),
+        selection_mode="single-row",
+        column_config={
+            "stage": t("column.stage"),
+            "reason": t("funnel.reason"),
+            "deals": t("column.deals"),
+            "amount": st.column_config.NumberColumn(t("column.amount"), format="localized"),
+        },
+    )
+    download_buttons(funnel.as_filed(table), "lost", key=Funnel.LOST_DOWNLOAD)
 
 
 def comparison(frame: pd.DataFrame, compare: dict[str, pd.DataFrame]) -> None:
-    """Each chosen manager's next-step conversions beside the team's, cells below the team in red."""
+    """Each chosen manager's next-step conversions beside the team's; a cell coloured only where it
+    differs from the rest of the team by more than chance (rates.differs)."""
     st.subheader(t("funnel.comparison"))
-    table = pd.DataFrame({t("funnel.team"): frame["next_step_conversion"].values}, index=frame["stage"])
+    steps = frame.index[:-1]  # the won row has no next step
+    table = pd.DataFrame({t("funnel.team"): frame["next_step_conversion"].values[:-1]}, index=frame["stage"][:-1])
+    colours = pd.DataFrame("", index=table.index, columns=[table.columns[0]])
     for name, theirs in compare.items():
-        table[name] = theirs["next_step_conversion"].values
-    team = table.columns[0]
-
-    def behind(column: pd.Series) -> list[str]:
-        if column.name == team:
-            return [""] * len(column)
-        return [
-            "background-color: #fde2e1" if pd.notna(v) and pd.notna(ours) and v < ours else ""
-            for v, ours in zip(column, table[team], strict=True)
-        ]
-
-    st.caption(t("funnel.comparison_caption"))
-    st.dataframe(table.style.apply(behind).format(format.percent), width="stretch", key=Funnel.COMPARISON)
+        table[name] = theirs["next_step_conversion"].values[:-1]
+        cells = []
+        for i in steps:
+            mine = (int(theirs["reached"].iloc[i + 1]), int(theirs["reached"].iloc[i]))
+            rest = (int(frame["reached"].iloc[i + 1]) - mine[0], int(frame["reached"].iloc[i]) - mine[1])
+            if not differs(mine, rest):
+                cells.append("")
+            else:
+                below = mine[0] / mine[1] < rest[0] / rest[1]
+                cells.append("background-color: #fde2e1" if below else "background-color: #e3f4e1")
+        colours[name] = cells
+    st.caption(t("funnel.comparison_significant", n=TOO_FEW))
+    st.dataframe(
+        table.style.apply(lambda _: colours, axis=None).format(format.percent),
+        width="stretch",
+        key=Funnel.COMPARISON,
+    )
 
 
 def changes_section(actor: Actor, funnel_filter: FunnelFilter) -> None:
@@ -280,7 +512,10 @@ def changes_section(actor: Actor, funnel_filter: FunnelFilter) -> None:
     drawn = shown_table[(shown_table["amount"] != 0) | shown_table["key"].isin(["start", "end"])]
     amount_title = t("column.amount")
     clicked = st.altair_chart(
-        waterfall_chart(drawn, amount_title=amount_title), width="stretch", on_select="rerun", key=Funnel.CHANGES_CHART
+        localised(waterfall_chart(drawn, amount_title=amount_title)),
+        width="stretch",
+        on_select="rerun",
+        key=Funnel.CHANGES_CHART,
     )
     points = (clicked.selection.get("bar") or []) if clicked else []
     if points and points[0].get("key") in table["bucket"].tolist():

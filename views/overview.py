@@ -10,7 +10,7 @@ from core.clock import utcnow
 from core.pipelines import PipelineInfo
 from ui import format, pickers, resources, session
 from ui.actions import read
-from ui.charts import current_pipeline_bars
+from ui.charts import current_pipeline_bars, localised
 from ui.downloads import download_buttons
 from ui.i18n import language, t
 from ui.state import Overview
@@ -45,8 +45,10 @@ def pipeline_section(pipeline: PipelineInfo, frame: pd.DataFrame) -> None:
         weighted_col.metric(t("overview.weighted"), format.money(frame["weighted_amount"].sum(), currency, lang))
         chart_col, table_col = st.columns([2, 3])
         chart_col.altair_chart(
-            current_pipeline_bars(
-                frame, stage_title=t("column.stage"), amount_title=t("column.amount"), deals_title=t("column.deals")
+            localised(
+                current_pipeline_bars(
+                    frame, stage_title=t("column.stage"), amount_title=t("column.amount"), deals_title=t("column.deals")
+                )
             ),
             width="stretch",
         )

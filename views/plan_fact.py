@@ -19,6 +19,7 @@ from core.permissions import Actor
 from core.users import TeamInfo, UserInfo
 from ui import format, pickers, resources, session, url_state
 from ui.actions import figures, live, perform, read
+from ui.charts import localised
 from ui.confirm import Confirmation
 from ui.downloads import download_buttons
 from ui.grid import EditedGrid
@@ -132,14 +133,14 @@ def shown(actor: Actor, choice: Choice, data: dict) -> None:
         st.caption(t("plan.completion_caption"))
         people = rows[rows["level"] == Level.MANAGER].copy()
         if not people.empty:
-            st.altair_chart(completion_chart(people), width="stretch")
+            st.altair_chart(localised(completion_chart(people)), width="stretch")
     with right:
         st.subheader(t("plan.dynamics", year=choice.period.first.year))
         address = url_state.Address("cumulative")  # apart: the toggle is in the live part, which reruns alone
         address.restore("cumulative", PlanFact.CUMULATIVE, default=False, parse=url_state.flag)
         cumulative = st.toggle(t("plan.cumulative"), key=PlanFact.CUMULATIVE)
         address.write()
-        st.altair_chart(dynamics_chart(data["monthly"], cumulative), width="stretch")
+        st.altair_chart(localised(dynamics_chart(data["monthly"], cumulative)), width="stretch")
     report(rows, choice.period)
 
 

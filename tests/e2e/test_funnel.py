@@ -129,3 +129,73 @@ def test_last_quarters_pipeline_changes_equal_the_cli_report_and_a_bar_lists_its
     expect(page.get_by_text(re.compile(rf"^Won: the {min(won, 200)} largest of {won} deals"))).to_be_visible()
     click_and_wait(page, page.locator(f"[class*='st-key-{Funnel.CHANGES_DEAL()}_'] button").first)
     expect(page).to_have_url(re.compile(r"/deals\?deal=\d+$"))
+
+
+def _tile(page, label: str):
+    return page.locator("[data-testid='stMetric']").filter(has_text=label).locator("[data-testid='stMetricValue']")
+
+
+def test_a_funnel_bar_and_a_tile_list_their_deals_and_a_row_opens_its_deal(
+    open_app, demo_database_url, monkeypatch, capsys
+):
+    page = sign_in(open_app("/funnel"), "ceo")
+    date_from, date_to = last_quarter(date.today())
+    monkeypatch.setenv("DATABASE_URL", demo_database_url)
+    capsys.readouterr()
+    assert (
+        main(
+            [
+                "report",
+                "funnel",
+                "--pipeline",
+                "B2B classic",
+                "--from",
+                str(date_from),
+                "--to",
+                str(date_to),
+                "--format",
+                "csv",
+            ]
+        )
+        == 0
+    )
+    expected = pd.read_csv(io.StringIO(capsys.readouterr().out)).set_index("stage")
+
+    click_and_wait(page, page.locator(f".st-key-{Funnel.BEHIND_TILE('created')} button"))
+    tile_panel = page.locator(".st-key-funnel_behind_tiles_panel")
+    expect(tile_panel).to_contain_text("Deals behind: Deals created")
+    expect(tile_panel).to_contain_text(f"{_tile(page, 'Deals created').inner_text()} deals")
+
+    click_and_wait(page, page.locator(".st-key-funnel_chart path[aria-label*='Stage: Presentation;']"))
+    bar_panel = page.locator(".st-key-funnel_behind_chart_panel")
+    reached = int(expected.loc["Presentation", "reached"])
+    expect(bar_panel).to_contain_text("Deals behind: Reached the stage — Presentation")
+    expect(bar_panel).to_contain_text(f"{reached:,} deals · {expected.loc['Presentation', 'reached_amount']:,.0f} USD")
+    expect(tile_panel).to_have_count(0)  # one list at a time: the last figure clicked
+
+    with page.expect_download() as download:
+        bar_panel.locator(".st-key-funnel_behind_chart_download").get_by_role("button").click()
+    assert len(pd.read_csv(download.value.path())) == reached
+    listed = bar_panel.locator("[data-testid='stDataFrame']")
+    listed.scroll_into_view_if_needed()
+    box = listed.bounding_box()
+    page.mouse.click(box["x"] + 18, box["y"] + 55)  # the first row's checkbox
+    expect(page).to_have_url(re.compile(r"/deals\?deal=\d+"))
+
+
+def test_a_copied_address_opens_the_same_view_for_another_user(open_app, browser, app_url):
+    page = sign_in(open_app("/funnel"), "ceo")
+    page.locator(f".st-key-{Funnel.PRESET}").get_by_role("combobox").click()
+    click_and_wait(page, page.get_by_role("option", name="This year"))
+    source = page.locator(f".st-key-{Funnel.CATEGORY('source')}").get_by_role("combobox")
+    source.click()
+    click_and_wait(page, page.get_by_role("option").nth(1))
+    chosen, created = source.input_value(), _tile(page, "Deals created").inner_text()
+    assert chosen != "All"
+
+    other = browser.new_context()
+    copied = sign_in(open_address(other.new_page(), page.url), "admin")
+    expect(copied.locator(f".st-key-{Funnel.PRESET}").get_by_role("combobox")).to_have_value("This year")
+    expect(copied.locator(f".st-key-{Funnel.CATEGORY('source')}").get_by_role("combobox")).to_have_value(chosen)
+    expect(_tile(copied, "Deals created")).to_have_text(created)
+    other.close()

@@ -75,3 +75,26 @@ def test_the_slipped_deals_are_those_of_the_service_for_the_period_and_role(app_
     assert len(listed) == len(expected.deals) > 0
     if login == "anna":
         assert table["manager"].tolist() == [user_of(demo_database_url, "anna").display_name]
+
+
+@pytest.mark.parametrize(
+    ("tile", "heading"), [("calls", "Activities behind: Calls"), ("rotting", "Deals behind: Rotting")]
+)
+def test_a_tiles_deals_button_lists_as_many_as_the_tile_shows(app_as, tile, heading):
+    app = open_view(app_as("ceo"), "views/dashboard.py")
+    shown = next(m.value for m in app.metric if m.label == {"calls": "Calls", "rotting": "Rotting deals"}[tile])
+    app.button(key=Dashboard.BEHIND_TILE(tile)).click().run()
+
+    assert not app.exception
+    assert any(m.value.startswith(f"**{heading}") for m in app.markdown)
+    noun = "activities" if tile == "calls" else "deals"
+    assert any(c.value.startswith(f"{shown} {noun}") for c in app.caption)
+
+
+def test_every_tile_s_help_says_what_it_counts(app_as):
+    from core.definitions import DEFINITIONS
+
+    app = open_view(app_as("ceo"), "views/dashboard.py")
+
+    formulas = [d.formula["en"] for d in DEFINITIONS.values()]
+    assert all(any(formula in metric.proto.help for formula in formulas) for metric in app.metric)

@@ -104,3 +104,79 @@ def test_the_second_day_before_the_first_is_named_and_nothing_is_computed(app_as
     assert not app.exception
     assert any("To the end of" in e.value for e in app.error)
     assert _changes_table(app) is None
+
+
+def _funnel_figures(url: str, login: str):
+    """The Funnel's default view (the first pipeline, last quarter) as the services compute it."""
+    from core import pipelines, users
+    from core.analytics import funnel
+    from core.analytics.filters import FunnelFilter
+    from core.clock import utcnow
+    from db.engine import make_engine, transaction
+    from ui import resources
+    from ui.periods import period
+
+    zone = resources.settings().zone
+    engine = make_engine(url)
+    with transaction(engine) as session:
+        actor = users.find_user(session, login).as_actor()
+        pipeline_id = pipelines.list_pipelines(session)[0].id
+        scope = FunnelFilter(pipeline_id, *period("last_quarter", utcnow().astimezone(zone).date()), zone)
+        found = funnel.win_rates(session, actor, scope), funnel.cohort_funnel(session, actor, scope)
+    engine.dispose()
+    return found
+
+
+@pytest.mark.parametrize("login", ["ceo", "anna"])
+def test_a_tiles_deals_button_lists_as_many_deals_as_the_tile_counts(app_as, demo_database_url, login):
+    rates, _ = _funnel_figures(demo_database_url, login)
+    app = open_view(app_as(login), "views/funnel.py")
+    app.button(key=Funnel.BEHIND_TILE("win_rate_closed")).click().run()
+
+    captions = [c.value for c in app.caption]
+    assert not app.exception
+    assert f"{rates['won'] + rates['lost']:,} deals" in " ".join(captions)
+    assert any(m.value.startswith("**Deals behind: Win rate (closed)") for m in app.markdown)
+    # A manager's own rates may rest on fewer than rates.TOO_FEW deals, and say so.
+    assert any(
+        f"n = {rates['won'] + rates['lost']:,}) · 90 %:" in c
+        or c.startswith(f"n = {rates['won'] + rates['lost']:,} · 90 %:")
+        for c in captions
+    )
+    app.button(key="funnel_behind_tiles_close").click().run()
+    assert not any(m.value.startswith("**Deals behind") for m in app.markdown)
+
+
+def test_every_tile_s_help_is_its_definition_and_the_diagnosis_says_what_it_checked(app_as):
+    from core.definitions import DEFINITIONS
+
+    app = open_view(app_as("ceo"), "views/funnel.py")
+
+    for metric in app.metric:
+        found = next(d for d in DEFINITIONS.values() if d.title["en"] == metric.label)
+        assert found.formula["en"] in metric.proto.help
+    assert (
+        any(
+            "Checked: a leaky top" in box.value or "No problem" in box.value or box.value.startswith("Too few")
+            for box in [*app.success, *app.info]
+        )
+        or app.warning
+    )
+
+
+def test_the_funnel_in_russian_names_its_tiles_and_its_columns(app_as, russian):
+    app = open_view(russian(app_as("ceo")), "views/funnel.py")
+
+    assert [m.label for m in app.metric][:2] == ["Создано сделок", "Доля выигранных (закрытые)"]
+    assert app.button(key=Funnel.BEHIND_TILE("created")).label == "Сделки"
+
+
+def test_the_change_of_the_win_rate_adds_up_to_the_change_shown(app_as):
+    app = open_view(app_as("ceo"), "views/funnel.py")
+
+    summary = next(m.value for m in app.markdown if m.value.startswith("Funnel win rate:"))
+    table = next(d.value for d in app.dataframe if "part" in d.value.columns)
+    points = float(summary.rsplit("(", 1)[1].split(" points")[0])
+    assert table["part"].sum() == pytest.approx(points, abs=0.06)  # the summary rounds to a tenth
+    app.segmented_control(key=Funnel.CHANGE_AGAINST).set_value("none").run()
+    assert not any(m.value.startswith("Funnel win rate:") for m in app.markdown)

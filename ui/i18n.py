@@ -593,6 +593,11 @@ TEXTS: dict[str, dict[str, str]] = {
     "funnel.time_in_stage": {"en": "Time in stage, days", "ru": "Время на этапе, дней"},
     "funnel.sample": {"en": "n = {n} · 90 %: {low}–{high}", "ru": "n = {n} · 90 %: {low}–{high}"},
     "funnel.of_deals": {"en": "n = {n}", "ru": "n = {n}"},
+    "funnel.all_pipelines": {"en": "All pipelines", "ru": "Все воронки"},
+    "funnel.per_pipeline": {
+        "en": "All pipelines: the deals, rates, cycle, trend and lost deals of every pipeline together. The stage funnel, the time in stage, the diagnosis and the pipeline's changes are per pipeline (each has its own stages): choose one to see them.",
+        "ru": "Все воронки: сделки, конверсии, цикл, динамика и проигранные сделки всех воронок вместе. Воронка по этапам, время на этапе, диагностика и изменения воронки — для каждой воронки отдельно (у каждой свои этапы): выберите воронку, чтобы их увидеть.",
+    },
     "funnel.too_few": {
         "en": "too few deals to trust (n = {n}) · 90 %: {low}–{high}",
         "ru": "слишком мало сделок (n = {n}) · 90 %: {low}–{high}",
@@ -833,27 +838,11 @@ TEXTS: dict[str, dict[str, str]] = {
     "plan.all_pipelines": {"en": "All pipelines", "ru": "Все воронки"},
     "plan.plan": {"en": "Plan", "ru": "План"},
     "plan.fact": {"en": "Fact", "ru": "Факт"},
-    "plan.fact_help": {
-        "en": "Won in the period, counted for the deal's owner at the moment it was closed.",
-        "ru": "Выиграно за период; засчитывается ответственному на момент закрытия сделки.",
-    },
     "plan.completion": {"en": "Completion", "ru": "Выполнение"},
     "plan.no_plan": {"en": "no plan", "ru": "нет плана"},
     "plan.run_rate": {"en": "Run-rate forecast", "ru": "Прогноз по темпу"},
-    "plan.run_rate_help": {
-        "en": "Fact × days in the period / days elapsed (today included).",
-        "ru": "Факт × дней в периоде / прошло дней (включая сегодня).",
-    },
     "plan.weighted": {"en": "Weighted forecast", "ru": "Взвешенный прогноз"},
-    "plan.weighted_help": {
-        "en": "Fact + amount × stage probability of the open deals expected to close in the rest of the period.",
-        "ru": "Факт + сумма × вероятность этапа открытых сделок с ожидаемым закрытием в оставшейся части периода.",
-    },
     "plan.gap": {"en": "Gap", "ru": "Разрыв"},
-    "plan.gap_help": {
-        "en": "Plan − weighted forecast (never below zero).",
-        "ru": "План − взвешенный прогноз (не меньше нуля).",
-    },
     "plan.deals_needed": {"en": "New deals needed", "ru": "Нужно новых сделок"},
     "plan.amount": {"en": "Won amount", "ru": "Сумма выигранных"},
     "plan.nobody": {"en": "No managers to show.", "ru": "Нет менеджеров для показа."},
@@ -994,6 +983,10 @@ TEXTS: dict[str, dict[str, str]] = {
     "dashboard.win_rate_caption": {
         "en": "The win rate is coloured only where it differs from the rest of the team by more than chance would (a two-proportion test at 90 %), never on fewer than {n} closed deals.",
         "ru": "Доля выигранных окрашивается, только когда она отличается от остальной команды сильнее, чем бывает случайно (сравнение двух долей, 90 %), и никогда — меньше чем по {n} закрытым сделкам.",
+    },
+    "plan.row_hint": {
+        "en": "Select a row to list the deals behind its fact.",
+        "ru": "Выберите строку, чтобы увидеть сделки за её фактом.",
     },
     "dashboard.cell_hint": {
         "en": "Click a cell to list the deals or activities behind it.",

@@ -31,6 +31,7 @@ from ui.state import Funnel
 
 CATEGORIES = ("source", "region", "segment")
 VIEWS = ("funnel", "bars", "trend")
+ALL_PIPELINES = "all"  # the pipeline picker's choice of every pipeline (in the address: ?pipeline=all)
 ADDRESS = ("pipeline", "period", "from", "to", "compare", "team", *CATEGORIES)  # the filters' names in the URL
 
 
@@ -45,7 +46,8 @@ def page() -> None:
         shown(figures(version, funnel_figures, actor, funnel_filter, compare_ids), actor, funnel_filter)
 
     live_funnel()
-    changes_section(actor, funnel_filter)
+    if funnel_filter.pipeline_id is not None:  # the open pipeline's changes are per stage
+        changes_section(actor, funnel_filter)
     slippage_section(
         actor,
         funnel_filter.date_from,
@@ -63,8 +65,10 @@ def filters(actor: Actor, pipeline_list: list[pipelines.PipelineInfo]) -> tuple[
     address = url_state.Address(*ADDRESS)
     row = st.columns([2, 2, 2, 2])
     ids = [p.id for p in pipeline_list]
-    address.restore("pipeline", Funnel.PIPELINE, default=ids[0], options=ids)
-    pipeline_id = pickers.pipeline(pipeline_list, key=Funnel.PIPELINE, where=row[0])
+    address.restore("pipeline", Funnel.PIPELINE, default=ids[0], options=[*ids, ALL_PIPELINES])
+    names = {p.id: p.name for p in pipeline_list} | {ALL_PIPELINES: t("funnel.all_pipelines")}
+    chosen_pipeline = row[0].selectbox(t("field.pipeline_id"), list(names), format_func=names.get, key=Funnel.PIPELINE)
+    pipeline_id = None if chosen_pipeline == ALL_PIPELINES else chosen_pipeline
     # Dates alone (?from=2026-10-01&to=2026-12-31) ask for a custom period.
     dated = any(address.asked(name, parse=url_state.day) for name in ("from", "to"))
     implied = "custom" if dated else None
@@ -110,13 +114,15 @@ def funnel_figures(db, who: Actor, funnel_filter: FunnelFilter, compare: tuple[i
     """Every figure of the page, in one read."""
     now = utcnow()
     result = {
-        "funnel": funnel.cohort_funnel(db, who, funnel_filter),
         "rates": funnel.win_rates(db, who, funnel_filter),
         "trend": funnel.monthly_trend(db, who, funnel_filter),
-        "time": funnel.time_in_stage(db, who, funnel_filter, now=now),
         "lost": funnel.lost_analysis(db, who, funnel_filter),
         "compare": {},
     }
+    if funnel_filter.pipeline_id is None:  # every pipeline: no stage funnel, no figure per stage
+        return result | {"funnel": None, "time": None, "findings": []}
+    result["funnel"] = funnel.cohort_funnel(db, who, funnel_filter)
+    result["time"] = funnel.time_in_stage(db, who, funnel_filter, now=now)
     result["findings"] = diagnosis.diagnose(
         db, who, funnel_filter, now=now, funnel=result["funnel"], stays=result["time"]
     )
@@ -137,6 +143,12 @@ def shown(data: dict, actor: Actor, funnel_filter: FunnelFilter) -> None:
 
     tiles(data["rates"])
     deals_of("tiles")
+    if data["funnel"] is None:
+        st.info(t("funnel.per_pipeline"))
+        trend_chart(data, (funnel_filter.date_from, funnel_filter.date_to))
+        lost_table(data["lost"])
+        deals_of("lost")
+        return
     change_section(actor, funnel_filter, version)
     chart(data, (funnel_filter.date_from, funnel_filter.date_to))
     deals_of("chart")
@@ -289,19 +301,9 @@ def chart(data: dict, period_of: tuple) -> None:
     address.restore("view", Funnel.VIEW, default="funnel", options=VIEWS)
     view = st.segmented_control(t("funnel.view"), VIEWS, format_func=lambda v: t(f"funnel.view_{v}"), key=Funnel.VIEW)
     address.write()
-    frame = data["funnel"].assign(kind_shown=[t(f"funnel.kind_{kind}") for kind in data["funnel"]["kind"]])
+    frame = data["funnel"]
     if view == "trend":
-        zone = resources.settings().zone
-        drawn = monthly_trend_chart(
-            data["trend"],
-            created_title=t("funnel.created"),
-            win_rate_title=t("funnel.funnel_win_rate"),
-            first=period_of[0],
-            last=period_of[1],
-            today=utcnow().astimezone(zone).date(),
-            so_far=t("chart.so_far"),
-        )
-        st.altair_chart(localised(drawn), width="stretch")
+        trend_chart(data, period_of)
         return
     titles = {"count_title": t("column.deals"), "stage_title": t("column.stage")}
     if view == "bars":
@@ -310,6 +312,20 @@ def chart(data: dict, period_of: tuple) -> None:
         drawn = funnel_chart(frame, **titles, amount_title=t("column.amount"))
     st.altair_chart(localised(drawn), width="stretch", key=Funnel.CHART, on_select=_bar_clicked, selection_mode="stage")
     st.caption(t("funnel.pick_hint"))
+
+
+def trend_chart(data: dict, period_of: tuple) -> None:
+    """The deals created per month of the period and their funnel win rate."""
+    drawn = monthly_trend_chart(
+        data["trend"],
+        created_title=t("funnel.created"),
+        win_rate_title=t("funnel.funnel_win_rate"),
+        first=period_of[0],
+        last=period_of[1],
+        today=utcnow().astimezone(resources.settings().zone).date(),
+        so_far=t("chart.so_far"),
+    )
+    st.altair_chart(localised(drawn), width="stretch")
 
 
 def _bar_clicked() -> None:

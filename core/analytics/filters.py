@@ -68,9 +68,10 @@ def deal_conditions(session: Session, actor: Actor, deal_filter: DealFilter, now
 @dataclass(frozen=True)
 class FunnelFilter:
     """The filters of every funnel metric (SPEC §3): a pipeline, a period of whole days in the
-    installation's time zone, and optional managers, team, source, region and segment."""
+    installation's time zone, and optional managers, team, source, region and segment. No pipeline
+    (None): every pipeline, for the figures that are not per stage (the rates, the trend, lost deals)."""
 
-    pipeline_id: int
+    pipeline_id: int | None
     date_from: date
     date_to: date  # inclusive
     zone: ZoneInfo = ZoneInfo("UTC")
@@ -96,7 +97,9 @@ class Scope:
 def funnel_scope(session: Session, actor: Actor, funnel_filter: FunnelFilter) -> Scope:
     """Who and what the funnel's deals are (not when): the pipeline, the owners the actor may see narrowed
     to the team, and the categories."""
-    match: dict[str, tuple] = {"pipeline_id": (funnel_filter.pipeline_id,)}
+    match: dict[str, tuple] = {}
+    if funnel_filter.pipeline_id is not None:
+        match["pipeline_id"] = (funnel_filter.pipeline_id,)
     owners = visible_owner_ids(actor, funnel_filter.owner_ids)
     if funnel_filter.team_id is not None:
         members = session.scalars(select(User.id).where(User.team_id == funnel_filter.team_id)).all()

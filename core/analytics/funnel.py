@@ -17,7 +17,7 @@ from core.analytics.rates import share
 from core.analytics.sums import Sums, mean_days, median_days, members, summed
 from core.clock import utcnow
 from core.permissions import Actor, visible_owner_ids
-from db.models import Deal, LostReason, Stage, StageKind
+from db.models import Deal, LostReason, Pipeline, Stage, StageKind
 from db.rollups.sources import CATEGORIES, CLOSED, CREATED, CYCLES, LOST, OPEN, SECONDS_PER_DAY, STAYS, stages_by_bit
 from db.types import epoch_seconds, whole_seconds
 
@@ -319,12 +319,15 @@ LOST_COLUMNS = ["stage_id", "lost_reason_id", "stage", "reason", "deals", "amoun
 
 def lost_analysis(session: Session, actor: Actor, funnel_filter: FunnelFilter) -> pd.DataFrame:
     """Deals lost in the period by the stage they were in when lost and by reason: count and amount.
-    A stage or reason id of 0: none recorded (a deal imported lost, a reason left out)."""
+    A stage or reason id of 0: none recorded (a deal imported lost, a reason left out). Of every
+    pipeline, each stage is named with its pipeline's name ("B2B classic · Presentation")."""
     scope = funnel_scope(session, actor, funnel_filter)
     lost = _over_period(session, scope, funnel_filter)(LOST, ("stage_id", "lost_reason_id"))
-    stage_names = dict(
-        session.execute(select(Stage.id, Stage.name).where(Stage.pipeline_id == funnel_filter.pipeline_id)).all()
-    )
+    if funnel_filter.pipeline_id is None:
+        named = select(Stage.id, Pipeline.name + " · " + Stage.name).join(Pipeline, Pipeline.id == Stage.pipeline_id)
+    else:
+        named = select(Stage.id, Stage.name).where(Stage.pipeline_id == funnel_filter.pipeline_id)
+    stage_names = dict(session.execute(named).all())
     reason_names = dict(session.execute(select(LostReason.id, LostReason.name)).all())
     rows = sorted(
         (
@@ -352,10 +355,12 @@ def lost_deals(
     return Members(rows)
 
 
-def filter_options(session: Session, pipeline_id: int) -> dict[str, list[str]]:
-    """The values the funnel can be filtered on: sources, regions and segments used in the pipeline."""
+def filter_options(session: Session, pipeline_id: int | None) -> dict[str, list[str]]:
+    """The values the funnel can be filtered on: sources, regions and segments used in the pipeline (None:
+    in any)."""
     options: dict[str, list[str]] = {"source": [], "region": [], "segment": []}
-    for field, value in sorted(summed(session, CATEGORIES, ("field", "value"), match={"pipeline_id": (pipeline_id,)})):
+    match = {} if pipeline_id is None else {"pipeline_id": (pipeline_id,)}
+    for field, value in sorted(summed(session, CATEGORIES, ("field", "value"), match=match)):
         options[field].append(value)
     return options
 

@@ -1,3 +1,5 @@
+import datetime
+
 import pytest
 
 from tests.conftest import HOSTILE_LOGIN, user_id_of
@@ -180,3 +182,35 @@ def test_the_change_of_the_win_rate_adds_up_to_the_change_shown(app_as):
     assert table["part"].sum() == pytest.approx(points, abs=0.06)  # the summary rounds to a tenth
     app.segmented_control(key=Funnel.CHANGE_AGAINST).set_value("none").run()
     assert not any(m.value.startswith("Funnel win rate:") for m in app.markdown)
+
+
+def test_all_pipelines_add_up_the_pipelines_and_say_why_the_stage_funnel_is_not_there(app_as, demo_database_url):
+    from core import pipelines
+    from core.analytics import funnel
+    from core.analytics.behind import deals_behind
+    from core.analytics.filters import FunnelFilter
+    from core.permissions import Actor
+    from db.engine import make_engine, transaction
+
+    engine = make_engine(demo_database_url)
+    with transaction(engine) as session:
+        ids = [p.id for p in pipelines.list_pipelines(session)]
+        period = (datetime.date(2026, 1, 1), datetime.date(2026, 9, 30))
+        each = [funnel.win_rates(session, Actor.system(), FunnelFilter(i, *period)) for i in ids]
+        every = FunnelFilter(None, *period)
+        together = funnel.win_rates(session, Actor.system(), every)
+        lost = funnel.lost_analysis(session, Actor.system(), every)
+        listed = deals_behind(session, funnel.closed_deals(session, Actor.system(), every))
+    engine.dispose()
+    assert len(ids) > 1
+    for name in ("created", "created_and_won", "won", "lost"):
+        assert together[name] == sum(rates[name] for rates in each), name
+    assert lost["deals"].sum() == together["lost"] and listed.count == together["won"] + together["lost"]
+    assert all(" · " in stage for stage in lost["stage"].dropna())  # each stage named with its pipeline
+
+    app = open_view(app_as("ceo"), "views/funnel.py")
+    app.selectbox(key=Funnel.PIPELINE).set_value("all").run()
+    assert not app.exception
+    assert any(box.value.startswith("All pipelines: the deals") for box in app.info)
+    assert app.query_params["pipeline"] == "all"
+    assert "Every figure" not in [h.value for h in app.subheader]

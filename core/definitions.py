@@ -46,6 +46,12 @@ _MANAGERS = {
     "en": "The activities or deals of the chosen manager, or of every manager of the chosen team or company.",
     "ru": "Дела или сделки выбранного менеджера или всех менеджеров выбранной команды или компании.",
 }
+_PLANS = {
+    "en": "The chosen manager, team or company; the chosen pipeline, or all of them; closed deals credited to "
+    "who closed them.",
+    "ru": "Выбранный менеджер, команда или компания; выбранная воронка или все; закрытые сделки засчитываются "
+    "тому, кто их закрыл.",
+}
 _OWNER_NOW = {"en": "each credited to its owner now", "ru": "каждая засчитывается текущему ответственному"}
 
 
@@ -225,7 +231,7 @@ DEFINITIONS: dict[str, Definition] = {
                 "ru": "Открытые сделки, которые сейчас на этапе, и сколько они там находятся.",
             },
             {
-                "en": "None: it is the pipeline now, whatever the period.",
+                "en": "No date: it is the pipeline now, whatever the period.",
                 "ru": "Никакая: это воронка на сегодня, независимо от периода.",
             },
             {"en": f"{_FILTERS['en'].capitalize()}.", "ru": f"{_FILTERS['ru'].capitalize()}."},
@@ -258,7 +264,7 @@ DEFINITIONS: dict[str, Definition] = {
                 "ru": "Невыполненные дела, срок которых уже прошёл, на этот момент.",
             },
             {
-                "en": "None: it is now, whatever the period.",
+                "en": "No date: it is now, whatever the period.",
                 "ru": "Никакая: это текущий момент, независимо от периода.",
             },
             {"en": _MANAGERS["en"], "ru": _MANAGERS["ru"]},
@@ -272,7 +278,7 @@ DEFINITIONS: dict[str, Definition] = {
             {"en": "Active deals", "ru": "Активные сделки"},
             {"en": "The open deals now, in every pipeline.", "ru": "Открытые сделки на этот момент, во всех воронках."},
             {
-                "en": "None: it is now, whatever the period.",
+                "en": "No date: it is now, whatever the period.",
                 "ru": "Никакая: это текущий момент, независимо от периода.",
             },
             {"en": _MANAGERS["en"], "ru": _MANAGERS["ru"]},
@@ -288,7 +294,7 @@ DEFINITIONS: dict[str, Definition] = {
                 "застревания их этапа. Запланированное дело застревание не отменяет.",
             },
             {
-                "en": "None: it is now, whatever the period.",
+                "en": "No date: it is now, whatever the period.",
                 "ru": "Никакая: это текущий момент, независимо от периода.",
             },
             {"en": _MANAGERS["en"], "ru": _MANAGERS["ru"]},
@@ -326,6 +332,85 @@ DEFINITIONS: dict[str, Definition] = {
             {"en": f"{_MANAGERS['en']} Every pipeline.", "ru": f"{_MANAGERS['ru']} Все воронки."},
             {"en": "Deals still open.", "ru": "Ещё открытые сделки."},
         ),
+        Definition(
+            "plan",
+            {"en": "Plan", "ru": "План"},
+            {
+                "en": "The target won amount of the period: the months' plans added up (a quarter, a year). A team's "
+                "is its own plan, or its members' plans added up where it has none.",
+                "ru": "Целевая сумма выигрыша за период: сумма планов месяцев (квартал, год). План команды — её "
+                "собственный, а где его нет, сумма планов её менеджеров.",
+            },
+            {"en": "The months of the period.", "ru": "Месяцы периода."},
+            {"en": _PLANS["en"], "ru": _PLANS["ru"]},
+            {"en": "Plans of other months.", "ru": "Планы других месяцев."},
+        ),
+        Definition(
+            "completion",
+            {"en": "Completion", "ru": "Выполнение"},
+            {"en": 'Fact ÷ plan; with no plan, "no plan".', "ru": "Факт ÷ план; без плана — «нет плана»."},
+            {"en": "The day each deal was won.", "ru": "День выигрыша каждой сделки."},
+            {"en": _PLANS["en"], "ru": _PLANS["ru"]},
+            {"en": "Open deals, however likely.", "ru": "Открытые сделки, сколь угодно вероятные."},
+        ),
+        Definition(
+            "run_rate",
+            {"en": "Run-rate forecast", "ru": "Прогноз по темпу"},
+            {
+                "en": "Fact × days in the period ÷ days elapsed (today included, at most the period's length): a "
+                "finished period's run rate is its fact.",
+                "ru": "Факт × дней в периоде ÷ прошло дней (включая сегодня, не больше длины периода): у "
+                "закончившегося периода прогноз равен факту.",
+            },
+            {"en": "The day each deal was won.", "ru": "День выигрыша каждой сделки."},
+            {"en": _PLANS["en"], "ru": _PLANS["ru"]},
+            {"en": "Open deals.", "ru": "Открытые сделки."},
+        ),
+        Definition(
+            "weighted_forecast",
+            {"en": "Weighted forecast", "ru": "Взвешенный прогноз"},
+            {
+                "en": "Fact + Σ amount × stage probability of the open deals expected to close in the rest of the "
+                "period (today included).",
+                "ru": "Факт + Σ сумма × вероятность этапа открытых сделок, которые ожидается закрыть в оставшейся "
+                "части периода (включая сегодня).",
+            },
+            {
+                "en": "The day each deal was won; an open deal's expected close date.",
+                "ru": "День выигрыша сделки; ожидаемая дата закрытия открытой сделки.",
+            },
+            {"en": _PLANS["en"], "ru": _PLANS["ru"]},
+            {
+                "en": "Open deals with no expected close date, or one outside the rest of the period.",
+                "ru": "Открытые сделки без ожидаемой даты закрытия или с датой вне оставшейся части периода.",
+            },
+        ),
+        Definition(
+            "gap",
+            {"en": "Gap", "ru": "Разрыв"},
+            {"en": "Plan − weighted forecast, never below zero.", "ru": "План − взвешенный прогноз, не меньше нуля."},
+            {"en": "As the plan and the weighted forecast.", "ru": "Как у плана и взвешенного прогноза."},
+            {"en": _PLANS["en"], "ru": _PLANS["ru"]},
+            {"en": "Nothing beyond those two.", "ru": "Ничего, кроме этих двух."},
+        ),
+        Definition(
+            "deals_needed",
+            {"en": "New deals needed", "ru": "Нужно новых сделок"},
+            {
+                "en": "⌈gap ÷ (average deal × funnel win rate)⌉: the new deals that must enter the first stage to "
+                "close the gap. The rates are the manager's of the last 12 months, or the team's when the manager "
+                "closed fewer than 10 deals then.",
+                "ru": "⌈разрыв ÷ (средняя сделка × конверсия воронки)⌉: сколько новых сделок должно войти в первый "
+                "этап, чтобы закрыть разрыв. Показатели — менеджера за последние 12 месяцев или команды, если "
+                "менеджер закрыл тогда меньше 10 сделок.",
+            },
+            {"en": "The last 12 months, for the rates.", "ru": "Последние 12 месяцев — для показателей."},
+            {"en": _PLANS["en"], "ru": _PLANS["ru"]},
+            {
+                "en": "The time a new deal needs to close: the calculator warns when it ends after the period.",
+                "ru": "Время, нужное новой сделке на закрытие: калькулятор предупреждает, если оно выходит за период.",
+            },
+        ),
     )
 }
 
@@ -340,3 +425,12 @@ def explained(name: str, language: str) -> str:
     found = DEFINITIONS[name]
     lines = [found.title[language], *(f"{heading}: {text}" for heading, text in found.parts(language))]
     return "\n".join(lines)
+
+
+def as_markdown(language: str = "en") -> str:
+    """Every definition as Markdown: the README's Definitions section is this text (a test compares)."""
+    blocks = []
+    for found in DEFINITIONS.values():
+        parts = "\n".join(f"  - {heading}: {text}" for heading, text in found.parts(language))
+        blocks.append(f"- **{found.title[language]}** (`{found.name}`)\n{parts}")
+    return "\n".join(blocks)

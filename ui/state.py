@@ -115,6 +115,8 @@ class PlanFact:
     CUMULATIVE = "plan_cumulative"
     TABLE = "plan_table"
     DOWNLOAD = "plan_csv"
+    BEHIND = "plan_behind"  # the row whose fact's deals are listed (ui.behind.Asked)
+    BEHIND_TILE = "plan_behind_tile"
     CALCULATOR_MANAGER = "plan_calculator_manager"
     WHAT_IF = _each("plan_what_if")  # gap, win_rate or average; per manager, period and pipeline
     TARGET = "plan_target"

@@ -10,6 +10,7 @@ import streamlit as st
 
 from core import pipelines, plans, users
 from core.analytics import plan_fact
+from core.analytics.behind import Behind, deals_behind
 from core.analytics.plan_fact import Level
 from core.clock import utcnow
 from core.errors import ValidationError
@@ -19,6 +20,8 @@ from core.permissions import Actor
 from core.users import TeamInfo, UserInfo
 from ui import format, pickers, resources, session, url_state
 from ui.actions import figures, live, perform, read
+from ui.behind import Asked, asked_in, help_of, panel
+from ui.behind import choose as choose_asked
 from ui.charts import localised
 from ui.confirm import Confirmation
 from ui.downloads import download_buttons
@@ -55,6 +58,9 @@ def page() -> None:
     @live
     def live_plan(version: int) -> None:
         shown(actor, choice, figures(version, plan_figures, actor, choice))
+        asked = asked_in(PlanFact.BEHIND, "table")
+        if asked is not None:
+            panel(PlanFact.BEHIND, asked, figures(version, fact_behind, actor, choice, *asked.args))
 
     live_plan()
     version = read(data_version)
@@ -144,17 +150,48 @@ def shown(actor: Actor, choice: Choice, data: dict) -> None:
     report(rows, choice.period)
 
 
+def fact_behind(db, who: Actor, choice: Choice, level: str, manager_id: int | None, team_id: int | None) -> Behind:
+    """The deals behind one row's fact: a view of the shared figures, like the page's own."""
+    found = plan_fact.fact_deals(
+        db,
+        who,
+        period=choice.period,
+        zone=resources.settings().zone,
+        pipeline_id=choice.pipeline_id,
+        level=level,
+        manager_id=manager_id,
+        team_id=team_id,
+    )
+    return deals_behind(db, found)
+
+
+def _row_asked(row: pd.Series, label: str) -> Asked:
+    """The deals behind a row's fact, asked for from the table (or the Fact tile, of the top row)."""
+    ids = tuple(None if format.missing(row[name]) else int(row[name]) for name in ("manager_id", "team_id"))
+    return Asked("table", "won_at_close", label, (str(row["level"]), *ids))
+
+
 def tiles(top: pd.Series) -> None:
     lang = language()
     columns = st.columns(4)
-    columns[0].metric(t("plan.plan"), money(top["plan_amount"]))
-    columns[1].metric(t("plan.fact"), money(top["fact_amount"]), help=t("plan.fact_help"))
-    columns[2].metric(t("plan.completion"), share(top["completion_amount"]))
-    columns[3].metric(t("plan.deals_needed"), format.or_dash(lambda n: format.count(int(n), lang))(top["deals_needed"]))
+    columns[0].metric(t("plan.plan"), money(top["plan_amount"]), help=help_of("plan"))
+    columns[1].metric(t("plan.fact"), money(top["fact_amount"]), help=help_of("won_at_close"))
+    label = t("dashboard.company") if format.missing(top["name"]) else str(top["name"])
+    columns[1].button(
+        t("behind.show"),
+        key=PlanFact.BEHIND_TILE,
+        type="tertiary",
+        icon=":material/list:",
+        on_click=choose_asked,
+        args=(PlanFact.BEHIND, _row_asked(top, label)),
+    )
+    columns[2].metric(t("plan.completion"), share(top["completion_amount"]), help=help_of("completion"))
+    needed = format.or_dash(lambda n: format.count(int(n), lang))(top["deals_needed"])
+    columns[3].metric(t("plan.deals_needed"), needed, help=help_of("deals_needed"))
     columns = st.columns(4)
-    columns[0].metric(t("plan.run_rate"), money(top["run_rate_amount"]), help=t("plan.run_rate_help"))
-    columns[1].metric(t("plan.weighted"), money(top["weighted_forecast"]), help=t("plan.weighted_help"))
-    columns[2].metric(t("plan.gap"), money(top["gap"]), help=t("plan.gap_help"))
+    columns[0].metric(t("plan.run_rate"), money(top["run_rate_amount"]), help=help_of("run_rate"))
+    columns[1].metric(t("plan.weighted"), money(top["weighted_forecast"]), help=help_of("weighted_forecast"))
+    columns[2].metric(t("plan.gap"), money(top["gap"]), help=help_of("gap"))
 
 
 def report(rows: pd.DataFrame, period: Period) -> None:
@@ -182,10 +219,21 @@ def report(rows: pd.DataFrame, period: Period) -> None:
         hide_index=True,
         width="stretch",
         key=PlanFact.TABLE,
+        on_select=lambda: _fact_clicked(rows.reset_index(drop=True), table),
+        selection_mode="single-row",
         column_config={name: t(f"plan.column.{name}") for name in table.columns},
     )
+    st.caption(t("plan.row_hint"))
     headed = table.rename(columns={name: t(f"plan.column.{name}") for name in table.columns})
     download_buttons(table, f"plan-fact-{period}", key=PlanFact.DOWNLOAD, excel=headed)
+
+
+def _fact_clicked(rows: pd.DataFrame, table: pd.DataFrame) -> None:
+    """A row of the table was clicked: list the deals behind its fact."""
+    event = st.session_state.get(PlanFact.TABLE)
+    picked = event.selection.rows if event else []
+    if picked:
+        choose_asked(PlanFact.BEHIND, _row_asked(rows.iloc[picked[0]], str(table["name"].iloc[picked[0]])))
 
 
 def completion_chart(people: pd.DataFrame) -> alt.LayerChart:

@@ -21,12 +21,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.analytics import rates
+from core.analytics.behind import Members
 from core.analytics.rates import Rates
+from core.analytics.sums import members
 from core.errors import NotFound, PermissionDenied
 from core.messages import Message
 from core.periods import DateRange, Period, PeriodKind, add_months
 from core.permissions import Actor
-from db.models import Plan, Role, RollupForecast, Stage, Team, User
+from db.models import Plan, Role, RollupForecast, Stage, StageKind, Team, User
+from db.rollups.sources import CLOSED
 
 UTC_ZONE = ZoneInfo("UTC")
 # Below this many deals closed in the last 12 months a manager's own rates are too noisy: the team's are used.
@@ -438,6 +441,33 @@ def _won_by_closer(session: Session, pipeline_id: int | None, bounds: tuple[date
     """The deals won in [start, end), counted for whoever closed them (those who won none left out)."""
     closed = rates.closed(session, counted_for="closing_owner_id", match=_pipeline(pipeline_id), period=bounds)
     return {owner: counts for owner, counts in closed.items() if counts.won}
+
+
+def fact_deals(
+    session: Session,
+    actor: Actor,
+    *,
+    period: Period,
+    zone: ZoneInfo = UTC_ZONE,
+    pipeline_id: int | None = None,
+    level: str,
+    manager_id: int | None = None,
+    team_id: int | None = None,
+) -> Members:
+    """The deals behind one row's fact of plan_fact (a manager's, a team's, the company's): won in the
+    period, counted for whoever closed them, of the pipeline if one is given. A manager: their own."""
+    everyone = _all_people(session)
+    if level == Level.MANAGER:
+        owners = (manager_id,)
+    elif level == Level.TEAM:
+        owners = tuple(p.id for p in everyone if p.team_id == team_id)
+    else:
+        owners = tuple(p.id for p in everyone)
+    if not actor.sees_everyone and owners != (actor.id,):
+        raise PermissionDenied(Message("permission.own_deals"))
+    match = {"closing_owner_id": owners, **_pipeline(pipeline_id)}
+    rows = members(session, CLOSED, match=match, period=period.bounds(zone))
+    return Members(select(rows).where(rows.c.status == StageKind.WON.value).subquery())
 
 
 def _pipeline(pipeline_id: int | None) -> dict[str, tuple]:

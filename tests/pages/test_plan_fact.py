@@ -255,3 +255,13 @@ def test_the_page_in_russian(app_as):
     assert not app.exception
     assert app.title[0].value == "План-факт"
     assert "Планы" in [h.value for h in app.subheader]
+
+
+def test_the_fact_tile_lists_the_deals_behind_the_fact(app_as):
+    app = open_view(app_as("ceo"), "views/plan_fact.py")
+    fact = next(m.value for m in app.metric if m.label == "Fact")
+    app.button(key=PlanFact.BEHIND_TILE).click().run()
+
+    assert not app.exception
+    caption = next(c.value for c in app.caption if c.value.endswith(" USD") and " deals · " in c.value)
+    assert caption.split(" · ")[1] == fact

@@ -14,8 +14,15 @@ FUNNEL_TILES = ("created", "win_rate_closed", "funnel_win_rate", "average_deal",
 CYRILLIC = re.compile("[а-яА-ЯёЁ]")
 
 
-@pytest.mark.parametrize("name", sorted({*FUNNEL_TILES, *funnel.FIGURES}))
-def test_every_tile_and_every_listed_figure_is_defined_in_both_languages(name):
+def test_every_tile_and_every_listed_figure_has_a_definition():
+    from core.analytics import activity
+
+    assert {*FUNNEL_TILES, *funnel.FIGURES, *activity.DASHBOARD_FIGURES} <= set(DEFINITIONS)
+    assert {"plan", "completion", "run_rate", "weighted_forecast", "gap", "deals_needed"} <= set(DEFINITIONS)
+
+
+@pytest.mark.parametrize("name", sorted(DEFINITIONS))
+def test_every_definition_is_written_in_both_languages(name):
     found = DEFINITIONS[name]
 
     for language in LANGUAGES:
@@ -56,3 +63,13 @@ def test_a_difference_counts_only_beyond_chance_and_never_on_too_few_deals():
     # 0 of 19 against 19 of 19 would be far beyond chance, but 19 deals are too few.
     assert TOO_FEW == 20 and not differs((0, 19), (19, 19))
     assert differs((0, 20), (20, 20))
+
+
+def test_the_readme_lists_the_registry_s_definitions():
+    from pathlib import Path
+
+    from core.definitions import as_markdown
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    listed = readme.split("<!-- definitions:start -->\n")[1].split("\n<!-- definitions:end -->")[0]
+    assert listed == as_markdown("en")

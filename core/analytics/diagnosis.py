@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from core.analytics.filters import FunnelFilter
 from core.analytics.funnel import cohort_funnel, time_in_stage
+from core.analytics.rates import differs
 from core.permissions import Actor
 from core.users import list_managers
 
@@ -70,6 +71,35 @@ def find_shapes(funnel: pd.DataFrame, stays: pd.DataFrame) -> list[Finding]:
     return findings
 
 
+def _proportion(finding: Finding, funnel: pd.DataFrame) -> tuple[int, int] | None:
+    """The counts behind a shape's share (successes, of how many), for the shapes that are shares: the
+    first step's conversion (passed, entered) and the late leak (lost late, lost on the way)."""
+    reached = [int(r) for r in funnel["reached"]]
+    if finding.shape in ("leaky_top", "too_good") and len(reached) >= 2:
+        return reached[1], reached[0]
+    if finding.shape == "late_leak":
+        losses = [reached[i] - reached[i + 1] for i in range(len(reached) - 1)]
+        return sum(losses[-2:]), sum(losses)
+    return None
+
+
+def _beyond_chance(finding: Finding, team: pd.DataFrame, theirs: pd.DataFrame) -> bool:
+    """Whether a manager's share differs from the rest of the team's by more than chance would make it
+    (rates.differs); a shape that is not a share (the bottleneck's days) always counts."""
+    mine, everyone = _proportion(finding, theirs), _proportion(finding, team)
+    if mine is None or everyone is None:
+        return True
+    return differs(mine, (everyone[0] - mine[0], everyone[1] - mine[1]))
+
+
+def _worse(finding: Finding, value: float) -> bool:
+    """Whether a manager's figure is on the worse side of the team's: a lower first-step conversion for a
+    leaky top, a higher figure for the others (too good's team figure is its lowest step: any)."""
+    if finding.shape == "too_good":
+        return True
+    return value < finding.value if finding.shape == "leaky_top" else value > finding.value
+
+
 def _manager_value(finding: Finding, funnel: pd.DataFrame, stays: pd.DataFrame) -> float | None:
     """The figure of `finding` computed on one manager's funnel."""
     open_rows = funnel[funnel["kind"] == "open"]
@@ -114,10 +144,15 @@ def diagnose(
         )
     named = []
     for finding in findings:
-        values = [(name, _manager_value(finding, *frames)) for name, frames in per_manager.items()]
-        values = [(name, value) for name, value in values if value is not None]
-        # "Worst" is the direction of the shape: low first-step conversion, high everything else.
+        values = [
+            (name, _manager_value(finding, *frames))
+            for name, frames in per_manager.items()
+            if _beyond_chance(finding, funnel, frames[0])
+        ]
+        # "Worst" is the direction of the shape: low first-step conversion, high everything else; a manager
+        # is named only on the worse side of the team's figure (too good's is the lowest step's, not theirs).
         worst_first = finding.shape != "leaky_top"
+        values = [(name, value) for name, value in values if value is not None and _worse(finding, value)]
         values.sort(key=lambda item: item[1], reverse=worst_first)
         named.append(
             Finding(finding.shape, finding.stage, finding.value, finding.reference, tuple(values[:MANAGERS_NAMED]))

@@ -125,6 +125,33 @@ DEFINITIONS: dict[str, Definition] = {
             },
         ),
         Definition(
+            "next_step_conversion",
+            {"en": "Next-step conversion", "ru": "Конверсия в следующий этап"},
+            {
+                "en": "Reached the next stage ÷ reached this one, of the deals created in the period; the last open "
+                "stage's next step is won.",
+                "ru": "Дошли до следующего этапа ÷ дошли до этого среди сделок, созданных за период; следующий шаг "
+                "последнего открытого этапа — выигрыш.",
+            },
+            {"en": "The day the deal was created.", "ru": "День создания сделки."},
+            {"en": f"The cohort: {_FILTERS['en']}.", "ru": f"Когорта: {_FILTERS['ru']}."},
+            {
+                "en": "Deals still open in the stage count as not (yet) converted.",
+                "ru": "Ещё открытые на этапе сделки считаются не (пока) перешедшими.",
+            },
+        ),
+        Definition(
+            "cumulative_conversion",
+            {"en": "Cumulative conversion", "ru": "Накопленная конверсия"},
+            {
+                "en": "Reached this stage ÷ reached the first stage, of the deals created in the period.",
+                "ru": "Дошли до этого этапа ÷ дошли до первого этапа среди сделок, созданных за период.",
+            },
+            {"en": "The day the deal was created.", "ru": "День создания сделки."},
+            {"en": f"The cohort: {_FILTERS['en']}.", "ru": f"Когорта: {_FILTERS['ru']}."},
+            {"en": "Deals created outside the period.", "ru": "Сделки, созданные вне периода."},
+        ),
+        Definition(
             "won",
             {"en": "Won (closed in the period)", "ru": "Выиграно (закрыто за период)"},
             {

@@ -377,10 +377,16 @@ def funnel_table(frame: pd.DataFrame) -> None:
         column_config={
             "stage": t("column.stage"),
             "kind": t("editor.kind"),
-            "reached": t("funnel.reached"),
-            "reached_amount": st.column_config.NumberColumn(t("column.amount"), format="localized"),
-            "next_step_conversion": st.column_config.NumberColumn(t("funnel.next_step"), format="percent"),
-            "cumulative_conversion": st.column_config.NumberColumn(t("funnel.cumulative"), format="percent"),
+            "reached": st.column_config.NumberColumn(t("funnel.reached"), help=_plain_help("reached")),
+            "reached_amount": st.column_config.NumberColumn(
+                t("column.amount"), format="localized", help=_plain_help("reached")
+            ),
+            "next_step_conversion": st.column_config.NumberColumn(
+                t("funnel.next_step"), format="percent", help=_plain_help("next_step_conversion")
+            ),
+            "cumulative_conversion": st.column_config.NumberColumn(
+                t("funnel.cumulative"), format="percent", help=_plain_help("cumulative_conversion")
+            ),
         },
     )
     download_buttons(funnel.as_filed(frame.drop(columns=["stage_id"])), "funnel", key=Funnel.DOWNLOAD)
@@ -405,6 +411,11 @@ def _row_clicked(table_key: str, frame: pd.DataFrame, part: str) -> None:
     choose(Funnel.BEHIND, asked)
 
 
+def _plain_help(figure: str) -> str:
+    """A column's help: what its figure counts, in one paragraph."""
+    return definition(figure).formula[language()]
+
+
 def _stage_named(stage) -> str:
     return t("funnel.no_stage") if format.missing(stage) else stage
 
@@ -426,7 +437,13 @@ def time_table(frame: pd.DataFrame) -> None:
         key=Funnel.TIME,
         on_select=lambda: _row_clicked(Funnel.TIME, frame, "time"),
         selection_mode="single-row",
-        column_config={"stage": t("column.stage")} | {name: t(f"funnel.{name}") for name in TIME_COLUMNS},
+        column_config={"stage": t("column.stage")}
+        | {
+            name: st.column_config.NumberColumn(
+                t(f"funnel.{name}"), help=_plain_help("open_now" if name.startswith("open") else "time_in_stage")
+            )
+            for name in TIME_COLUMNS
+        },
     )
     download_buttons(table, "time_in_stage", key=Funnel.TIME_DOWNLOAD)
 
@@ -446,7 +463,7 @@ def lost_table(frame: pd.DataFrame) -> None:
         column_config={
             "stage": t("column.stage"),
             "reason": t("funnel.reason"),
-            "deals": t("column.deals"),
+            "deals": st.column_config.NumberColumn(t("column.deals"), help=_plain_help("lost_reason")),
             "amount": st.column_config.NumberColumn(t("column.amount"), format="localized"),
         },
     )

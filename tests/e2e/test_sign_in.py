@@ -16,14 +16,21 @@ MENUS = {
             "Manager dashboard",
             "Plan vs fact",
             "Deals",
+            "Definitions",
             "Stage editor",
             "Users",
             "Import & export",
         ],
         "Alice Admin · admin",
     ),
-    "ceo": (["Overview", "Funnel", "Manager dashboard", "Plan vs fact", "Deals"], "Victor Chief · executive"),
-    "anna": (["Overview", "Funnel", "Manager dashboard", "Plan vs fact", "Deals"], "Anna Ivanova · manager"),
+    "ceo": (
+        ["Overview", "Funnel", "Manager dashboard", "Plan vs fact", "Deals", "Definitions"],
+        "Victor Chief · executive",
+    ),
+    "anna": (
+        ["Overview", "Funnel", "Manager dashboard", "Plan vs fact", "Deals", "Definitions"],
+        "Anna Ivanova · manager",
+    ),
 }
 
 

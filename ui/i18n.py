@@ -588,7 +588,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Next-step conversion: managers and the team",
         "ru": "Конверсия в следующий этап: менеджеры и команда",
     },
-    "funnel.comparison_caption": {"en": "Red: below the team.", "ru": "Красным — ниже команды."},
     "funnel.team": {"en": "Team", "ru": "Команда"},
     "funnel.time_in_stage": {"en": "Time in stage, days", "ru": "Время на этапе, дней"},
     "funnel.sample": {"en": "n = {n} · 90 %: {low}–{high}", "ru": "n = {n} · 90 %: {low}–{high}"},
@@ -685,7 +684,6 @@ TEXTS: dict[str, dict[str, str]] = {
     "behind.created": {"en": "Created", "ru": "Создана"},
     "behind.closed": {"en": "Closed", "ru": "Закрыта"},
     "behind.stays_column": {"en": "Stays", "ru": "Пребываний"},
-    "behind.open_now": {"en": "Open deals in this stage now", "ru": "Открытые сделки на этапе сейчас"},
     "funnel.lost": {"en": "Lost, by stage and reason", "ru": "Проигранные: этап и причина"},
     "diagnosis.leaky_top": {
         "en": "Leaky top: only {value} of new deals get past {stage}, against {reference} at the later steps. Qualify leads before they enter, and answer new ones faster.",

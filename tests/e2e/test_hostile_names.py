@@ -38,7 +38,8 @@ SUBJECT = f"{HOSTILE} task"
 NEW_TEAM = f"{HOSTILE} new team"
 SOURCE, REGION, SEGMENT = (f"{SHORT} {name}" for name in ("source", "region", "segment"))
 STAGE_VALUE = f"{HOSTILE} stage value"  # in an import file
-STUCK, WON = 40, 8  # this month's deals that stay in the first stage, and those won
+STUCK, WON = 40, 8  # this month's deals of Anna's that stay in the first stage, and those won
+PASSED = 20  # this month's deals of Boris's, all won: against them Anna's first step is worse beyond chance
 # What rendered Markdown would make of the hostile text: an element holding only this.
 RENDERED = ("t", "Reset", "RED", "BOLD", "it")
 # Where the hostile text points (<img src=x> is the app's own address /x).
@@ -82,7 +83,9 @@ def hostile_world(url: str) -> dict[str, int]:
         anna = users.find_user(session, "anna").as_actor()
         company_id = customers.create_company(session, anna, COMPANY)
         contact_id = customers.create_contact(session, anna, CONTACT, company_id=company_id)
-        leaky_top(session, anna, pipeline_id, [s.id for s in pipelines.list_stages(session, pipeline_id)], company_id)
+        boris = users.find_user(session, "boris").as_actor()
+        stage_ids = [s.id for s in pipelines.list_stages(session, pipeline_id)]
+        leaky_top(session, anna, boris, pipeline_id, stage_ids, company_id)
         reason_id = lost_reasons.create_lost_reason(session, admin, REASON)
         fields = {"company_id": company_id, "contact_id": contact_id, "source": SOURCE, "region": REGION}
         # The largest amounts: the first cards of their board column.
@@ -103,17 +106,17 @@ def hostile_world(url: str) -> dict[str, int]:
     return {"deal": deal_id, "second": second_id, "stages": [s.id for s in open_stages]}
 
 
-def leaky_top(session, owner, pipeline_id: int, stage_ids: list[int], company_id: int) -> None:
-    """This month's deals of the pipeline: most stay in the first stage, those that leave it are won:
-    the funnel's diagnosis names the first stage, and its owner, on any day of the month."""
+def leaky_top(session, owner, other, pipeline_id: int, stage_ids: list[int], company_id: int) -> None:
+    """This month's deals of the pipeline: most of `owner`'s stay in the first stage, those that leave it
+    are won, and all of `other`'s are won: the funnel's diagnosis names the first stage, and `owner`
+    (worse than the rest of the team beyond chance), on any day of the month."""
     fields = {"amount": 5, "expected_close_date": date(2030, 1, 1), "company_id": company_id, "segment": "SMB"}
-    for number in range(STUCK + WON):
-        deal_id = deals.create_deal(
-            session, owner, pipeline_id=pipeline_id, fields={"title": f"Lead {number}"} | fields
-        )
-        if number < WON:
+    for number in range(STUCK + WON + PASSED):
+        by = owner if number < STUCK + WON else other
+        deal_id = deals.create_deal(session, by, pipeline_id=pipeline_id, fields={"title": f"Lead {number}"} | fields)
+        if number < WON or number >= STUCK + WON:
             for version, stage_id in enumerate(stage_ids[1:5], start=1):
-                deals.move_deal(session, owner, deal_id, stage_id, version)
+                deals.move_deal(session, by, deal_id, stage_id, version)
 
 
 @pytest.fixture(scope="module")

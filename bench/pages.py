@@ -46,7 +46,7 @@ def start_server(database_url: str) -> tuple[subprocess.Popen, str]:
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
                 return process, url
-        except (URLError, ConnectionError):
+        except (URLError, ConnectionError, TimeoutError):  # not up yet, or too busy starting to answer
             time.sleep(0.3)
     process.kill()
     raise SystemExit("streamlit did not start")

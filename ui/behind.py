@@ -35,6 +35,13 @@ def choose(state: str, asked: Asked | None) -> None:
     st.session_state[state] = asked
 
 
+def deals_button(state: str, asked: Asked, *, key: str, where=st) -> None:
+    """The small "Deals" button under a tile: a click lists the deals behind `asked`."""
+    where.button(
+        t("behind.show"), key=key, type="tertiary", icon=":material/list:", on_click=choose, args=(state, asked)
+    )
+
+
 def asked_in(state: str, part: str) -> Asked | None:
     """The figure asked for, if it was asked for in `part` of the page."""
     asked = st.session_state.get(state)

@@ -14,7 +14,7 @@ from core.periods import DateRange
 from core.permissions import Actor
 from ui import charts, format, pickers, resources, session, url_state
 from ui.actions import figures, live, read
-from ui.behind import Asked, asked_in, choose, help_of, panel
+from ui.behind import Asked, asked_in, choose, deals_button, help_of, panel
 from ui.downloads import download_buttons
 from ui.i18n import language, t
 from ui.navigation import deal_line
@@ -162,14 +162,7 @@ def tiles(now_row: dict, then_row: dict) -> None:
             delta=delta,
             help=help_text,
         )
-        column.button(
-            t("behind.show"),
-            key=Dashboard.BEHIND_TILE(name),
-            type="tertiary",
-            icon=":material/list:",
-            on_click=choose,
-            args=(Dashboard.BEHIND, Asked("tiles", DEFINED[name])),
-        )
+        deals_button(Dashboard.BEHIND, Asked("tiles", DEFINED[name]), key=Dashboard.BEHIND_TILE(name), where=column)
 
 
 def weekly_chart(weekly: pd.DataFrame, days: DateRange) -> None:

@@ -20,7 +20,7 @@ from core.permissions import Actor
 from ui import behind as ui_behind
 from ui import format, pickers, resources, session, url_state
 from ui.actions import figures, live, read
-from ui.behind import Asked, asked_in, choose, panel
+from ui.behind import Asked, asked_in, choose, deals_button, panel
 from ui.charts import funnel_chart, localised, monthly_trend_chart, stage_bars, waterfall_chart
 from ui.downloads import download_buttons
 from ui.i18n import language, t
@@ -198,14 +198,7 @@ def tiles(rates: dict) -> None:
         else:  # the deals it is of: the cohort, or the deals won
             counted = rates["created"] if figure == "created" else rates["won"]
             column.caption(t("funnel.of_deals", n=format.count(counted, lang)))
-        column.button(
-            t("behind.show"),
-            key=Funnel.BEHIND_TILE(figure),
-            type="tertiary",
-            icon=":material/list:",
-            on_click=choose,
-            args=(Funnel.BEHIND, Asked("tiles", figure)),
-        )
+        deals_button(Funnel.BEHIND, Asked("tiles", figure), key=Funnel.BEHIND_TILE(figure), where=column)
 
 
 def sample(successes: int, n: int) -> str:

@@ -20,7 +20,7 @@ from core.permissions import Actor
 from core.users import TeamInfo, UserInfo
 from ui import format, pickers, resources, session, url_state
 from ui.actions import figures, live, perform, read
-from ui.behind import Asked, asked_in, help_of, panel
+from ui.behind import Asked, asked_in, deals_button, help_of, panel
 from ui.behind import choose as choose_asked
 from ui.charts import localised
 from ui.confirm import Confirmation
@@ -177,14 +177,7 @@ def tiles(top: pd.Series) -> None:
     columns[0].metric(t("plan.plan"), money(top["plan_amount"]), help=help_of("plan"))
     columns[1].metric(t("plan.fact"), money(top["fact_amount"]), help=help_of("won_at_close"))
     label = t("dashboard.company") if format.missing(top["name"]) else str(top["name"])
-    columns[1].button(
-        t("behind.show"),
-        key=PlanFact.BEHIND_TILE,
-        type="tertiary",
-        icon=":material/list:",
-        on_click=choose_asked,
-        args=(PlanFact.BEHIND, _row_asked(top, label)),
-    )
+    deals_button(PlanFact.BEHIND, _row_asked(top, label), key=PlanFact.BEHIND_TILE, where=columns[1])
     columns[2].metric(t("plan.completion"), share(top["completion_amount"]), help=help_of("completion"))
     needed = format.or_dash(lambda n: format.count(int(n), lang))(top["deals_needed"])
     columns[3].metric(t("plan.deals_needed"), needed, help=help_of("deals_needed"))

@@ -78,10 +78,13 @@ DEFINITIONS: dict[str, Definition] = {
             {
                 "en": "Of the deals created in the period, those that ever entered the stage or a later open stage, "
                 "or are won now. Skipped stages count as passed; a lost deal reached the stages up to the furthest "
-                "one it entered.",
+                "one it entered. A stage added later counts as passed by the deals created before it that reached "
+                'a later stage: the funnel marks it "counted as passed (added on …)".',
                 "ru": "Из сделок, созданных за период, — те, что когда-либо входили в этап или в более поздний "
                 "открытый этап, или выиграны сейчас. Пропущенные этапы считаются пройденными; проигранная сделка "
-                "дошла до самого дальнего этапа, в который входила.",
+                "дошла до самого дальнего этапа, в который входила. Этап, добавленный позже, считается пройденным "
+                "сделками, созданными до него и дошедшими до следующих этапов: воронка помечает его «засчитан как "
+                "пройденный (добавлен …)».",
             },
             {
                 "en": "The day the deal was created (not the day it entered the stage).",

@@ -243,7 +243,13 @@ def add_stage(
             raise ValidationError({"after_stage_id": Message("stage.open_stage_after")})
         index = after[0] + 1
     stage = Stage(
-        pipeline_id=pipeline_id, kind=StageKind.OPEN, position=0, required_fields=[], entry_tasks=[], **values
+        pipeline_id=pipeline_id,
+        kind=StageKind.OPEN,
+        position=0,
+        required_fields=[],
+        entry_tasks=[],
+        added_at=utcnow(),
+        **values,
     )
     session.add(stage)
     open_stages.insert(index, stage)

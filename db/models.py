@@ -210,6 +210,8 @@ class Stage(Base):
     entry_tasks: Mapped[list[Any]] = mapped_column(default=list)
     # A deleted stage leaves the editor and the menus but stays in the history it appears in.
     deleted_at: Mapped[datetime | None]
+    # When the stage was added to a pipeline that already existed; none for those it came with.
+    added_at: Mapped[datetime | None]
 
     pipeline: Mapped[Pipeline] = relationship(back_populates="stages")
 

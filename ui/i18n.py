@@ -612,6 +612,14 @@ TEXTS: dict[str, dict[str, str]] = {
     "funnel.reason": {"en": "Reason", "ru": "Причина"},
     "funnel.no_stage": {"en": "(not recorded)", "ru": "(не записан)"},
     "funnel.no_reason": {"en": "(no reason)", "ru": "(без причины)"},
+    "funnel.late_stage": {
+        "en": "{stage}: counted as passed (added on {day}) by {deals} deals created before it was added, which reached a later stage.",
+        "ru": "{stage}: засчитан как пройденный (добавлен {day}) для {deals} сделок, созданных до его добавления и дошедших до следующих этапов.",
+    },
+    "funnel.late_mark": {
+        "en": "{stage} (counted as passed, added on {day})",
+        "ru": "{stage} (засчитан как пройденный, добавлен {day})",
+    },
     "funnel.pick_hint": {
         "en": "Click a bar, a tile's Deals or a table's row to list the deals behind it.",
         "ru": "Нажмите на полосу, на «Сделки» под плиткой или на строку таблицы, чтобы увидеть сделки за цифрой.",

@@ -122,6 +122,7 @@ def funnel_figures(db, who: Actor, funnel_filter: FunnelFilter, compare: tuple[i
     if funnel_filter.pipeline_id is None:  # every pipeline: no stage funnel, no figure per stage
         return result | {"funnel": None, "time": None, "findings": []}
     result["funnel"] = funnel.cohort_funnel(db, who, funnel_filter)
+    result["late"] = funnel.late_stages(db, who, funnel_filter)
     result["time"] = funnel.time_in_stage(db, who, funnel_filter, now=now)
     result["findings"] = diagnosis.diagnose(
         db, who, funnel_filter, now=now, funnel=result["funnel"], stays=result["time"]
@@ -153,7 +154,7 @@ def shown(data: dict, actor: Actor, funnel_filter: FunnelFilter) -> None:
     chart(data, (funnel_filter.date_from, funnel_filter.date_to))
     deals_of("chart")
     diagnosis_panel(data["findings"], data["funnel"])
-    funnel_table(data["funnel"])
+    funnel_table(data["funnel"], data["late"])
     deals_of("table")
     if data["compare"]:
         comparison(data["funnel"], data["compare"])
@@ -304,6 +305,15 @@ def chart(data: dict, period_of: tuple) -> None:
     else:
         drawn = funnel_chart(frame, **titles, amount_title=t("column.amount"))
     st.altair_chart(localised(drawn), width="stretch", key=Funnel.CHART, on_select=_bar_clicked, selection_mode="stage")
+    for late in data["late"]:
+        st.caption(
+            t(
+                "funnel.late_stage",
+                stage=format.plain(late.stage),
+                day=late.added_on.isoformat(),
+                deals=format.count(late.counted, language()),
+            )
+        )
     st.caption(t("funnel.pick_hint"))
 
 
@@ -357,9 +367,16 @@ def _figure(shape: str, value: float) -> str:
     return t("funnel.days", days=f"{value:.0f}") if shape == "bottleneck" else format.percent(value)
 
 
-def funnel_table(frame: pd.DataFrame) -> None:
+def funnel_table(frame: pd.DataFrame, late: list[funnel.LateStage]) -> None:
     st.subheader(t("funnel.table"))
-    table = frame.drop(columns=["stage_id"]).assign(kind=[t(f"funnel.kind_{kind}") for kind in frame["kind"]])
+    added = {stage.stage_id: stage.added_on.isoformat() for stage in late}
+    table = frame.drop(columns=["stage_id"]).assign(
+        kind=[t(f"funnel.kind_{kind}") for kind in frame["kind"]],
+        stage=[
+            t("funnel.late_mark", stage=name, day=added[stage_id]) if stage_id in added else name
+            for stage_id, name in zip(frame["stage_id"], frame["stage"], strict=True)
+        ],
+    )
     st.dataframe(
         table,
         hide_index=True,

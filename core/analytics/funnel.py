@@ -1,8 +1,8 @@
 """Funnel metrics (SPEC §3), aggregated in the database."""
 
 from collections.abc import Callable
-from dataclasses import replace
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import partial
 
@@ -134,6 +134,42 @@ def cohort_funnel(session: Session, actor: Actor, funnel_filter: FunnelFilter) -
             }
         )
     return pd.DataFrame(records, columns=COHORT_COLUMNS)
+
+
+@dataclass(frozen=True)
+class LateStage:
+    """An open stage added to its pipeline during the period: the deals created before it was added could
+    not enter it, yet `counted` of them count as having reached it, as they reached a later stage."""
+
+    stage_id: int
+    stage: str
+    added_on: date
+    counted: int
+
+
+def late_stages(session: Session, actor: Actor, funnel_filter: FunnelFilter) -> list[LateStage]:
+    """The stages of cohort_funnel added after the period began whose count includes deals created
+    before, that passed them without entering them (SPEC §3: a skipped stage counts as passed)."""
+    stages = _open_stages(session, funnel_filter.pipeline_id)
+    furthest = _furthest(session, funnel_filter.pipeline_id, stages)
+    bits = stages_by_bit(session.connection(), funnel_filter.pipeline_id)
+    scope = funnel_scope(session, actor, funnel_filter)
+    found = []
+    for index, stage in enumerate(stages):
+        added_on = stage.added_at and stage.added_at.astimezone(funnel_filter.zone).date()
+        if not added_on or added_on <= funnel_filter.date_from:
+            continue
+        before = replace(funnel_filter, date_to=min(funnel_filter.date_to, added_on - timedelta(days=1)))
+        cohort = _over_period(session, scope, before)(CREATED, ("entered_stages", "status"))
+        bit = 1 << bits.index(stage.id)
+        counted = sum(
+            deals.count
+            for (entered, status), deals in cohort.items()
+            if furthest(entered, status) >= index and not entered & bit
+        )
+        if counted:
+            found.append(LateStage(stage.id, stage.name, added_on, counted))
+    return found
 
 
 def _furthest(session: Session, pipeline_id: int, stages: list[Stage]) -> Callable[[int, str], int]:

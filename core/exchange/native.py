@@ -42,6 +42,8 @@ BATCH = 5_000
 # Tables added after the first exports were made: an export without them loads, with none of their rows
 # (the deals' field history then starts at the import).
 LATER_TABLES = {"deal_changes", "import_batches", "import_batch_rows"}
+# Columns added after the first exports were made: an export without them loads, with them empty.
+LATER_COLUMNS = {"stages": ("added_at",)}
 BROWSER_EXPORT_MAX_DEALS = 200_000  # beyond this the export belongs to the CLI, not to a browser download
 EXCEL_MAX_ROWS = 1_048_575  # a sheet holds 1,048,576 rows, the header included
 
@@ -201,10 +203,12 @@ def import_native(
 
 def _load(session: Session, table: Table, rows: Iterator[list[str]]) -> int:
     header = next(rows, None)
-    names = [column.name for column in table.columns]
-    if header is None or [name.strip() for name in header] != names:
-        raise ValidationError({table.name: Message("native.columns", columns=", ".join(names))})
-    parsers = [_parser(column) for column in table.columns]
+    every = [column.name for column in table.columns]
+    older = [name for name in every if name not in LATER_COLUMNS.get(table.name, ())]
+    names = None if header is None else [name.strip() for name in header]
+    if names not in (every, older):
+        raise ValidationError({table.name: Message("native.columns", columns=", ".join(every))})
+    parsers = [_parser(table.c[name]) for name in names]
     batch, count = [], 0
     for line, row in enumerate(rows, start=2):
         if not any(row):

@@ -181,6 +181,41 @@ def test_past_cohort_counts_survive_a_rename_and_deleting_a_stage_no_deal_reache
     assert with_unused[unused] == before[world.stages["Won"]]
 
 
+def test_a_stage_added_after_deals_passed_it_says_how_many_count_as_passed(session, world, company):
+    from core import stage_editor
+    from db.models import Stage
+
+    version = stage_editor.pipeline_version(session, world.pipeline_id)
+    added = stage_editor.add_stage(
+        session,
+        world.admin,
+        world.pipeline_id,
+        version,
+        name="Legal review",
+        after_stage_id=world.stages["Contracting"],
+    )
+    stage = session.get(Stage, added)
+    assert stage.added_at is not None  # now: after the period
+    # Q3's cohort past Contracting: the won D1 D3 D5 D8 D9; none entered Legal review, added since.
+    assert funnel.late_stages(session, world.executive, company) == [
+        funnel.LateStage(added, "Legal review", stage.added_at.date(), 5)
+    ]
+    stage.added_at = at(8, 15, 9)  # D8 (created 10 September) was created after it: it could enter it
+    session.flush()
+    assert funnel.late_stages(session, world.executive, company) == [
+        funnel.LateStage(added, "Legal review", date(2026, 8, 15), 4)
+    ]
+    assert funnel.late_stages(session, world.boris, company) == [  # Boris's own: D9
+        funnel.LateStage(added, "Legal review", date(2026, 8, 15), 1)
+    ]
+    stage.added_at = at(7, 1, 9)  # the first day of the period: every deal of it could enter it
+    session.flush()
+    assert funnel.late_stages(session, world.executive, company) == []
+    # The stages the pipeline came with have no date: never marked.
+    others = session.query(Stage).filter(Stage.id != added, Stage.pipeline_id == world.pipeline_id).all()
+    assert others and all(other.added_at is None for other in others)
+
+
 def titles(session, members) -> list[str]:
     return sorted(deals_behind(session, members).rows["title"], key=lambda title: int(title[1:]))
 

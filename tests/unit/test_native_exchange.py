@@ -157,6 +157,24 @@ def test_an_export_made_before_the_field_history_loads_with_its_history_starting
     assert tuple(batch) == ("native", tmp_path.name, deals)
 
 
+def test_an_export_made_before_stages_had_their_added_date_loads_with_none(demo_database_url, fresh_engine, tmp_path):
+    from db.models import Stage
+
+    source = make_engine(demo_database_url)
+    with transaction(source) as session:
+        native.export_csv(session, SYSTEM, tmp_path)
+        names = list(session.scalars(select(Stage.name).order_by(Stage.id)))
+    source.dispose()
+    stages = pd.read_csv(tmp_path / "stages.csv", dtype=str, keep_default_na=False)
+    stages.drop(columns=["added_at"]).to_csv(tmp_path / "stages.csv", index=False)
+
+    with transaction(fresh_engine, write=True) as session:
+        native.import_native(session, SYSTEM, tmp_path)
+    with transaction(fresh_engine) as session:
+        loaded = session.execute(select(Stage.name, Stage.added_at).order_by(Stage.id)).all()
+    assert loaded == [(name, None) for name in names]
+
+
 def test_an_installation_with_deals_upgrades_from_0005(tmp_path):
     """Migrations that rebuild the deals table keep its rows and the rows that point at them."""
     engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")

@@ -6,7 +6,7 @@ import streamlit as st
 from core.analytics import history
 from core.live import data_version
 from core.permissions import Actor
-from ui import resources
+from ui import resources, url_state
 from ui.actions import figures, read
 from ui.i18n import t
 from ui.navigation import deal_line
@@ -30,8 +30,12 @@ def slippage_section(
     pushes and the average push; then the most pushed deals, each opening its deal. `where` keys the
     widgets of the page it is on."""
     st.subheader(t("slippage.title"), anchor=False)
+    address = url_state.Address("slippage")
+    address.restore("slippage", key(where, "slippage_shown"), default=False, parse=url_state.flag)
     # Read from the deals' history, not the summary tables (seconds at a million deals): when asked.
-    if not st.toggle(t("slippage.show"), key=key(where, "slippage_shown")):
+    shown = st.toggle(t("slippage.show"), key=key(where, "slippage_shown"))
+    address.write()
+    if not shown:
         return
     zone, owners = resources.settings().zone, tuple(owner_ids)
     found = figures(read(data_version), _slipped, actor, first, last, zone, pipeline_id, team_id, owners)

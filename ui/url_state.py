@@ -37,10 +37,10 @@ def text_of(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def day(text: str) -> date:
-    """A date as the address writes it: 2026-10-01."""
+def day(text: str, *, latest: date = LATEST) -> date:
+    """A date as the address writes it: 2026-10-01; none after `latest` (a date box's last day)."""
     value = date.fromisoformat(text)
-    if len(text) != len("2026-10-01") or not EARLIEST <= value <= LATEST:
+    if len(text) != len("2026-10-01") or not EARLIEST <= value <= latest:
         raise ValueError(text)
     return value
 

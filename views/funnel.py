@@ -2,7 +2,8 @@
 diagnosis; live."""
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import date, timedelta
+from functools import partial
 
 import pandas as pd
 import streamlit as st
@@ -33,6 +34,7 @@ CATEGORIES = ("source", "region", "segment")
 VIEWS = ("funnel", "bars", "trend")
 ALL_PIPELINES = "all"  # the pipeline picker's choice of every pipeline (in the address: ?pipeline=all)
 ADDRESS = ("pipeline", "period", "from", "to", "compare", "team", *CATEGORIES)  # the filters' names in the URL
+CHANGES_ADDRESS = ("changes", "changes_from", "changes_to", "closing", "moved")  # the pipeline changes' names
 
 
 def page() -> None:
@@ -508,21 +510,31 @@ def comparison(frame: pd.DataFrame, compare: dict[str, pd.DataFrame]) -> None:
 
 
 def changes_section(actor: Actor, funnel_filter: FunnelFilter) -> None:
-    """What moved in the open pipeline between the ends of two days (a week by default), for the
-    page's pipeline, team, source, region and segment: a waterfall, its table, and any bar's deals."""
-    zone = resources.settings().zone
-    today = utcnow().astimezone(zone).date()
+    """What moved in the open pipeline between the ends of two days, when asked: shown or not, the days,
+    the closing period and the bar opened are kept in the address."""
+    today = utcnow().astimezone(resources.settings().zone).date()
     st.subheader(t("changes.title"), anchor=False)
+    address = url_state.Address(*CHANGES_ADDRESS)  # apart from the filters: drawn after the live part
+    address.restore("changes", Funnel.CHANGES_SHOWN, default=False, parse=url_state.flag)
     # Read from the deals' history, not the summary tables (seconds at a million deals): when asked.
-    if not st.toggle(t("changes.show"), key=Funnel.CHANGES_SHOWN):
-        return
+    if st.toggle(t("changes.show"), key=Funnel.CHANGES_SHOWN):
+        changes_shown(actor, funnel_filter, address, today)
+    address.write()
+
+
+def changes_shown(actor: Actor, funnel_filter: FunnelFilter, address: url_state.Address, today: date) -> None:
+    """The changes between the ends of two days (a week by default), for the page's pipeline, team,
+    source, region and segment: a waterfall, its table, and any bar's deals."""
+    zone = resources.settings().zone
     st.caption(t("changes.caption"))
     row = st.columns([2, 2, 3])
-    day_from = row[0].date_input(
-        t("changes.from"), value=today - timedelta(days=7), max_value=today, key=Funnel.CHANGES_FROM
-    )
-    day_to = row[1].date_input(t("changes.to"), value=today, max_value=today, key=Funnel.CHANGES_TO)
+    until_today = partial(url_state.day, latest=today)
+    address.restore("changes_from", Funnel.CHANGES_FROM, default=today - timedelta(days=7), parse=until_today)
+    day_from = row[0].date_input(t("changes.from"), max_value=today, key=Funnel.CHANGES_FROM)
+    address.restore("changes_to", Funnel.CHANGES_TO, default=today, parse=until_today)
+    day_to = row[1].date_input(t("changes.to"), max_value=today, key=Funnel.CHANGES_TO)
     closing = [None, *_closing_periods(today)]
+    address.restore("closing", Funnel.CHANGES_CLOSING, default=None, options=closing)
     closing_in = row[2].selectbox(
         t("changes.closing_in"),
         closing,
@@ -578,6 +590,7 @@ def changes_section(actor: Actor, funnel_filter: FunnelFilter) -> None:
     names = [b.name for b in found.buckets if b.deals]
     if st.session_state.get(Funnel.CHANGES_BUCKET) not in names:
         st.session_state.pop(Funnel.CHANGES_BUCKET, None)
+    address.restore("moved", Funnel.CHANGES_BUCKET, default=None, options=names)
     bucket = st.selectbox(
         t("changes.open"),
         [None, *names],

@@ -1,5 +1,7 @@
 """Overview: every active pipeline with the open deals now in each stage, or at the end of a past day."""
 
+from functools import partial
+
 import pandas as pd
 import streamlit as st
 
@@ -8,7 +10,7 @@ from core.analytics.funnel import current_pipeline
 from core.analytics.history import pipeline_as_of
 from core.clock import utcnow
 from core.pipelines import PipelineInfo
-from ui import format, pickers, resources, session
+from ui import format, pickers, resources, session, url_state
 from ui.actions import read
 from ui.charts import current_pipeline_bars, localised
 from ui.downloads import download_buttons
@@ -22,9 +24,11 @@ def page() -> None:
     pipeline_list = pickers.active_pipelines()
     zone = resources.settings().zone
     today = utcnow().astimezone(zone).date()
-    day = st.date_input(
-        t("overview.as_of"), value=None, max_value=today, key=Overview.AS_OF, help=t("overview.as_of_help")
-    )
+    address = url_state.Address("as_of")
+    address.restore("as_of", Overview.AS_OF, default=None, parse=partial(url_state.day, latest=today))
+    st.session_state.setdefault(Overview.AS_OF, None)  # no day: the pipeline now (a date box shows today)
+    day = st.date_input(t("overview.as_of"), max_value=today, key=Overview.AS_OF, help=t("overview.as_of_help"))
+    address.write()
     if day is None or day >= today:
         st.caption(t("overview.caption" if actor.sees_everyone else "overview.caption_own"))
         frames = read(lambda db: {p.id: current_pipeline(db, actor, DealFilter(p.id)) for p in pipeline_list})

@@ -93,6 +93,11 @@ def test_the_pipeline_changes_reconcile_and_a_bar_opens_its_deals(app_as, demo_d
     listed = [b for b in app.button if str(b.key).startswith("funnel_changes_deal")]
     assert len(listed) == min(deals, 200)
     assert name == "new"
+    assert app.query_params == {
+        "changes": "1",
+        **({"changes_from": day_from.isoformat(), "changes_to": day_to.isoformat()} if login == "ceo" else {}),
+        "moved": name,
+    }
 
 
 def test_the_second_day_before_the_first_is_named_and_nothing_is_computed(app_as):

@@ -19,7 +19,7 @@ from db.models import StageKind
 from tests.pages.conftest import open_view
 from ui import format
 from ui.periods import period
-from ui.state import Dashboard, Deals, Funnel, PlanFact
+from ui.state import Dashboard, Deals, Funnel, Overview, PlanFact
 
 FUNNEL, DASHBOARD, PLAN, DEALS = "views/funnel.py", "views/dashboard.py", "views/plan_fact.py", "views/deals.py"
 ZONE = load_settings().zone
@@ -63,6 +63,54 @@ class Demo:
 
     def user(self, login: str) -> int:
         return self.read(lambda db, _: users.find_user(db, login).id)
+
+
+# Overview
+
+
+def _open_deals(app) -> list[str]:
+    return [m.value for m in app.metric if m.label == "Open deals"]
+
+
+def overview_at(app, query: dict[str, str]):
+    """The Overview, the first page, loaded afresh at an address with `query`."""
+    app.query_params.update(query)
+    app.run()
+    assert not app.exception
+    return app
+
+
+def test_the_overview_at_an_address_shows_that_day_and_a_day_changed_is_written(app_as, demo_database_url):
+    from core.analytics.history import pipeline_as_of
+
+    day = today() - timedelta(days=30)
+    then = Demo(demo_database_url).read(
+        lambda db, actor: [
+            format.count(int(pipeline_as_of(db, actor, p.id, day, ZONE)["deals"].sum()), "en")
+            for p in pipelines.list_pipelines(db)
+        ]
+    )
+
+    app = overview_at(app_as("ceo"), {"as_of": day.isoformat()})
+
+    assert app.date_input(key=Overview.AS_OF).value == day
+    assert _open_deals(app) == then
+    assert app.query_params == {"as_of": day.isoformat()}
+    app.date_input(key=Overview.AS_OF).set_value(day - timedelta(days=1)).run()
+    assert app.query_params == {"as_of": (day - timedelta(days=1)).isoformat()}
+    app.date_input(key=Overview.AS_OF).set_value(None).run()  # the pipeline now: a clean address
+    assert app.query_params == {} and _open_deals(app) != then
+
+
+@pytest.mark.parametrize("junk", ["abc", "15.03.2027", "2999-12-31", ""])
+def test_junk_or_a_day_to_come_in_the_overviews_address_shows_the_pipeline_now(app_as, junk):
+    now = _open_deals(overview_at(app_as("ceo"), {}))
+
+    app = overview_at(app_as("ceo"), {"as_of": junk})
+
+    assert app.date_input(key=Overview.AS_OF).value is None
+    assert _open_deals(app) == now
+    assert app.query_params == {}
 
 
 # Funnel
@@ -129,6 +177,49 @@ def test_a_funnel_filter_changed_is_written_to_the_address(app_as, demo_database
 
     app.selectbox(key=Funnel.PRESET).set_value("last_quarter").run()  # the default: the dates go too
     assert not {"period", "from", "to"} & set(app.query_params)
+
+
+def test_the_funnels_pipeline_changes_at_an_address_show_those_days_and_that_bar(app_as, demo_database_url):
+    from core.analytics.history import pipeline_changes
+
+    first, last = date(2026, 7, 1), date(2026, 9, 30)
+    pipeline = Demo(demo_database_url).read(lambda db, _: pipelines.list_pipelines(db)[0].id)
+    found = Demo(demo_database_url).read(lambda db, actor: pipeline_changes(db, actor, pipeline, first, last, ZONE))
+    query = {"changes": "1", "changes_from": first.isoformat(), "changes_to": last.isoformat(), "moved": "won"}
+
+    app = open_at(app_as("ceo"), FUNNEL, query)
+
+    assert (app.date_input(key=Funnel.CHANGES_FROM).value, app.date_input(key=Funnel.CHANGES_TO).value) == (first, last)
+    table = next(d.value for d in app.dataframe if "bucket" in d.value.columns)
+    assert table["amount"].iloc[-1] == pytest.approx(float(found.end_amount))
+    won = next(b.deals for b in found.buckets if b.name == "won")
+    assert app.selectbox(key=Funnel.CHANGES_BUCKET).value == "won"
+    assert len([b for b in app.button if str(b.key).startswith("funnel_changes_deal")]) == min(won, 200)
+    assert app.query_params == query
+
+
+def test_junk_in_the_funnels_pipeline_changes_address_is_passed_over(app_as):
+    query = {"changes": "1", "changes_from": "15.03.2027", "changes_to": "2999-01-01", "closing": "x", "moved": "<b>"}
+
+    app = open_at(app_as("ceo"), FUNNEL, query)
+
+    assert app.date_input(key=Funnel.CHANGES_FROM).value == today() - timedelta(days=7)
+    assert app.date_input(key=Funnel.CHANGES_TO).value == today()
+    assert app.selectbox(key=Funnel.CHANGES_CLOSING).value is None
+    assert app.selectbox(key=Funnel.CHANGES_BUCKET).value is None
+    assert app.query_params == {"changes": "1"}
+    app.toggle(key=Funnel.CHANGES_SHOWN).set_value(False).run()  # hidden: its days leave the address
+    assert app.query_params == {}
+
+
+@pytest.mark.parametrize("script, where", [(FUNNEL, "funnel"), (DASHBOARD, "dashboard")])
+def test_the_slipping_deals_shown_at_an_address_are_shown_again(app_as, script, where):
+    app = open_at(app_as("ceo"), script, {"slippage": "1"})
+
+    assert app.toggle(key=f"{where}_slippage_shown").value is True
+    assert any("slipped" in d.value.columns for d in app.dataframe)  # the managers' slippage, read when shown
+    app.toggle(key=f"{where}_slippage_shown").set_value(False).run()
+    assert app.query_params == {}
 
 
 def test_junk_in_the_funnels_address_is_passed_over(app_as, demo_database_url):

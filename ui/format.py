@@ -67,6 +67,27 @@ def count(value: int, language: str) -> str:
     return text.replace(",", NARROW_NBSP) if language == "ru" else text
 
 
+def as_texts(frame, shown: dict[str, Callable]):
+    """`frame` with these columns as the texts their functions make of each value: for the figures that
+    may not exist, as a table's grid draws a missing value as "None" whatever it is formatted as."""
+    return frame.assign(**{name: frame[name].map(text) for name, text in shown.items()})
+
+
+def number(value: float | None, places: int, language: str) -> str:
+    """A figure to `places` decimals with the language's separators (1,234.5; 1 234,5), or a dash."""
+    if missing(value):
+        return DASH
+    text = f"{float(value):,.{places}f}"
+    return text.replace(",", NARROW_NBSP).replace(".", ",") if language == "ru" else text
+
+
+def share(value: float | None, language: str) -> str:
+    """A share as percent to two decimals, as the tables show conversions (59.67%; 59,67 %), or a dash."""
+    if missing(value):
+        return DASH
+    return number(value * 100, 2, language) + (f"{NARROW_NBSP}%" if language == "ru" else "%")
+
+
 _MARKDOWN_SPECIALS = "\\`*_{}[]()#+-.!|<>~$&:"
 WORD_JOINER = "\u2060"
 _JOINED = re.compile(r"([:@])(?=\S)")

@@ -231,9 +231,9 @@ def leaderboard(rows: pd.DataFrame, manager_id: int | None) -> None:
             for b, w in zip(better, worse, strict=True)
         ]
 
-    styled = board.style.apply(colour).format(
-        {"won_amount": "{:,.0f}", "win_rate_closed": format.percent}, na_rep=format.DASH
-    )
+    # The win rate as text: a manager with nothing closed has none, which the grid draws as "None".
+    styled = format.as_texts(board, {"win_rate_closed": format.percent}).style.apply(colour)
+    styled = styled.format({"won_amount": "{:,.0f}"})
     st.dataframe(
         styled,
         hide_index=True,
@@ -241,7 +241,9 @@ def leaderboard(rows: pd.DataFrame, manager_id: int | None) -> None:
         key=Dashboard.LEADERBOARD,
         on_select=lambda: _cell_clicked(board),
         selection_mode="single-cell",
-        column_config={"manager_id": None} | {name: t(f"dashboard.{name}") for name in ["manager", *BOARD]},
+        column_config={"manager_id": None}
+        | {name: t(f"dashboard.{name}") for name in ["manager", *BOARD]}
+        | {"win_rate_closed": st.column_config.TextColumn(t("dashboard.win_rate_closed"), alignment="right")},
     )
     st.caption(t("dashboard.cell_hint"))
     download_buttons(board.drop(columns=["manager_id"]), "leaderboard", key=Dashboard.DOWNLOAD)

@@ -379,6 +379,9 @@ def funnel_table(frame: pd.DataFrame, late: list[funnel.LateStage]) -> None:
             for stage_id, name in zip(frame["stage_id"], frame["stage"], strict=True)
         ],
     )
+    # Shares as text: the won row has no next step, and the grid draws a missing value as "None".
+    table = format.as_texts(table, dict.fromkeys(SHARES, partial(format.share, language=language())))
+    right = partial(st.column_config.TextColumn, alignment="right")
     st.dataframe(
         table,
         hide_index=True,
@@ -387,18 +390,14 @@ def funnel_table(frame: pd.DataFrame, late: list[funnel.LateStage]) -> None:
         on_select=lambda: _row_clicked(Funnel.TABLE, frame, "table"),
         selection_mode="single-row",
         column_config={
-            "stage": t("column.stage"),
+            "stage": st.column_config.TextColumn(t("column.stage"), width="large" if late else None),
             "kind": t("editor.kind"),
             "reached": st.column_config.NumberColumn(t("funnel.reached"), help=_plain_help("reached")),
             "reached_amount": st.column_config.NumberColumn(
                 t("column.amount"), format="localized", help=_plain_help("reached")
             ),
-            "next_step_conversion": st.column_config.NumberColumn(
-                t("funnel.next_step"), format="percent", help=_plain_help("next_step_conversion")
-            ),
-            "cumulative_conversion": st.column_config.NumberColumn(
-                t("funnel.cumulative"), format="percent", help=_plain_help("cumulative_conversion")
-            ),
+            "next_step_conversion": right(t("funnel.next_step"), help=_plain_help("next_step_conversion")),
+            "cumulative_conversion": right(t("funnel.cumulative"), help=_plain_help("cumulative_conversion")),
         },
     )
     download_buttons(funnel.as_filed(frame.drop(columns=["stage_id"])), "funnel", key=Funnel.DOWNLOAD)
@@ -436,14 +435,18 @@ def _reason_named(reason: str) -> str:
     return reason or t("funnel.no_reason")
 
 
+SHARES = ("next_step_conversion", "cumulative_conversion")
 TIME_COLUMNS = ("stays", "median_days", "mean_days", "open_now", "open_age_median_days", "open_age_mean_days")
 
 
 def time_table(frame: pd.DataFrame) -> None:
     st.subheader(t("funnel.time_in_stage"))
     table = frame.drop(columns=["stage_id"]).round(1)
+    # Days as text: a stage no stay left, or with no deal in it now, has none, which the grid draws as "None".
+    days = [name for name in TIME_COLUMNS if name not in ("stays", "open_now")]
+    shown_days = format.as_texts(table, dict.fromkeys(days, partial(format.number, places=1, language=language())))
     st.dataframe(
-        table,
+        shown_days,
         hide_index=True,
         width="stretch",
         key=Funnel.TIME,
@@ -451,8 +454,10 @@ def time_table(frame: pd.DataFrame) -> None:
         selection_mode="single-row",
         column_config={"stage": t("column.stage")}
         | {
-            name: st.column_config.NumberColumn(
-                t(f"funnel.{name}"), help=_plain_help("open_now" if name.startswith("open") else "time_in_stage")
+            name: (st.column_config.TextColumn if name in days else st.column_config.NumberColumn)(
+                t(f"funnel.{name}"),
+                help=_plain_help("open_now" if name.startswith("open") else "time_in_stage"),
+                alignment="right",
             )
             for name in TIME_COLUMNS
         },

@@ -203,8 +203,9 @@ def report(rows: pd.DataFrame, period: Period) -> None:
         "deals_needed": format.or_dash(whole),
         "win_rate": format.percent,
         "average_deal": format.or_dash(whole),
+        "team": lambda team: format.DASH if format.missing(team) else team,  # a team's or the company's row
     }
-    shown = table.assign(**{name: table[name].map(text) for name, text in text_of.items()}).style.format(
+    shown = format.as_texts(table, text_of).style.format(
         dict.fromkeys(["plan_amount", "fact_amount", "weighted_forecast", "gap", "plan_count", "fact_count"], whole)
     )
     st.dataframe(

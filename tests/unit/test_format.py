@@ -40,3 +40,16 @@ def test_user_text_in_markdown_is_escaped_and_its_addresses_and_icons_broken():
         "\\*\\*x\\*\\* \\:\u2060red\\[y\\] http\\:\u2060//a\\.example w\u2060ww\\.b\\.example c@\u2060d\\.example "
         "\\:\u2060material/home\\: a\\: b"
     )
+
+
+def test_numbers_and_shares_in_each_language_and_a_dash_for_none():
+    from ui.format import DASH, NARROW_NBSP, number, share
+
+    assert number(6913430.0, 0, "en") == "6,913,430"
+    assert number(6913430.0, 0, "ru") == f"6{NARROW_NBSP}913{NARROW_NBSP}430"
+    assert number(1234.56, 1, "ru") == f"1{NARROW_NBSP}234,6"
+    assert number(None, 1, "en") == number(float("nan"), 0, "ru") == DASH
+    assert share(0.596748, "en") == "59.67%"
+    assert share(0.596748, "ru") == f"59,67{NARROW_NBSP}%"
+    assert share(1.0, "en") == "100.00%"
+    assert share(None, "en") == DASH

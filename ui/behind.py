@@ -108,8 +108,11 @@ def shown_table(behind: Behind, *, stays: bool) -> pd.DataFrame:
         return table
     table = behind.rows.drop(columns=["id"] if stays else ["id", "counted"])
     table["status"] = [t(f"status.{status}") for status in table["status"]]
-    for name in ("created_at", "closed_at"):
-        table[name] = [None if format.missing(moment) else moment.astimezone(zone).date() for moment in table[name]]
+    for name in ("created_at", "closed_at"):  # an open deal's closing day: a dash (the grid would say "None")
+        table[name] = [
+            format.DASH if format.missing(moment) else moment.astimezone(zone).date().isoformat()
+            for moment in table[name]
+        ]
     return table
 
 
@@ -121,8 +124,8 @@ def _columns() -> dict:
         "status": t("behind.status"),
         "amount": st.column_config.NumberColumn(t("column.amount"), format="localized"),
         "owner": t("column.owner"),
-        "created_at": st.column_config.DateColumn(t("behind.created")),
-        "closed_at": st.column_config.DateColumn(t("behind.closed")),
+        "created_at": t("behind.created"),
+        "closed_at": t("behind.closed"),
         "counted": st.column_config.NumberColumn(t("behind.stays_column")),
         "kind": t("behind.kind"),
         "subject": t("behind.subject"),

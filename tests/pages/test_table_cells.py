@@ -39,3 +39,13 @@ def test_no_table_of_the_funnel_shows_none_with_managers_compared_and_a_year_sho
     app.toggle(key=Funnel.CHANGES_SHOWN).set_value(True).run()
 
     assert raw_cells(app) == []
+
+
+def test_no_list_of_the_deals_behind_a_figure_shows_none(app_as):
+    """The deals created: open ones too, with no closing day, some with no company or source."""
+    app = open_view(app_as("ceo"), "views/funnel.py")
+    app.button(key=Funnel.BEHIND_TILE("created")).click().run()
+
+    listed = next(d.value for d in app.dataframe if "closed_at" in d.value.columns)
+    assert (listed["status"] == "open").any()
+    assert raw_cells(app) == []

@@ -2,6 +2,7 @@
 row), kept in the session, and the panel that lists its deals under the part of the page it was
 clicked in, with the figure's definition above them."""
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -9,7 +10,7 @@ import streamlit as st
 
 from core.analytics.behind import Behind
 from core.definitions import definition
-from ui import format, resources
+from ui import format, resources, url_state
 from ui.downloads import download_buttons
 from ui.i18n import language, t
 from ui.navigation import open_deal
@@ -28,6 +29,34 @@ class Asked:
     figure: str
     label: str = ""
     args: tuple = ()
+
+
+ADDRESS = "deals"  # the list open, in the address: /funnel?deals=table~reached~12
+
+
+def _written(asked: Asked) -> str:
+    """How the address names a list: where, which figure, of what (its arguments; none: "-")."""
+    return "~".join([asked.part, asked.figure, *("-" if arg is None else str(arg) for arg in asked.args)])
+
+
+def kept(state: str, offered: Callable[[], Iterable[Asked]]) -> None:
+    """The list open kept in the address, so that a link opens it too. A page loaded afresh opens the
+    one its address names when the page offers it now (among `offered`, with its label, the page's:
+    what the address says is never shown); then whichever list is open is written there. Called in
+    the part of the page that reruns with the clicks that open a list, before its panels."""
+    address = url_state.Address(ADDRESS)
+    if state not in st.session_state:
+        by_text = {_written(asked): asked for asked in offered()}
+
+        def named(text: str) -> Asked:
+            if text not in by_text:
+                raise ValueError(text)
+            return by_text[text]
+
+        st.session_state[state] = address.asked(ADDRESS, parse=named)
+    opened = st.session_state[state]
+    address.note(ADDRESS, _written(opened) if isinstance(opened, Asked) else "", default="")
+    address.write()
 
 
 def choose(state: str, asked: Asked | None) -> None:

@@ -1,5 +1,7 @@
 """Manager dashboard: activities, results, overdue and rotting work, the leaderboard; live."""
 
+from collections.abc import Iterator
+
 import pandas as pd
 import streamlit as st
 
@@ -14,7 +16,7 @@ from core.periods import DateRange
 from core.permissions import Actor
 from ui import charts, format, pickers, resources, session, url_state
 from ui.actions import figures, live, read
-from ui.behind import Asked, asked_in, choose, deals_button, help_of, panel
+from ui.behind import Asked, asked_in, choose, deals_button, help_of, kept, panel
 from ui.downloads import download_buttons
 from ui.i18n import language, t
 from ui.navigation import deal_line
@@ -51,6 +53,7 @@ def page() -> None:
     @live
     def live_dashboard(version: int) -> None:
         data = figures(version, dashboard_figures, actor, days, before, team_id, manager_id)
+        kept(Dashboard.BEHIND, lambda: offered(data["rows"]))
         places = shown(data, manager_id, days)
         owners = (manager_id,) if manager_id else tuple(int(i) for i in data["rows"]["manager_id"])
         for part in ("tiles", "leaderboard"):
@@ -123,6 +126,17 @@ DEFINED = {name: name for name in TILES} | {"won_amount": "won_at_close", "win_r
 # A leaderboard column's figure whose rows can be listed.
 LISTED = {"won_amount": "won_at_close", "won": "won_at_close", "calls": "calls", "meetings": "meetings"}
 LISTED |= {"win_rate_closed": "win_rate_at_close", "overdue": "overdue"}
+
+
+def offered(rows: pd.DataFrame) -> Iterator[Asked]:
+    """Every list the page offers with these figures: a tile's, a leaderboard cell's."""
+    yield from (Asked("tiles", DEFINED[name]) for name in TILES)
+    for manager in rows.itertuples():
+        yield from (_cell_asked(manager, figure) for figure in dict.fromkeys(LISTED.values()))
+
+
+def _cell_asked(manager, figure: str) -> Asked:
+    return Asked("leaderboard", figure, str(manager.manager), (int(manager.manager_id),))
 
 
 def rows_behind(db, actor: Actor, figure: str, owners: tuple[int, ...], first, last) -> Behind:
@@ -256,9 +270,8 @@ def _cell_clicked(board: pd.DataFrame) -> None:
     if not cells or cells[0][1] not in LISTED:
         return
     row, column = cells[0]
-    manager = board.iloc[int(row)]
-    asked = Asked("leaderboard", LISTED[column], str(manager["manager"]), (int(manager["manager_id"]),))
-    choose(Dashboard.BEHIND, asked)
+    manager = next(board.iloc[[int(row)]].itertuples())
+    choose(Dashboard.BEHIND, _cell_asked(manager, LISTED[column]))
 
 
 page()

@@ -1,6 +1,7 @@
 """Funnel: the cohort funnel of a pipeline and period, its rates, time in stage, lost deals and the
 diagnosis; live."""
 
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date, timedelta
 from functools import partial
@@ -144,6 +145,7 @@ def shown(data: dict, actor: Actor, funnel_filter: FunnelFilter) -> None:
         if asked is not None:
             panel(Funnel.BEHIND, asked, figures(version, _behind, actor, funnel_filter, asked.figure, asked.args))
 
+    ui_behind.kept(Funnel.BEHIND, lambda: offered(data))
     tiles(data["rates"])
     deals_of("tiles")
     if data["funnel"] is None:
@@ -169,6 +171,35 @@ def shown(data: dict, actor: Actor, funnel_filter: FunnelFilter) -> None:
     deals_of("lost")
 
 
+TILE_FIGURES = ("created", "win_rate_closed", "funnel_win_rate", "average_deal", "cycle")
+
+
+def offered(data: dict) -> Iterator[Asked]:
+    """Every list of deals the page offers with these figures: a tile's, a stage's (bar or row), a
+    stage's stays, a lost row's."""
+    yield from (Asked("tiles", figure) for figure in TILE_FIGURES)
+    if data["funnel"] is not None:
+        for _, row in data["funnel"].iterrows():
+            yield from (_stage_asked(part, row) for part in ("chart", "table"))
+        yield from (_time_asked(row) for _, row in data["time"].iterrows())
+    yield from (_lost_asked(row) for _, row in data["lost"].iterrows())
+
+
+def _stage_asked(part: str, row) -> Asked:
+    """The deals that reached a stage of the funnel (a bar's, a row's): of the won stage, those won."""
+    figure = "cohort_won" if row["kind"] == "won" else "reached"
+    return Asked(part, figure, row["stage"], (int(row["stage_id"]),))
+
+
+def _time_asked(row) -> Asked:
+    return Asked("time", "time_in_stage", row["stage"], (int(row["stage_id"]),))
+
+
+def _lost_asked(row) -> Asked:
+    label = f"{_stage_named(row['stage'])} · {_reason_named(row['reason'])}"
+    return Asked("lost", "lost_reason", label, (int(row["stage_id"]), int(row["lost_reason_id"])))
+
+
 def _behind(db, actor: Actor, funnel_filter: FunnelFilter, figure: str, args: tuple) -> Behind:
     """The deals behind one of the page's figures: a view of the shared figures, like the page's own."""
     return deals_behind(db, funnel.figure_deals(db, actor, funnel_filter, figure, *args))
@@ -190,7 +221,8 @@ def tiles(rates: dict) -> None:
         "average_deal": format.or_dash(lambda v: format.money_short(v, currency, lang))(rates["average_deal_size"]),
         "cycle": format.or_dash(lambda days: t("funnel.days", days=f"{days:.0f}"))(median_days),
     }
-    for column, (figure, value) in zip(st.columns(len(shown_as)), shown_as.items(), strict=True):
+    for column, figure in zip(st.columns(len(TILE_FIGURES)), TILE_FIGURES, strict=True):
+        value = shown_as[figure]
         help_text = ui_behind.help_of(figure)
         if figure == "cycle" and mean_days is not None:
             help_text += "\n\n" + t("funnel.cycle_help", mean=f"{mean_days:.1f}")
@@ -338,9 +370,8 @@ def _bar_clicked() -> None:
     event = st.session_state.get(Funnel.CHART)
     points = (event.selection.get("stage") or []) if event else []
     if points and "stage_id" in points[0]:
-        stage_id, stage = int(points[0]["stage_id"]), points[0].get("stage", "")
-        figure = "cohort_won" if points[0].get("kind") == "won" else "reached"
-        choose(Funnel.BEHIND, Asked("chart", figure, stage, (stage_id,)))
+        point = points[0]
+        choose(Funnel.BEHIND, _stage_asked("chart", {"stage": "", "kind": None} | point))
 
 
 def diagnosis_panel(findings: list[diagnosis.Finding], frame: pd.DataFrame) -> None:
@@ -411,14 +442,7 @@ def _row_clicked(table_key: str, frame: pd.DataFrame, part: str) -> None:
     if not rows:
         return
     row = frame.iloc[rows[0]]
-    if part == "table":
-        figure = "cohort_won" if row["kind"] == "won" else "reached"
-        asked = Asked(part, figure, row["stage"], (int(row["stage_id"]),))
-    elif part == "time":
-        asked = Asked(part, "time_in_stage", row["stage"], (int(row["stage_id"]),))
-    else:
-        label = f"{_stage_named(row['stage'])} · {_reason_named(row['reason'])}"
-        asked = Asked(part, "lost_reason", label, (int(row["stage_id"]), int(row["lost_reason_id"])))
+    asked = {"table": partial(_stage_asked, "table"), "time": _time_asked, "lost": _lost_asked}[part](row)
     choose(Funnel.BEHIND, asked)
 
 

@@ -1,6 +1,7 @@
 """Plan vs fact: the plan, the fact and the forecasts of a month, a quarter or a year; the deals-needed
 calculator; and the plans themselves, edited in a grid (executives and admins); live."""
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -20,7 +21,7 @@ from core.permissions import Actor
 from core.users import TeamInfo, UserInfo
 from ui import format, pickers, resources, session, url_state
 from ui.actions import figures, live, perform, read
-from ui.behind import Asked, asked_in, deals_button, help_of, panel
+from ui.behind import Asked, asked_in, deals_button, help_of, kept, panel
 from ui.behind import choose as choose_asked
 from ui.charts import localised
 from ui.confirm import Confirmation
@@ -57,7 +58,9 @@ def page() -> None:
 
     @live
     def live_plan(version: int) -> None:
-        shown(actor, choice, figures(version, plan_figures, actor, choice))
+        data = figures(version, plan_figures, actor, choice)
+        kept(PlanFact.BEHIND, lambda: offered(data["rows"]))
+        shown(actor, choice, data)
         asked = asked_in(PlanFact.BEHIND, "table")
         if asked is not None:
             panel(PlanFact.BEHIND, asked, figures(version, fact_behind, actor, choice, *asked.args))
@@ -163,6 +166,12 @@ def fact_behind(db, who: Actor, choice: Choice, level: str, manager_id: int | No
         team_id=team_id,
     )
     return deals_behind(db, found)
+
+
+def offered(rows: pd.DataFrame) -> Iterator[Asked]:
+    """Every list the page offers with these figures: each row's fact (the Fact tile's is its top row's)."""
+    names = plan_fact.report_table(rows, company_label=t("dashboard.company"))["name"]
+    yield from (_row_asked(rows.iloc[i], str(names.iloc[i])) for i in range(len(rows)))
 
 
 def _row_asked(row: pd.Series, label: str) -> Asked:

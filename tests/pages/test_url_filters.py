@@ -222,6 +222,38 @@ def test_the_slipping_deals_shown_at_an_address_are_shown_again(app_as, script, 
     assert app.query_params == {}
 
 
+def _opened(app) -> list[str]:
+    return [m.value for m in app.markdown if m.value.startswith("**Deals behind")]
+
+
+def test_the_list_of_deals_open_is_in_the_address_and_a_link_opens_it(app_as, demo_database_url):
+    demo = Demo(demo_database_url)
+    pipeline = demo.read(lambda db, _: pipelines.list_pipelines(db)[0].id)
+    presentation = demo.stage(pipeline, "Presentation")
+    app = open_view(app_as("ceo"), FUNNEL)
+    app.button(key=Funnel.BEHIND_TILE("created")).click().run()
+    assert app.query_params == {"deals": "tiles~created"}
+    app.button(key="funnel_behind_tiles_close").click().run()
+    assert app.query_params == {}
+
+    app = open_at(app_as("ceo"), FUNNEL, {"deals": f"table~reached~{presentation}"})
+
+    first, last = period("last_quarter", today())
+    cohort = demo.read(lambda db, actor: funnel.cohort_funnel(db, actor, FunnelFilter(pipeline, first, last, ZONE)))
+    reached = int(cohort.set_index("stage").loc["Presentation", "reached"])
+    assert _opened(app) == ["**Deals behind: Reached the stage — Presentation**"]
+    assert f"{reached:,} deals" in " ".join(c.value for c in app.caption)
+    assert app.query_params == {"deals": f"table~reached~{presentation}"}
+
+
+@pytest.mark.parametrize("junk", ["table~reached~99999", "tiles~nothing", "<b>x</b>", "table~reached~1~2", "~~"])
+def test_a_list_the_funnel_does_not_offer_is_not_opened_from_the_address(app_as, junk):
+    app = open_at(app_as("ceo"), FUNNEL, {"deals": junk})
+
+    assert _opened(app) == []
+    assert app.query_params == {}
+
+
 def test_junk_in_the_funnels_address_is_passed_over(app_as, demo_database_url):
     first_pipeline = Demo(demo_database_url).read(lambda db, _: pipelines.list_pipelines(db)[0].id)
     junk = {
@@ -310,6 +342,19 @@ def test_a_manager_cannot_look_at_another_through_the_address(app_as, demo_datab
     assert app.query_params == {"period": "this_year"}
 
 
+def test_a_leaderboard_cells_list_comes_back_from_the_address_but_never_another_managers(app_as, demo_database_url):
+    clara = Demo(demo_database_url).user("clara")
+    asked = {"period": "this_year", "deals": f"leaderboard~calls~{clara}"}
+
+    app = open_at(app_as("ceo"), DASHBOARD, asked)
+    assert any(m.value == "**Activities behind: Calls — Clara Smith**" for m in app.markdown)
+    assert app.query_params == asked
+
+    app = open_at(app_as("anna"), DASHBOARD, asked)  # not one of Anna's cells: nothing opens
+    assert not any(m.value.startswith("**Activities behind") for m in app.markdown)
+    assert app.query_params == {"period": "this_year"}
+
+
 # Plan vs fact
 
 
@@ -361,6 +406,18 @@ def test_a_plan_filter_changed_is_written_to_the_address(app_as, demo_database_u
         "team": str(team),
         "cumulative": "1",
     }
+
+
+def test_a_plan_rows_list_of_deals_comes_back_from_the_address(app_as):
+    from ui.i18n import TEXTS
+
+    app = open_at(app_as("ceo"), PLAN, {"deals": "table~won_at_close~company~-~-"})
+
+    company = TEXTS["dashboard.company"]["en"]
+    assert [m.value for m in app.markdown if m.value.startswith("**Deals behind")] == [
+        f"**Deals behind: Won (by who closed it) — {company}**"
+    ]
+    assert app.query_params == {"deals": "table~won_at_close~company~-~-"}
 
 
 def test_junk_in_the_plans_address_is_passed_over(app_as):

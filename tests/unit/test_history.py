@@ -6,17 +6,16 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import func, insert, select, update
 
-from core import deals, pipelines, stage_editor, users
+from core import deals, stage_editor, users
 from core.analytics.history import bucket_deals, pipeline_as_of, pipeline_changes, slippage
 from core.errors import PermissionDenied
 from core.periods import DateRange
 from core.permissions import Actor
 from db.engine import transaction
 from db.migrate import upgrade
-from db.models import ChangeOperation, Deal, DealChange, Role, StageTransition
+from db.models import ChangeOperation, Deal, DealChange, Pipeline, Role, Stage, StageKind, StageTransition, User
 from db.rollups.build import rebuild
 from tests.conftest import new_database
 from tests.unit.conftest import World, add_user
@@ -203,17 +202,45 @@ def test_the_migration_marks_each_existing_deal_as_known_from_then_on(engine, tm
     """Deals that existed before history began get one baseline row; the timeline says since when."""
     old, drop = new_database(engine.dialect.name, tmp_path, revision="0012")
     try:
-        # As the code of then wrote them: without the rollups of later revisions (a plain session).
-        with Session(old) as session, session.begin():
-            system = Actor.system()
-            pipeline_id = pipelines.create_from_template(session, system, "b2b_classic", "en")
-            owner = users.create_user(
-                session, system, login="anna", display_name="Anna", role=Role.MANAGER, password="", password_hash="x"
+        # As the code of then wrote them: the columns of revision 0012 (none added since: only the
+        # columns given and those with defaults are inserted), without the rollups of later revisions.
+        now = datetime.now(UTC)
+        with old.begin() as connection:
+
+            def added(model, **values) -> int:
+                return connection.execute(insert(model.__table__).values(**values).returning(model.id)).scalar_one()
+
+            owner = added(
+                User,
+                login="anna",
+                display_name="Anna",
+                role=Role.MANAGER,
+                is_active=True,
+                password_hash="x",
+                created_at=now,
             )
-            before = [
-                deals.create_deal(session, system, pipeline_id=pipeline_id, fields={"title": t}, owner_id=owner)
-                for t in ("A", "B")
+            pipeline_id = added(Pipeline, name="B2B", is_archived=False, created_at=now, version=1)
+            stage_ids = [
+                added(
+                    Stage,
+                    pipeline_id=pipeline_id,
+                    name=name,
+                    position=position,
+                    kind=kind,
+                    required_fields=[],
+                    entry_tasks=[],
+                )
+                for position, (name, kind) in enumerate(
+                    [("Qualification", StageKind.OPEN), ("Won", StageKind.WON), ("Lost", StageKind.LOST)]
+                )
             ]
+            before = []
+            for title in ("A", "B"):
+                fields = {"title": title, "amount": Decimal(0), "owner_id": owner, "pipeline_id": pipeline_id}
+                state = {"stage_id": stage_ids[0], "status": StageKind.OPEN, "stage_entered_at": now, "version": 1}
+                before.append(added(Deal, **fields, **state, created_at=now))
+                added(StageTransition, deal_id=before[-1], to_stage_id=stage_ids[0], at=now)
+        system = Actor.system()
         upgrade(old)
         with transaction(old, write=True) as session:
             baseline = session.execute(select(DealChange.deal_id, DealChange.field, DealChange.operation)).all()

@@ -11,7 +11,9 @@ import pytest
 from playwright.sync_api import expect
 
 from bench.floor import CHROMIUM, CHROMIUM_ARGS
-from core import sessions
+from core import sessions, users
+from core.settings import load_settings
+from db.engine import make_engine, transaction
 from deploy.floor import app_command, free_port, wait_healthy
 from tests.conftest import DEMO_PASSWORD, copy_of
 
@@ -96,10 +98,28 @@ def open_address(page, url: str):
 
 
 @pytest.fixture
-def open_app(page, app_url):
-    """Open a path of the app and wait until its script has finished running."""
+def open_app(page, app_url, demo_database_url):
+    """Open a path of the app and wait until its script has finished running; signed in as `login`
+    when given, with a session opened for it as the sign-in form would (its own tests use the form)."""
 
-    return lambda path="/": open_address(page, f"{app_url}{path}")
+    def opened(path: str = "/", login: str | None = None):
+        if login is not None:
+            signed_in(page.context, app_url, demo_database_url, login)
+        return open_address(page, f"{app_url}{path}")
+
+    return opened
+
+
+def signed_in(context, app_url: str, database_url: str, login: str) -> None:
+    """The browser `context` holds the cookie of a new session of `login`: what signing in gives it,
+    without the form's run and password check (seconds a test, a hundred tests)."""
+    engine = make_engine(database_url)
+    with transaction(engine, write=True) as session:
+        started = sessions.start(session, users.find_user(session, login), lifetimes=load_settings().session_lifetimes)
+        token, _ = sessions.adopt(session, started.ticket)
+    engine.dispose()
+    cookie = {"name": sessions.COOKIE, "value": token, "url": app_url, "httpOnly": True, "sameSite": "Lax"}
+    context.add_cookies([cookie])
 
 
 # The run a click started has finished (or, should the observer have missed that run, three seconds

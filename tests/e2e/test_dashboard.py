@@ -16,7 +16,7 @@ def overdue_tile(page):
 
 
 def test_an_overdue_activity_opens_its_deal(open_app):
-    page = sign_in(open_app("/dashboard"), "ceo")
+    page = open_app("/dashboard", "ceo")
     expect(page.get_by_role("heading", name="Overdue activities")).to_be_visible()
     first = page.locator("[data-testid='stText']").filter(has_text=re.compile(r"^\d{4}-\d\d-\d\d")).first
     deal_title = first.inner_text().split(" — ")[1].rsplit(" (", 1)[0]
@@ -39,7 +39,7 @@ def test_completing_an_overdue_task_elsewhere_drops_the_count_without_a_reload(
             session, grace, kind="call", subject="Call back", deal_id=deal_id, due_at=utcnow() - timedelta(days=400)
         )  # the oldest of her overdue ones
     engine.dispose()
-    page = sign_in(open_app("/dashboard"), "grace")
+    page = open_app("/dashboard", "grace")
     expect(overdue_tile(page)).to_have_text(re.compile(r"^\d"))
     before = int(overdue_tile(page).inner_text().replace(",", ""))
     assert before > 0

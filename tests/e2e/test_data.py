@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from db.engine import make_engine, transaction
 from db.models import Deal
-from tests.e2e.conftest import click_and_wait, runs_finished, sign_in, wait_for_run_after
+from tests.e2e.conftest import click_and_wait, runs_finished, wait_for_run_after
 from ui.state import Dashboard, Data
 
 BAD = (
@@ -39,7 +39,7 @@ def upload(page, tmp_path, text: str, name: str) -> None:
 
 
 def test_the_wizard_shows_the_problems_then_imports_the_fixed_file(open_app, db, tmp_path):
-    page = sign_in(open_app("/data"), "admin")
+    page = open_app("/data", "admin")
     expect(page.get_by_role("heading", name="Import & export")).to_be_visible()
 
     upload(page, tmp_path, BAD, "old-crm.csv")
@@ -67,7 +67,7 @@ def test_the_wizard_shows_the_problems_then_imports_the_fixed_file(open_app, db,
 
 
 def test_the_dashboard_leaderboard_downloads_as_excel(open_app):
-    page = sign_in(open_app("/dashboard"), "ceo")
+    page = open_app("/dashboard", "ceo")
     expect(page.get_by_role("heading", name="Leaderboard")).to_be_visible()
 
     with page.expect_download() as download:

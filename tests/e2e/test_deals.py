@@ -37,7 +37,7 @@ def stored(engine, deal_id: int) -> deals.DealView:
 
 
 def deals_page(open_app, login: str):
-    page = sign_in(open_app("/deals"), login)
+    page = open_app("/deals", login)
     expect(page.get_by_role("heading", name="Deals", exact=True)).to_be_visible()
     return page
 

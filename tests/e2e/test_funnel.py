@@ -18,7 +18,7 @@ def last_quarter(today: date) -> tuple[date, date]:
 
 
 def test_views_comparison_and_the_csv_equals_the_cli_report(open_app, demo_database_url, monkeypatch, capsys):
-    page = sign_in(open_app("/funnel"), "ceo")
+    page = open_app("/funnel", "ceo")
     expect(page.get_by_role("heading", name="Every figure")).to_be_visible()
 
     for view in ("Bars", "Monthly trend", "Funnel"):
@@ -66,7 +66,7 @@ def test_views_comparison_and_the_csv_equals_the_cli_report(open_app, demo_datab
 
 
 def test_a_deal_created_in_another_browser_shows_up_without_a_reload(open_app, browser, app_url):
-    page = sign_in(open_app("/funnel"), "ceo")
+    page = open_app("/funnel", "ceo")
     page.locator(f".st-key-{Funnel.PRESET}").get_by_role("combobox").click()
     click_and_wait(page, page.get_by_role("option", name="This month"))
     created = (
@@ -91,7 +91,7 @@ def test_a_deal_created_in_another_browser_shows_up_without_a_reload(open_app, b
 
 def test_filters_left_at_everyone_say_so(open_app):
     """A filter restored from an address without it shows its first option ("All"), not an empty box."""
-    page = sign_in(open_app("/funnel"), "ceo")
+    page = open_app("/funnel", "ceo")
 
     for name in (Funnel.TEAM, *(Funnel.CATEGORY(category) for category in ("source", "region", "segment"))):
         expect(page.locator(f".st-key-{name}").get_by_role("combobox")).to_have_value("All")
@@ -102,7 +102,7 @@ def test_last_quarters_pipeline_changes_equal_the_cli_report_and_a_bar_lists_its
 ):
     """Days typed into the date boxes as a user types them; the table downloaded equals `report
     changes` for the same days (the buckets with changes), and the Won bar lists as many deals."""
-    page = sign_in(open_app("/funnel"), "ceo")
+    page = open_app("/funnel", "ceo")
     click_and_wait(page, page.get_by_text("Show what changed"))
     date_from, date_to = last_quarter(date.today())
     heading = page.get_by_role("heading", name="Pipeline changes between two days")
@@ -143,7 +143,7 @@ def _tile(page, label: str):
 def test_a_funnel_bar_and_a_tile_list_their_deals_and_a_row_opens_its_deal(
     open_app, demo_database_url, monkeypatch, capsys
 ):
-    page = sign_in(open_app("/funnel"), "ceo")
+    page = open_app("/funnel", "ceo")
     date_from, date_to = last_quarter(date.today())
     monkeypatch.setenv("DATABASE_URL", demo_database_url)
     capsys.readouterr()
@@ -189,7 +189,7 @@ def test_a_funnel_bar_and_a_tile_list_their_deals_and_a_row_opens_its_deal(
 
 
 def test_a_copied_address_opens_the_same_view_for_another_user(open_app, browser, app_url):
-    page = sign_in(open_app("/funnel"), "ceo")
+    page = open_app("/funnel", "ceo")
     page.locator(f".st-key-{Funnel.PRESET}").get_by_role("combobox").click()
     click_and_wait(page, page.get_by_role("option", name="This year"))
     source = page.locator(f".st-key-{Funnel.CATEGORY('source')}").get_by_role("combobox")

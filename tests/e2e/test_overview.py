@@ -4,12 +4,11 @@ from core import pipelines, users
 from core.analytics.filters import DealFilter
 from core.analytics.funnel import current_pipeline
 from db.engine import make_engine, transaction
-from tests.e2e.conftest import sign_in
 from ui.state import Overview
 
 
 def test_overview_shows_the_three_demo_pipelines_in_chromium(open_app, demo_database_url, tmp_path):
-    page = sign_in(open_app("/"), "ceo")
+    page = open_app("/", "ceo")
 
     expect(page.get_by_role("heading", name="Pipelines overview")).to_be_visible()
     engine = make_engine(demo_database_url)

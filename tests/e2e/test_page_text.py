@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import choose, open_address, sign_in
+from tests.e2e.conftest import choose, open_address
 from ui.navigation import PAGES
 from ui.state import LANGUAGE
 
@@ -27,7 +27,7 @@ CUT = """() => [...document.querySelectorAll("[data-testid='stMetricValue']")]
 
 @pytest.mark.parametrize("language", ["English", "Русский"])
 def test_no_page_shows_a_raw_value_a_snake_case_name_or_a_cut_tile(open_app, app_url, language):
-    page = sign_in(open_app("/"), "admin")
+    page = open_app("/", "admin")
     if language != "English":
         choose(page, LANGUAGE, language)
     found = {}

@@ -20,7 +20,7 @@ from core.periods import Period, PeriodKind
 from core.permissions import Actor
 from db.engine import make_engine, transaction
 from db.models import Plan
-from tests.e2e.conftest import runs_finished, sign_in, wait_for_run_after
+from tests.e2e.conftest import runs_finished, wait_for_run_after
 from ui.state import PlanFact
 
 GRID = "iframe[title='st_aggrid.AgGrid.agGrid']"
@@ -73,7 +73,7 @@ def edit_plan_cell(page, manager_id: int, month: date, text: str) -> None:
 
 
 def plan_page(open_app, login: str):
-    page = sign_in(open_app("/plan-fact"), login)
+    page = open_app("/plan-fact", login)
     expect(page.get_by_role("heading", name="Plans")).to_be_visible()
     return page
 

@@ -3,7 +3,7 @@ from playwright.sync_api import expect
 from core import deals, pipelines, users
 from core.permissions import Actor
 from db.engine import make_engine, transaction
-from tests.e2e.conftest import choose, click_and_wait, sign_in
+from tests.e2e.conftest import choose, click_and_wait
 from ui.state import StageEditor, key
 
 PIPELINE = "Editor test pipeline"
@@ -21,7 +21,7 @@ def test_an_admin_reshapes_a_pipeline_and_the_database_agrees(open_app, demo_dat
         first_contact = pipelines.list_stages(session, pipeline_id)[0].id
         anna = users.find_user(session, "anna").as_actor()
         deal_id = deals.create_deal(session, anna, pipeline_id=pipeline_id, fields={"title": "Editor deal"})
-    page = sign_in(open_app("/stage-editor"), "admin")
+    page = open_app("/stage-editor", "admin")
     expect(page.get_by_role("heading", name="Stage editor")).to_be_visible()
     choose(page, StageEditor.PIPELINE, PIPELINE)
 
@@ -76,7 +76,7 @@ def test_an_admin_reshapes_a_pipeline_and_the_database_agrees(open_app, demo_dat
 
 
 def test_a_manager_opening_the_stage_editor_address_is_not_permitted(open_app):
-    page = sign_in(open_app("/stage-editor"), "anna")
+    page = open_app("/stage-editor", "anna")
 
     expect(page.get_by_role("heading", name="Not permitted")).to_be_visible()
     assert page.get_by_role("heading", name="Stage editor").count() == 0

@@ -88,7 +88,7 @@ def next_stage_button(page):
 
 
 def test_next_stage_walks_a_deal_of_each_template_through_every_stage_to_won_one_click_each(open_app, db):
-    page = sign_in(open_app("/deals"), "fedor")
+    page = open_app("/deals", "fedor")
     for pipeline in range(3):  # the demo has one pipeline of each template
         title = f"Walks pipeline {pipeline} to won"
         with transaction(db, write=True) as session:
@@ -131,7 +131,7 @@ def fill_close_date_and_new_company(page, date_field, step, company: str = "Bran
 def test_a_new_company_typed_in_the_move_step_fills_the_stage_s_required_company(open_app, db):
     (deal_id,) = new_deals(db, "jack", ["Needs a company to contract"], amount=500)
     contracting = next(s for s in stages_of(db, deal_id) if s.name == "Contracting")
-    page = sign_in(open_app("/deals"), "jack")
+    page = open_app("/deals", "jack")
     open_deal(page, "Needs a company to contract")
 
     page.get_by_role("combobox", name="Move to stage").click()
@@ -149,7 +149,7 @@ def test_a_new_company_typed_in_the_move_step_fills_the_stage_s_required_company
 def test_fifty_deals_closed_lost_at_once_one_of_them_meanwhile_another_manager_s(open_app, db):
     titles = [f"Bulk lost {n:02}" for n in range(50)]
     ids = new_deals(db, "leo", titles, amount=100)
-    page = sign_in(open_app("/deals"), "leo")
+    page = open_app("/deals", "leo")
     find_in_grid(page, "Bulk lost")
     page.frame_locator(GRID).last.locator(".ag-header-select-all input").click()  # the page's 50 rows
     expect(page.get_by_text("50 deals ticked")).to_be_visible()
@@ -174,7 +174,7 @@ def test_fifty_deals_closed_lost_at_once_one_of_them_meanwhile_another_manager_s
 
 def test_back_and_forward_move_between_the_list_and_a_deal_page(open_app, db):
     new_deals(db, "jack", ["Back and forth"], amount=10)
-    page = sign_in(open_app("/deals"), "jack")
+    page = open_app("/deals", "jack")
     open_deal(page, "Back and forth")
     assert "deal=" in page.url
 
@@ -222,7 +222,7 @@ def test_on_a_phone_a_manager_opens_a_deal_logs_a_call_and_moves_it_on(browser, 
 def test_a_double_click_on_next_stage_moves_the_deal_one_stage_only(open_app, db):
     (deal_id,) = new_deals(db, "jack", ["Double clicked forward"], amount=10)
     first = stored(db, deal_id).stage_id
-    page = sign_in(open_app("/deals"), "jack")
+    page = open_app("/deals", "jack")
     open_deal(page, "Double clicked forward")
 
     finished = runs_finished(page)
@@ -237,7 +237,7 @@ def test_a_double_click_on_next_stage_moves_the_deal_one_stage_only(open_app, db
 def test_a_deal_page_shows_markup_in_a_title_as_written(open_app, db):
     title = "![x](http://host/p.png) :red[x] <b>bold</b> www.example.com"
     new_deals(db, "jack", [title], amount=10)
-    page = sign_in(open_app("/deals"), "jack")
+    page = open_app("/deals", "jack")
     open_deal(page, "bold")
 
     heading = page.locator("[data-testid='stHeading']").first
@@ -248,7 +248,7 @@ def test_a_deal_page_shows_markup_in_a_title_as_written(open_app, db):
 def test_next_stage_into_a_stage_with_required_fields_asks_for_them_in_a_dialog(open_app, db):
     proposal = next(s for s in stages_of_pipeline(db, 0) if s.name == "Commercial proposal")
     (deal_id,) = new_deals(db, "jack", ["Proposal without a date"], stage=proposal.id, amount=900)
-    page = sign_in(open_app("/deals"), "jack")
+    page = open_app("/deals", "jack")
     open_deal(page, "Proposal without a date")
 
     click_and_wait(page, next_stage_button(page))  # → Contracting, which needs a date and a company
@@ -271,7 +271,7 @@ def test_next_stage_into_a_stage_with_required_fields_asks_for_them_in_a_dialog(
 
 def test_an_amount_typed_in_the_grid_with_a_comma_is_read_as_written(open_app, db):
     (deal_id,) = new_deals(db, "fedor", ["Comma amount"], amount=100)
-    page = sign_in(open_app("/deals"), "fedor")
+    page = open_app("/deals", "fedor")
     find_in_grid(page, "Comma amount")
 
     edit_cell(page, "Comma amount", "amount", "12,5")
@@ -284,7 +284,7 @@ def test_an_amount_typed_in_the_grid_with_a_comma_is_read_as_written(open_app, d
 def test_next_stage_from_a_grid_row_is_one_click(open_app, db):
     (deal_id,) = new_deals(db, "fedor", ["Grid row forward"], amount=10)
     first = stored(db, deal_id).stage_id
-    page = sign_in(open_app("/deals"), "fedor")
+    page = open_app("/deals", "fedor")
     find_in_grid(page, "Grid row forward")
     row = page.frame_locator(GRID).last.locator(".ag-row", has_text="Grid row forward")
     following = pipelines.next_stage(stages_of(db, deal_id), first)

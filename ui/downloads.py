@@ -13,8 +13,8 @@ def download_buttons(frame: pd.DataFrame, name: str, *, key: str, excel: pd.Data
     """CSV (key `key`) and Excel (key `key`_excel) of `frame`; `excel` replaces it in the workbook
     (e.g. with the headers translated). The files are made when a button is clicked, not on every
     run of a live page."""
-    left, right, _ = where.columns([1, 1, 3])
-    left.download_button(
+    row = where.container(horizontal=True)  # each button as wide as its label, side by side, wrapping
+    row.download_button(
         t("funnel.download"),
         lambda: files.csv_bytes(frame),
         file_name=f"{name}.csv",
@@ -22,7 +22,7 @@ def download_buttons(frame: pd.DataFrame, name: str, *, key: str, excel: pd.Data
         key=key,
         on_click="ignore",
     )
-    right.download_button(
+    row.download_button(
         t("plan.download_excel"),
         lambda: files.excel_bytes([(name, frame if excel is None else excel)]),
         file_name=f"{name}.xlsx",

@@ -181,7 +181,8 @@ def offered(data: dict) -> Iterator[Asked]:
     if data["funnel"] is not None:
         for _, row in data["funnel"].iterrows():
             yield from (_stage_asked(part, row) for part in ("chart", "table"))
-        yield from (_time_asked(row) for _, row in data["time"].iterrows())
+        for _, row in data["time"].iterrows():
+            yield from (_time_asked(row, column) for column in ("stays", "open_now"))
     yield from (_lost_asked(row) for _, row in data["lost"].iterrows())
 
 
@@ -191,8 +192,11 @@ def _stage_asked(part: str, row) -> Asked:
     return Asked(part, figure, row["stage"], (int(row["stage_id"]),))
 
 
-def _time_asked(row) -> Asked:
-    return Asked("time", "time_in_stage", row["stage"], (int(row["stage_id"]),))
+def _time_asked(row, column: str) -> Asked:
+    """A time-in-stage cell's deals: a stay's column, the stays that ended in the period; an open one's,
+    the deals in the stage now."""
+    figure = "open_now" if column.startswith("open") else "time_in_stage"
+    return Asked("time", figure, row["stage"], (int(row["stage_id"]),))
 
 
 def _lost_asked(row) -> Asked:
@@ -436,14 +440,22 @@ def funnel_table(frame: pd.DataFrame, late: list[funnel.LateStage]) -> None:
 
 def _row_clicked(table_key: str, frame: pd.DataFrame, part: str) -> None:
     """A row of one of the tables was clicked: list the deals behind it (the funnel's: those that
-    reached its stage; the time in stage's: its stays; the lost table's: its lost deals)."""
+    reached its stage; the lost table's: its lost deals)."""
     event = st.session_state.get(table_key)
     rows = event.selection.rows if event else []
     if not rows:
         return
     row = frame.iloc[rows[0]]
-    asked = {"table": partial(_stage_asked, "table"), "time": _time_asked, "lost": _lost_asked}[part](row)
-    choose(Funnel.BEHIND, asked)
+    choose(Funnel.BEHIND, {"table": partial(_stage_asked, "table"), "lost": _lost_asked}[part](row))
+
+
+def _time_clicked(frame: pd.DataFrame) -> None:
+    """A cell of the time in stage was clicked: list its stays, or the deals open in the stage now."""
+    event = st.session_state.get(Funnel.TIME)
+    cells = event.selection.get("cells", []) if event else []
+    if cells:
+        row, column = cells[0]
+        choose(Funnel.BEHIND, _time_asked(frame.iloc[int(row)], str(column)))
 
 
 def _plain_help(figure: str) -> str:
@@ -474,8 +486,8 @@ def time_table(frame: pd.DataFrame) -> None:
         hide_index=True,
         width="stretch",
         key=Funnel.TIME,
-        on_select=lambda: _row_clicked(Funnel.TIME, frame, "time"),
-        selection_mode="single-row",
+        on_select=lambda: _time_clicked(frame),
+        selection_mode="single-cell",
         column_config={"stage": t("column.stage")}
         | {
             name: (st.column_config.TextColumn if name in days else st.column_config.NumberColumn)(

@@ -4,7 +4,7 @@ person needs to recognise each deal, and their count and sum, which are the figu
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import Subquery, func, select
+from sqlalchemy import Subquery, func, null, select
 from sqlalchemy.orm import Session
 
 from db.models import Activity, Company, Deal, Stage, User
@@ -40,14 +40,16 @@ class Behind:
 
 def deals_behind(session: Session, members: Members, *, limit: int = LIST_LIMIT) -> Behind:
     """The deals behind a figure, the largest first (then by id), at most `limit` of them; the count and
-    the amount of all of them."""
+    the amount of all of them, summed over every deal by the same query (the members are read once)."""
     rows = members.rows
-    counted = rows.c[members.counted]
-    amount = func.sum(rows.c.amount) if members.with_amount else None
-    count, deals, total = session.execute(
-        select(func.coalesce(func.sum(counted), 0), func.count(func.distinct(rows.c.row_id)), amount)
-    ).one()
-    per_deal = select(rows.c.row_id, func.sum(counted).label("counted")).group_by(rows.c.row_id).subquery()
+    sums = [func.sum(rows.c[members.counted]).label("counted")]
+    sums += [func.sum(rows.c.amount).label("amount")] if members.with_amount else []
+    per_deal = select(rows.c.row_id, *sums).group_by(rows.c.row_id).subquery()
+    of_all = [
+        func.sum(per_deal.c.counted).over(),
+        func.count().over(),
+        func.sum(per_deal.c.amount).over() if members.with_amount else null(),
+    ]
     query = (
         select(
             Deal.id,
@@ -60,6 +62,7 @@ def deals_behind(session: Session, members: Members, *, limit: int = LIST_LIMIT)
             Deal.created_at,
             Deal.closed_at,
             per_deal.c.counted,
+            *of_all,
         )
         .join(per_deal, per_deal.c.row_id == Deal.id)
         .join(Stage, Stage.id == Deal.stage_id)
@@ -68,7 +71,9 @@ def deals_behind(session: Session, members: Members, *, limit: int = LIST_LIMIT)
         .order_by(Deal.amount.desc(), Deal.id)
         .limit(limit)
     )
-    frame = pd.DataFrame(session.execute(query).all(), columns=COLUMNS)
+    found = session.execute(query).all()
+    count, deals, total = found[0][len(COLUMNS) :] if found else (0, 0, 0)
+    frame = pd.DataFrame([row[: len(COLUMNS)] for row in found], columns=COLUMNS)
     frame["amount"] = frame["amount"].astype(float)
     frame["counted"] = frame["counted"].astype(int)
     return Behind(frame, int(count), int(deals), float(total or 0) if members.with_amount else None)

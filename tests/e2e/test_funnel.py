@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from cli.main import main
+from core.analytics import funnel
 from tests.e2e.conftest import click_and_wait, open_address, runs_finished, sign_in, wait_for_run_after
 from ui.state import Deals, Funnel, key
 
@@ -204,3 +205,38 @@ def test_a_copied_address_opens_the_same_view_for_another_user(open_app, browser
     expect(copied.locator(f".st-key-{Funnel.CATEGORY('source')}").get_by_role("combobox")).to_have_value(chosen)
     expect(_tile(copied, "Deals created")).to_have_text(created)
     other.close()
+
+
+def test_a_time_in_stage_cell_lists_its_stays_and_an_open_now_cell_the_deals_there_now(open_app, demo_database_url):
+    from core import pipelines, users
+    from core.analytics.filters import FunnelFilter
+    from core.clock import utcnow
+    from db.engine import make_engine, transaction
+    from ui import resources
+
+    engine = make_engine(demo_database_url)
+    with transaction(engine) as session:
+        actor = users.find_user(session, "ceo").as_actor()
+        pipeline_id = pipelines.list_pipelines(session)[0].id
+        chosen = FunnelFilter(pipeline_id, *last_quarter(date.today()), resources.settings().zone)
+        times = funnel.time_in_stage(session, actor, chosen, now=utcnow()).set_index("stage")
+    engine.dispose()
+    page = open_app("/funnel", "ceo")
+    table = page.locator(f".st-key-{Funnel.TIME} [data-testid='stDataFrame']")
+    table.scroll_into_view_if_needed()
+    box = table.bounding_box()
+    panel = page.locator(".st-key-funnel_behind_time_panel")
+
+    finished = runs_finished(page)
+    page.mouse.click(box["x"] + 40, box["y"] + 90)  # the second row's stage: Presentation
+    wait_for_run_after(page, finished)
+    expect(panel).to_contain_text("Deals behind: Time in stage — Presentation")
+    stays = int(times.loc["Presentation", "stays"])  # said as stays where a deal stayed twice
+    expect(panel).to_contain_text(re.compile(rf"\b{stays:,} (stays|deals)"))
+    for _ in ("stays", "median", "mean", "open now"):  # the keyboard walks the cells to the right
+        finished = runs_finished(page)
+        page.keyboard.press("ArrowRight")
+        wait_for_run_after(page, finished)
+    expect(panel).to_contain_text("Deals behind: Open in the stage now — Presentation")
+    expect(panel).to_contain_text(f"{int(times.loc['Presentation', 'open_now']):,} deals")
+    assert "deals=time~open_now~" in page.url

@@ -69,6 +69,7 @@ def test_the_wizard_shows_the_problems_then_imports_the_fixed_file(open_app, db,
 def test_the_dashboard_leaderboard_downloads_as_excel(open_app):
     page = open_app("/dashboard", "ceo")
     expect(page.get_by_role("heading", name="Leaderboard")).to_be_visible()
+    wait_for_run_after(page, runs_finished(page))  # the page settled: its live part has run too (CI once missed it)
 
     with page.expect_download() as download:
         page.locator(f".st-key-{Dashboard.DOWNLOAD}_excel").get_by_role("button").click()

@@ -7,19 +7,16 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from core import lost_reasons, pipelines, users
-from core.analytics import activity, funnel, history, plan_fact
+from core.analytics import funnel, reports
 from core.analytics.behind import deals_behind
 from core.analytics.filters import FunnelFilter
-from core.clock import utcnow
 from core.definitions import LANGUAGES, explained
-from core.errors import NotFound, ValidationError
+from core.errors import ValidationError
 from core.messages import Message
-from core.periods import DateRange, Period
 from core.permissions import Actor
 
 LIST_LIMIT_CLI = 10_000_000  # the CLI lists every deal behind a figure
-NAMES = ("funnel", "winrate", "managers", "plan-fact", "pipeline", "changes", "deals")
+NAMES = (*reports.NAMES, "deals")
 
 
 def add_parser(commands) -> argparse.ArgumentParser:
@@ -48,33 +45,27 @@ def add_parser(commands) -> argparse.ArgumentParser:
 
 def report(session: Session, args: argparse.Namespace, zone: ZoneInfo) -> str:
     """The report `args.name` as text."""
-    if args.name == "plan-fact":
-        return _shown(_plan_fact(session, args, zone), args.format)
-    if args.name == "pipeline":
-        return _shown(_pipeline_as_of(session, args, zone), args.format)
-    if args.name == "changes":
-        return _shown(_changes(session, args, zone), args.format)
-    if args.name == "deals" and not args.figure:
-        raise ValidationError({"figure": Message("report.required")})
-    if args.name == "deals" and args.explain:
-        return explained(args.figure, args.language)
-    if args.date_from is None or args.date_to is None:
-        raise ValidationError({"from": Message("report.dates_required")})
-    if args.name == "managers":
-        return _shown(_managers(session, args, zone), args.format)
-    if not args.pipeline:
-        raise ValidationError({"pipeline": Message("report.required")})
-    owners = tuple(users.find_user(session, login).id for login in args.manager)
-    funnel_filter = FunnelFilter(
-        _pipeline_named(session, args.pipeline).id, args.date_from, args.date_to, zone, owner_ids=owners
-    )
     if args.name == "deals":
-        return _deals(session, args, funnel_filter)
-    if args.name == "funnel":
-        frame = funnel.as_filed(funnel.cohort_funnel(session, Actor.system(), funnel_filter).drop(columns=["stage_id"]))
-    else:
-        frame = pd.DataFrame([funnel.win_rates(session, Actor.system(), funnel_filter)])
-    return _shown(frame, args.format)
+        if not args.figure:
+            raise ValidationError({"figure": Message("report.required")})
+        if args.explain:
+            return explained(args.figure, args.language)
+        return _deals(session, args, reports.funnel_filter_of(session, _query(args), zone))
+    return _shown(reports.table(session, Actor.system(), _query(args), zone), args.format)
+
+
+def _query(args: argparse.Namespace) -> reports.Query:
+    return reports.Query(
+        name=args.name,
+        pipeline=args.pipeline,
+        team=args.team,
+        date_from=args.date_from,
+        date_to=args.date_to,
+        period=args.period,
+        manager=tuple(args.manager),
+        as_of=args.as_of,
+        closing_in=args.closing_in,
+    )
 
 
 def _deals(session: Session, args: argparse.Namespace, funnel_filter: FunnelFilter) -> str:
@@ -84,9 +75,9 @@ def _deals(session: Session, args: argparse.Namespace, funnel_filter: FunnelFilt
     if args.figure in (*funnel.WITH_STAGE, "lost_reason"):
         if not args.stage:
             raise ValidationError({"stage": Message("report.required")})
-        arguments.append(_stage_named(session, funnel_filter.pipeline_id, args.stage))
+        arguments.append(reports.stage_named(session, funnel_filter.pipeline_id, args.stage))
     if args.figure == "lost_reason":
-        arguments.append(_reason_named(session, args.reason or ""))
+        arguments.append(reports.reason_named(session, args.reason or ""))
     members = funnel.figure_deals(session, Actor.system(), funnel_filter, args.figure, *arguments)
     found = deals_behind(session, members, limit=LIST_LIMIT_CLI)
     frame = found.rows if found.count != found.deals else found.rows.drop(columns=["counted"])
@@ -98,120 +89,5 @@ def _deals(session: Session, args: argparse.Namespace, funnel_filter: FunnelFilt
     return f"{_shown(frame, 'table')}\n{total}"
 
 
-def _stage_named(session: Session, pipeline_id: int, name: str) -> int:
-    stage = next((s for s in pipelines.list_stages(session, pipeline_id) if s.name == name), None)
-    if stage is None:
-        raise NotFound(Message("not_found.stage_named", name=name))
-    return stage.id
-
-
-def _reason_named(session: Session, name: str) -> int:
-    """A lost reason's id by its name; 0 (no reason) for an empty name."""
-    if not name:
-        return 0
-    reason = next((r for r in lost_reasons.list_lost_reasons(session, active_only=False) if r.name == name), None)
-    if reason is None:
-        raise NotFound(Message("not_found.reason_named", name=name))
-    return reason.id
-
-
-def _managers(session: Session, args: argparse.Namespace, zone: ZoneInfo) -> pd.DataFrame:
-    frame = activity.manager_activity(
-        session,
-        Actor.system(),
-        date_from=args.date_from,
-        date_to=args.date_to,
-        now=utcnow(),
-        zone=zone,
-        team_id=_team_named(session, args.team),
-    )
-    return pd.concat([frame, activity.totals(frame, "Total")]).drop(columns=["manager_id"])
-
-
-def _plan_fact(session: Session, args: argparse.Namespace, zone: ZoneInfo) -> pd.DataFrame:
-    if not args.period:
-        raise ValidationError({"period": Message("report.period_required")})
-    period = Period.parse(args.period)
-    frame = plan_fact.plan_fact(
-        session,
-        Actor.system(),
-        period=period,
-        today=utcnow().astimezone(zone).date(),
-        zone=zone,
-        pipeline_id=_pipeline_named(session, args.pipeline).id if args.pipeline else None,
-        team_id=_team_named(session, args.team),
-    )
-    if args.manager:
-        ids = {users.find_user(session, login).id for login in args.manager}
-        frame = frame[frame["manager_id"].isin(ids)]
-    return plan_fact.report_table(frame)
-
-
-def _pipeline_as_of(session: Session, args: argparse.Namespace, zone: ZoneInfo) -> pd.DataFrame:
-    """The open deals per stage at the end of --as-of (default today), their owners of that day: those
-    of --team, or the --manager ones."""
-    if not args.pipeline:
-        raise ValidationError({"pipeline": Message("report.required")})
-    frame = history.pipeline_as_of(
-        session,
-        Actor.system(),
-        _pipeline_named(session, args.pipeline).id,
-        args.as_of or utcnow().astimezone(zone).date(),
-        zone,
-        owner_ids=_owners(session, args),
-    )
-    return frame.drop(columns=["stage_id", "position", "color"])
-
-
-def _changes(session: Session, args: argparse.Namespace, zone: ZoneInfo) -> pd.DataFrame:
-    """The open pipeline at the end of --from, each kind of change up to the end of --to, the end."""
-    if not args.pipeline:
-        raise ValidationError({"pipeline": Message("report.required")})
-    if args.date_from is None or args.date_to is None:
-        raise ValidationError({"from": Message("report.dates_required")})
-    closing_in = None
-    if args.closing_in:
-        try:
-            period = Period.parse(args.closing_in)
-        except ValidationError as error:
-            raise ValidationError({"closing-in": error.errors["period"]}) from error
-        closing_in = DateRange(period.first, period.last)
-    found = history.pipeline_changes(
-        session,
-        Actor.system(),
-        _pipeline_named(session, args.pipeline).id,
-        args.date_from,
-        args.date_to,
-        zone,
-        owner_ids=_owners(session, args),
-        closing_in=closing_in,
-    )
-    return history.changes_table(found, every_bucket=True)
-
-
-def _owners(session: Session, args: argparse.Namespace) -> tuple[int, ...]:
-    """The --manager ones and the members of --team (none: everyone)."""
-    owners = {users.find_user(session, login).id for login in args.manager}
-    if team_id := _team_named(session, args.team):
-        owners |= {user.id for user in users.list_users(session, active_only=False) if user.team_id == team_id}
-    return tuple(sorted(owners))
-
-
 def _shown(frame: pd.DataFrame, output: str) -> str:
     return frame.to_csv(index=False).rstrip("\n") if output == "csv" else frame.to_string(index=False)
-
-
-def _team_named(session: Session, name: str | None) -> int | None:
-    if not name:
-        return None
-    team_id = users.find_team(session, name)
-    if team_id is None:
-        raise NotFound(Message("not_found.team_named", name=name))
-    return team_id
-
-
-def _pipeline_named(session: Session, name: str):
-    pipeline = next((p for p in pipelines.list_pipelines(session, include_archived=True) if p.name == name), None)
-    if pipeline is None:
-        raise NotFound(Message("not_found.pipeline_named", name=name))
-    return pipeline

@@ -6,7 +6,7 @@ from core.settings import LANGUAGES
 from ui import phone, resources
 from ui.actions import DATABASE_UNAVAILABLE, shielded, show_toasts
 from ui.i18n import t
-from ui.navigation import signed_in_navigation, signed_out_navigation
+from ui.navigation import own_links, signed_in_navigation, signed_out_navigation
 from ui.session import hand_off_cookie, refresh_signed_in_user, sign_out
 from ui.sign_in import render_sign_in
 from ui.state import LANGUAGE, SIGN_OUT, SIGN_OUT_EVERYWHERE, init_state
@@ -27,6 +27,7 @@ else:
     st.sidebar.caption(t("sidebar.signed_in_as"))
     # Names are user input: shown as plain text, never as markdown or HTML.
     st.sidebar.text(f"{user.display_name} · {t(f'role.{user.role.value}')}")
+    own_links()
     hand_off_cookie()
     if st.sidebar.button(t("sidebar.sign_out"), icon=":material/logout:", key=SIGN_OUT):
         sign_out()

@@ -1,5 +1,7 @@
 """Companies and contacts: the customer side of a deal."""
 
+import re
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -11,6 +13,18 @@ from core.validation import clean_text
 from db.models import Company, Contact, Role
 
 _EDITORS = (Role.MANAGER, Role.ADMIN)
+_NOT_DIGITS = re.compile(r"\D")
+
+
+def phone_key(phone: str | None) -> str | None:
+    """What finds a person by phone however the number was written: its last ten digits (+7 999 123-45-67
+    and 8 (999) 1234567 are one number), None for one of fewer than five digits."""
+    digits = _NOT_DIGITS.sub("", phone or "")
+    return digits[-10:] if len(digits) >= 5 else None
+
+
+def email_key(email: str | None) -> str | None:
+    return email.strip().lower() if email and email.strip() else None
 
 
 def _clean_party(errors: dict[str, Message], name: str, phone: str | None, email: str | None) -> dict[str, str | None]:
@@ -54,7 +68,13 @@ def create_contact(
         errors["company_id"] = Message("no_such.company", id=company_id)
     if errors:
         raise ValidationError(errors)
-    contact = Contact(**values, company_id=company_id, created_at=utcnow())
+    contact = Contact(
+        **values,
+        company_id=company_id,
+        phone_key=phone_key(values["phone"]),
+        email_key=email_key(values["email"]),
+        created_at=utcnow(),
+    )
     session.add(contact)
     session.flush()
     return contact.id

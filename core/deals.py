@@ -6,7 +6,7 @@ its entry tasks. Edits carry the version the user saw; a stale version raises Co
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +18,7 @@ from core.clock import utcnow
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from core.messages import Message
 from core.permissions import Actor, require_owner_or_admin, require_role
+from core.pipelines import task_delay
 from core.validation import clean_date, clean_money, clean_text
 from db import history
 from db.models import (
@@ -73,6 +74,7 @@ class DealView:
     closed_at: datetime | None
     stage_entered_at: datetime
     version: int
+    external_id: str | None = None  # its id in another system (an import's CRM, an accounting system)
 
     @property
     def is_open(self) -> bool:
@@ -122,8 +124,10 @@ def create_deal(
     fields: Mapping[str, Any],
     owner_id: int | None = None,
     stage_id: int | None = None,
+    external_id: str | None = None,
 ) -> int:
-    """Create an open deal in `stage_id` (default: the pipeline's first open stage)."""
+    """Create an open deal in `stage_id` (default: the pipeline's first open stage), known to another
+    system as `external_id` when given."""
     if actor.role == Role.MANAGER:
         if owner_id not in (None, actor.id):
             raise PermissionDenied(Message("permission.create_own_deals"))
@@ -146,12 +150,16 @@ def create_deal(
         errors["title"] = Message("required")
     if stage is not None:
         errors |= _missing_required(stage, values)
+    external_id = clean_text(errors, "external_id", external_id, max_length=100)
+    if external_id is not None and session.scalar(select(Deal.id).where(Deal.external_id == external_id)):
+        errors["external_id"] = Message("deal.external_id_taken")
     if errors:
         raise ValidationError(errors)
 
     now = utcnow()
     deal = Deal(
         **values,
+        external_id=external_id,
         owner_id=owner_id,
         pipeline_id=pipeline_id,
         stage_id=stage.id,
@@ -375,7 +383,21 @@ def get_deal(session: Session, actor: Actor, deal_id: int) -> DealView:
         closed_at=deal.closed_at,
         stage_entered_at=deal.stage_entered_at,
         version=deal.version,
+        external_id=deal.external_id,
     )
+
+
+def deal_by_external_id(session: Session, actor: Actor, external_id: str) -> DealView:
+    """The deal another system knows by `external_id`."""
+    deal_id = session.scalar(select(Deal.id).where(Deal.external_id == external_id))
+    if deal_id is None:
+        raise NotFound(Message("not_found.deal_external", id=external_id))
+    return get_deal(session, actor, deal_id)
+
+
+def via_api(session: Session) -> None:
+    """The deal changes of this transaction came through the API, in the deals' history."""
+    history.part_of(session, ChangeOperation.API)
 
 
 def deal_history(session: Session, actor: Actor, deal_id: int) -> list[TransitionView]:
@@ -597,7 +619,7 @@ def _record_entry(
                 subject=task["title"],
                 deal_id=deal.id,
                 owner_id=deal.owner_id,
-                due_at=now + timedelta(days=int(task["due_days"])),
+                due_at=now + task_delay(task),
                 created_at=now,
             )
         )

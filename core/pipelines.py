@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -16,6 +17,8 @@ from db.models import Pipeline, PipelineChange, Role, Stage, StageKind
 
 STAGE_COLORS = ("#4c78a8", "#72b7b2", "#54a24b", "#eeca3b", "#f58518", "#b279a2", "#9d755d")
 WON_COLOR = "#2ca02c"
+# An entry task is due so many days, hours or minutes after the deal enters: {"title": …, "due_hours": 1}.
+TASK_UNITS = ("days", "hours", "minutes")
 LOST_COLOR = "#d62728"
 
 
@@ -159,3 +162,14 @@ def set_archived(session: Session, actor: Actor, pipeline_id: int, archived: boo
     if pipeline is None:
         raise NotFound(Message("not_found.pipeline", id=pipeline_id))
     pipeline.is_archived = archived
+
+
+def task_due(task: dict) -> tuple[int, str]:
+    """An entry task's due time after entry, as a number and its unit ("days", "hours", "minutes")."""
+    unit = next((unit for unit in TASK_UNITS if task.get(f"due_{unit}") is not None), "days")
+    return int(task.get(f"due_{unit}") or 0), unit
+
+
+def task_delay(task: dict) -> timedelta:
+    count, unit = task_due(task)
+    return timedelta(**{unit: count})

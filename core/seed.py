@@ -17,7 +17,7 @@ from faker import Faker
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
-from core import lost_reasons, pipelines, users
+from core import customers, lost_reasons, pipelines, users
 from core.periods import add_months
 from core.permissions import Actor
 from core.plans import scope_key
@@ -179,6 +179,7 @@ def _create_pipelines(session: Session, system: Actor, language: str) -> dict[st
             session.scalars(select(Stage).where(Stage.pipeline_id == pipeline_id).order_by(Stage.position))
         )
     _demo_stage_rules(stage_ids["b2b_classic"], language)
+    _demo_intake_task(stage_ids["web_studio"], language)
     return stage_ids
 
 
@@ -242,6 +243,12 @@ def _demo_stage_rules(stages: list[Stage], language: str) -> None:
     contracting.entry_tasks = [{"title": title, "due_days": 2}]
 
 
+def _demo_intake_task(stages: list[Stage], language: str) -> None:
+    """The web studio classifies every incoming request within an hour."""
+    title = "Классифицировать заявку" if language == "ru" else "Classify the request"
+    stages[0].entry_tasks = [{"title": title, "due_hours": 1}]
+
+
 def _create_companies(session: Session, fake: Faker, rng: random.Random, deals: int) -> list[int]:
     count = min(max(40, deals // 5), 20_000)
     now = datetime.now(UTC).replace(microsecond=0)
@@ -256,12 +263,15 @@ def _create_companies(session: Session, fake: Faker, rng: random.Random, deals: 
                 "created_at": now,
             }
         )
+        name, phone, email = fake.name()[:200], fake.phone_number()[:100], fake.email()[:100]
         contacts.append(
             {
                 "id": company_id,
-                "name": fake.name()[:200],
-                "phone": fake.phone_number()[:100],
-                "email": fake.email()[:100],
+                "name": name,
+                "phone": phone,
+                "email": email,
+                "phone_key": customers.phone_key(phone),
+                "email_key": customers.email_key(email),
                 "company_id": company_id,
                 "created_at": now,
             }

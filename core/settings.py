@@ -20,6 +20,7 @@ class Settings:
     demo_mode: bool = True
     session_idle_hours: float = 8.0  # a session unused this long ends (SESSION_IDLE_HOURS)
     session_lifetime_days: float = 30.0  # and any session ends this long after sign-in (SESSION_LIFETIME_DAYS)
+    api_rate_per_minute: int = 120  # calls a minute per API token and app process (API_RATE_PER_MINUTE)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -42,6 +43,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         demo_mode=env.get("DEMO_MODE", "1").lower() not in ("0", "false", "no"),
         session_idle_hours=_positive(env, "SESSION_IDLE_HOURS", 8.0),
         session_lifetime_days=_positive(env, "SESSION_LIFETIME_DAYS", 30.0),
+        api_rate_per_minute=int(_positive(env, "API_RATE_PER_MINUTE", 120)),
     )
     if settings.language not in LANGUAGES:
         raise ValueError(f"APP_LANGUAGE must be one of {', '.join(LANGUAGES)}")

@@ -18,7 +18,7 @@ from core.deals import REQUIRABLE_FIELDS
 from core.errors import Conflict, NotFound, ValidationError
 from core.messages import Message, joined
 from core.permissions import Actor, require_role
-from core.pipelines import LOST_COLOR, STAGE_COLORS, WON_COLOR, record_change
+from core.pipelines import LOST_COLOR, STAGE_COLORS, TASK_UNITS, WON_COLOR, record_change, task_due
 from core.templates import TEMPLATES
 from core.validation import clean_count, clean_text
 from db import history
@@ -32,7 +32,14 @@ MAX_TASK_DUE_DAYS = 365
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _FIRST_STAGE = {"en": "New lead", "ru": "Новый лид"}
 _KIND_NAMES = {StageKind.WON: Message("stage.kind_won"), StageKind.LOST: Message("stage.kind_lost")}
-_TASK_FIELDS = {"title": Message("stage.task_title"), "due_days": Message("stage.task_due_days")}
+_TASK_FIELDS = {
+    "title": Message("stage.task_title"),
+    "due_days": Message("stage.task_due_days"),
+    "due_hours": Message("stage.task_due_hours"),
+    "due_minutes": Message("stage.task_due_minutes"),
+    "unit": Message("stage.task_unit"),
+}
+_TASK_MAXIMUM = {"days": MAX_TASK_DUE_DAYS, "hours": MAX_TASK_DUE_DAYS * 24, "minutes": MAX_TASK_DUE_DAYS * 24 * 60}
 
 
 def _pipeline_for_change(session: Session, actor: Actor, pipeline_id: int, expected_version: int) -> Pipeline:
@@ -106,14 +113,19 @@ def _name_taken(session: Session, pipeline_id: int, name: str, stage_id: int | N
 
 
 def _clean_entry_tasks(errors: dict[str, Message], entry_tasks: Sequence[dict]) -> list[dict]:
-    """Each task's title and days to its due date; the first task with a problem is named."""
+    """Each task's title and its due time after entry, in days, hours or minutes (one of them:
+    "due_days", "due_hours", "due_minutes"); the first task with a problem is named."""
     tasks = []
     for number, task in enumerate(entry_tasks, start=1):
         task_errors: dict[str, Message] = {}
         title = clean_text(task_errors, "title", task.get("title"), required=True)
-        due_days = clean_count(task_errors, "due_days", task.get("due_days"))
-        if due_days is not None and due_days > MAX_TASK_DUE_DAYS:
-            task_errors["due_days"] = Message("at_most", maximum=MAX_TASK_DUE_DAYS)
+        units = [unit for unit in TASK_UNITS if task.get(f"due_{unit}") is not None] or ["days"]
+        if len(units) > 1:
+            task_errors["unit"] = Message("stage.task_one_unit")
+        field = f"due_{units[0]}"
+        due = clean_count(task_errors, field, task.get(field))
+        if due is not None and due > _TASK_MAXIMUM[units[0]]:
+            task_errors[field] = Message("at_most", maximum=_TASK_MAXIMUM[units[0]])
         if task_errors:
             problems = [
                 Message("stage.task_problem", field=_TASK_FIELDS[name], message=message)
@@ -121,7 +133,7 @@ def _clean_entry_tasks(errors: dict[str, Message], entry_tasks: Sequence[dict]) 
             ]
             errors["entry_tasks"] = Message("stage.task", number=number, problems=joined(problems, "semicolon"))
             break
-        tasks.append({"title": title, "due_days": due_days})
+        tasks.append({"title": title, field: due})
     return tasks
 
 
@@ -399,7 +411,15 @@ def _stage(session: Session, stage_id: int) -> Stage:
     return stage
 
 
+def _task_shown(task: dict) -> str:
+    count, unit = task_due(task)
+    return f"{task['title']} (+{count} {_UNIT_SHORT[unit]})"
+
+
+_UNIT_SHORT = {"days": "d", "hours": "h", "minutes": "min"}
+
+
 def _shown(value: Any) -> str:
     if isinstance(value, list):
-        return ", ".join(f"{v['title']} (+{v['due_days']} d)" if isinstance(v, dict) else str(v) for v in value) or "—"
+        return ", ".join(_task_shown(v) if isinstance(v, dict) else str(v) for v in value) or "—"
     return str(value)

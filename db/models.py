@@ -125,6 +125,38 @@ class UserSession(Base):
     revoked_at: Mapped[datetime | None]
 
 
+class TokenScope(enum.StrEnum):
+    API = "api"  # the REST API, with its user's role and rights
+    INTAKE = "intake"  # only the lead intake of one pipeline
+
+
+class ApiToken(Base):
+    """A personal API token: the caller holds a random secret, the table only its SHA-256.
+
+    An intake token also says where its leads go: the pipeline, and the owner (a fixed one, or the
+    active managers of a team in turn, the last one given kept here), and how many days a second
+    request from the same phone or e-mail is the same person's (added to their open deal).
+    """
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (Index(None, "user_id", "revoked_at"),)
+
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[name_str]
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scope: Mapped[TokenScope] = mapped_column(_enum(TokenScope, "token_scope"))
+    created_at: Mapped[created_ts]
+    last_used_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    intake_pipeline_id: Mapped[int | None] = mapped_column(ForeignKey("pipelines.id"))
+    intake_team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
+    intake_owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    intake_last_owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    intake_window_days: Mapped[int] = mapped_column(default=30)
+
+
 class DataVersion(Base):
     """The change marker's counter rows (db.changes.SLOTS of them): any change to deals, their history,
     activities, stages or plans adds 1 to one row in its own transaction; the marker is their sum, which
@@ -256,6 +288,10 @@ class Contact(Base):
     name: Mapped[name_str]
     phone: Mapped[short_str]
     email: Mapped[short_str]
+    # The phone's last ten digits and the e-mail lower-cased: a second request from the same person
+    # finds them however the number was written (+7 999 123-45-67, 8 (999) 1234567).
+    phone_key: Mapped[str | None] = mapped_column(String(20), index=True)
+    email_key: Mapped[str | None] = mapped_column(String(100), index=True)
     company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id"), index=True)
     created_at: Mapped[created_ts]
 

@@ -34,6 +34,8 @@ PAGES = (
     PageSpec("views/users.py", "users", "nav.users", ":material/group:", admin_only=True),
     PageSpec("views/data.py", "data", "nav.data", ":material/swap_vert:", admin_only=True),
 )
+# The signed-in user's own pages: linked beside their name, not in the menu of reports.
+OWN_PAGES = (PageSpec("views/tokens.py", "tokens", "nav.tokens", ":material/key:"),)
 
 
 def _stand_in(render: Callable[[], None], spec: PageSpec) -> st.Page:
@@ -43,11 +45,12 @@ def _stand_in(render: Callable[[], None], spec: PageSpec) -> st.Page:
 
 def signed_out_navigation(render_sign_in: Callable[[], None]):
     """Every address shows the sign-in form, and after sign-in the page that was asked for."""
-    return st.navigation([_stand_in(render_sign_in, spec) for spec in PAGES], position="hidden")
+    return st.navigation([_stand_in(render_sign_in, spec) for spec in (*PAGES, *OWN_PAGES)], position="hidden")
 
 
 def signed_in_navigation(user: UserInfo):
-    """The role's pages in the menu; any other page's address answers "not permitted"."""
+    """The role's pages in the menu; any other page's address answers "not permitted". The user's own
+    pages (`OWN_PAGES`) are linked by `own_links`."""
     allowed, pages, actor = [], [], user.as_actor()
     for spec in PAGES:
         if spec.open_to(actor):
@@ -62,10 +65,17 @@ def signed_in_navigation(user: UserInfo):
         else:
             page = _stand_in(_not_permitted, spec)
         pages.append(page)
-    navigation = st.navigation(pages, position="hidden")  # registers the pages the menu links to
+    own = [st.Page(spec.script, title=t(spec.title_key), icon=spec.icon, url_path=spec.url_path) for spec in OWN_PAGES]
+    navigation = st.navigation([*pages, *own], position="hidden")  # registers the pages the menu links to
     for page in allowed:
         st.sidebar.page_link(page)
     return navigation
+
+
+def own_links() -> None:
+    """Links to the signed-in user's own pages, in the sidebar under their name."""
+    for spec in OWN_PAGES:
+        st.sidebar.page_link(spec.script, label=t(spec.title_key), icon=spec.icon)
 
 
 def _not_permitted() -> None:

@@ -209,6 +209,17 @@ class Users:
     TEAM_NAME = "users_add_team_name"
 
 
+class Tokens:
+    NEW = "tokens_new"  # the form, and key(form, field)
+    CREATE = "tokens_create"
+    CREATED = "tokens_created"  # the token just created: (name, secret, intake pipeline), until dismissed
+    DISMISS = "tokens_dismiss"
+    OWN = "tokens_own"
+    EVERYONE = "tokens_everyone"
+    REVOKE_OWN = "tokens_revoke_own"  # the button, and key(it, "ids") the tokens chosen
+    REVOKE_ANY = "tokens_revoke_any"
+
+
 class Data:
     FILE = "data_file"
     FILE_HEAD = "data_file_head"

@@ -8,7 +8,7 @@ from core.analytics.filters import DealFilter
 from core.analytics.funnel import current_pipeline
 from core.deals import REQUIRABLE_FIELDS
 from core.permissions import Actor
-from core.pipelines import PipelineInfo, StageInfo
+from core.pipelines import TASK_UNITS, PipelineInfo, StageInfo, task_due
 from core.templates import TEMPLATES
 from ui import format, resources, session
 from ui.actions import perform, read
@@ -146,9 +146,7 @@ class Editor:
                 t("column.probability"): [s.probability for s in stages],
                 t("field.rot_days"): [s.rot_days for s in stages],
                 t("field.required_fields"): [", ".join(t(f"field.{f}") for f in s.required_fields) for s in stages],
-                t("field.entry_tasks"): [
-                    ", ".join(f"{x['title']} (+{x['due_days']})" for x in s.entry_tasks) for s in stages
-                ],
+                t("field.entry_tasks"): [", ".join(task_shown(task) for task in s.entry_tasks) for s in stages],
                 t("editor.open_deals_now"): [int(self.deals_now.get(s.id, 0)) for s in stages],
             }
         )
@@ -285,22 +283,37 @@ class Editor:
             )
 
 
+def task_shown(task: dict) -> str:
+    """An entry task as the stage table lists it: "Call the lead (+1 h)"."""
+    count, unit = task_due(task)
+    return f"{task['title']} (+{count} {t(f'editor.short_{unit}')})"
+
+
 def entry_tasks_editor(stage: StageInfo, widget_key: str) -> list[dict]:
-    """The tasks a deal gets on entering the stage, as rows to edit; blank rows left out."""
+    """The tasks a deal gets on entering the stage, as rows to edit (each due so many days, hours or
+    minutes after entry); blank rows left out."""
+    rows = [(task["title"], *task_due(task)) for task in stage.entry_tasks]
     tasks = st.data_editor(
-        pd.DataFrame(list(stage.entry_tasks) or [], columns=["title", "due_days"]).astype({"due_days": "Int64"}),
+        pd.DataFrame(rows, columns=["title", "due", "unit"]).astype({"due": "Int64"}),
         num_rows="dynamic",
         column_config={
             "title": st.column_config.TextColumn(t("editor.task_title")),
-            "due_days": st.column_config.NumberColumn(t("editor.task_due_days"), min_value=0, step=1),
+            "due": st.column_config.NumberColumn(t("editor.task_due"), min_value=0, step=1),
+            "unit": st.column_config.SelectboxColumn(
+                t("editor.task_unit"),
+                options=list(TASK_UNITS),
+                default="days",
+                required=True,
+                format_func=lambda unit: t(f"editor.unit_{unit}"),
+            ),
         },
         key=widget_key,
         width="stretch",
     )
     return [
-        {"title": row["title"], "due_days": None if pd.isna(row["due_days"]) else int(row["due_days"])}
+        {"title": row["title"], f"due_{row['unit'] or 'days'}": None if pd.isna(row["due"]) else int(row["due"])}
         for row in tasks.to_dict("records")
-        if not (pd.isna(row["title"]) or str(row["title"]).strip() == "") or not pd.isna(row["due_days"])
+        if not (pd.isna(row["title"]) or str(row["title"]).strip() == "") or not pd.isna(row["due"])
     ]
 
 

@@ -23,6 +23,7 @@ import openpyxl
 from sqlalchemy import JSON, Boolean, Date, Enum, Integer, Table, func, insert, select, text
 from sqlalchemy.orm import Session
 
+from core.customers import email_key, phone_key
 from core.errors import ValidationError
 from core.exchange import batches
 from core.exchange.files import neutralised, restored
@@ -35,15 +36,15 @@ from db.rollups import build
 from db.rollups.sources import TABLES
 from db.types import Money, UTCDateTime
 
-# Bookkeeping of this installation (who is signed in, who tried) and sums derived from the data
+# Bookkeeping of this installation (who is signed in, who tried, the API tokens) and sums derived from the data
 # (rebuilt on import): not exported.
-SKIPPED = {"data_version", "login_attempts", "login_events", "user_sessions"} | TABLES
+SKIPPED = {"data_version", "login_attempts", "login_events", "user_sessions", "api_tokens"} | TABLES
 BATCH = 5_000
 # Tables added after the first exports were made: an export without them loads, with none of their rows
 # (the deals' field history then starts at the import).
 LATER_TABLES = {"deal_changes", "import_batches", "import_batch_rows"}
 # Columns added after the first exports were made: an export without them loads, with them empty.
-LATER_COLUMNS = {"stages": ("added_at",)}
+LATER_COLUMNS = {"stages": ("added_at",), "contacts": ("phone_key", "email_key")}
 BROWSER_EXPORT_MAX_DEALS = 200_000  # beyond this the export belongs to the CLI, not to a browser download
 EXCEL_MAX_ROWS = 1_048_575  # a sheet holds 1,048,576 rows, the header included
 
@@ -220,6 +221,8 @@ def _load(session: Session, table: Table, rows: Iterator[list[str]]) -> int:
             except (ValueError, KeyError, InvalidOperation, json.JSONDecodeError) as error:
                 problem = Message("native.bad_value", line=line, column=name, value=raw[:40], error=str(error))
                 raise ValidationError({table.name: problem}) from error
+        if table.name == "contacts" and "phone_key" not in names:
+            record |= {"phone_key": phone_key(record.get("phone")), "email_key": email_key(record.get("email"))}
         batch.append(record)
         count += 1
         if len(batch) == BATCH:

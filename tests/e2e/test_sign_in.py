@@ -20,15 +20,16 @@ MENUS = {
             "Stage editor",
             "Users",
             "Import & export",
+            "API tokens",  # the user's own page, under their name
         ],
         "Alice Admin · admin",
     ),
     "ceo": (
-        ["Overview", "Funnel", "Manager dashboard", "Plan vs fact", "Deals", "Definitions"],
+        ["Overview", "Funnel", "Manager dashboard", "Plan vs fact", "Deals", "Definitions", "API tokens"],
         "Victor Chief · executive",
     ),
     "anna": (
-        ["Overview", "Funnel", "Manager dashboard", "Plan vs fact", "Deals", "Definitions"],
+        ["Overview", "Funnel", "Manager dashboard", "Plan vs fact", "Deals", "Definitions", "API tokens"],
         "Anna Ivanova · manager",
     ),
 }

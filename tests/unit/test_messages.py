@@ -21,7 +21,11 @@ from ui.format import NARROW_NBSP, plain
 
 ROOT = Path(__file__).resolve().parents[2]
 # Where Messages are made (core/messages.py itself only joins the codes its callers give).
-SOURCES = sorted(p for p in [*ROOT.glob("core/**/*.py"), *ROOT.glob("cli/**/*.py")] if p.name != "messages.py")
+SOURCES = sorted(
+    p
+    for p in [*ROOT.glob("core/**/*.py"), *ROOT.glob("cli/**/*.py"), *ROOT.glob("api/**/*.py")]
+    if p.name != "messages.py"
+)
 ACTION_CHECKERS = {"require_role", "require_owner_or_admin", "_load_for_write", "_get_for_write"}
 
 

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
@@ -66,6 +68,9 @@ def test_a_stage_added_in_the_middle_takes_its_place_and_won_and_lost_stay_last(
         ({"required_fields": ["amount", "colour"]}, "required_fields"),
         ({"entry_tasks": [{"title": "", "due_days": 1}]}, "entry_tasks"),
         ({"entry_tasks": [{"title": "Call", "due_days": -1}]}, "entry_tasks"),
+        ({"entry_tasks": [{"title": "Call", "due_hours": 1, "due_minutes": 30}]}, "entry_tasks"),
+        ({"entry_tasks": [{"title": "Call", "due_minutes": 365 * 24 * 60 + 1}]}, "entry_tasks"),
+        ({"entry_tasks": [{"title": "Call", "due_hours": "soon"}]}, "entry_tasks"),
         ({"color": "red"}, "color"),
     ],
 )
@@ -214,6 +219,32 @@ def test_configured_required_fields_and_entry_tasks_are_enforced_by_the_deal_ser
         session, world.anna, deal_id, world.stages["Presentation"], 1, fields={"amount": 10, "source": "referral"}
     )
     assert session.scalars(select(Activity.subject).where(Activity.deal_id == deal_id)).all() == ["Send the deck"]
+
+
+def test_an_entry_task_is_due_in_days_hours_or_minutes(session, world):
+    tasks = [
+        {"title": "Classify the request", "due_hours": 1},
+        {"title": "Call back", "due_minutes": 15},
+        {"title": "Send the deck", "due_days": 2},
+    ]
+    stage_editor.update_stage(
+        session, world.admin, world.stages["Presentation"], version(session, world), entry_tasks=tasks
+    )
+    deal_id = deals.create_deal(session, world.anna, pipeline_id=world.pipeline_id, fields={"title": "D"})
+
+    deals.move_deal(session, world.anna, deal_id, world.stages["Presentation"], 1)
+
+    moved_at = session.scalar(
+        select(StageTransition.at).where(StageTransition.deal_id == deal_id).order_by(StageTransition.id.desc())
+    )
+    due = dict(session.execute(select(Activity.subject, Activity.due_at).where(Activity.deal_id == deal_id)).all())
+    assert {subject: at - moved_at for subject, at in due.items()} == {
+        "Classify the request": timedelta(hours=1),
+        "Call back": timedelta(minutes=15),
+        "Send the deck": timedelta(days=2),
+    }
+    log = stage_editor.pipeline_changes(session, world.admin, world.pipeline_id)
+    assert "Classify the request (+1 h), Call back (+15 min), Send the deck (+2 d)" in log["new_value"].tolist()
 
 
 def test_the_change_log_says_who_changed_what_from_what_to_what(session, world):

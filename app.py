@@ -2,9 +2,10 @@
 
 import streamlit as st
 
+from core import notifications
 from core.settings import LANGUAGES
 from ui import phone, resources
-from ui.actions import DATABASE_UNAVAILABLE, shielded, show_toasts
+from ui.actions import DATABASE_UNAVAILABLE, read, shielded, show_toasts
 from ui.i18n import t
 from ui.navigation import own_links, signed_in_navigation, signed_out_navigation
 from ui.session import hand_off_cookie, refresh_signed_in_user, sign_out
@@ -27,7 +28,7 @@ else:
     st.sidebar.caption(t("sidebar.signed_in_as"))
     # Names are user input: shown as plain text, never as markdown or HTML.
     st.sidebar.text(f"{user.display_name} · {t(f'role.{user.role.value}')}")
-    own_links()
+    own_links(read(notifications.unread_count, user.as_actor()))
     hand_off_cookie()
     if st.sidebar.button(t("sidebar.sign_out"), icon=":material/logout:", key=SIGN_OUT):
         sign_out()

@@ -1,6 +1,9 @@
 """What each API route does: read its call, call the services (the same ones the pages and the CLI
 call), return what the response model reads."""
 
+from collections.abc import Callable
+from typing import Any
+
 from sqlalchemy.orm import Session
 
 from api import schemas
@@ -68,72 +71,72 @@ def get_deal(session: Session, call: Call) -> deals.DealView:
     return _deal(session, call)
 
 
-def update_deal(session: Session, call: Call) -> deals.DealView:
-    body: schemas.DealUpdate = call.body
-    deal = _deal(session, call)
-    deals.update_deal(
-        session,
-        call.actor,
-        deal.id,
-        body.expected_version,
-        body.model_dump(exclude={"expected_version"}, exclude_unset=True),
-    )
-    return deals.get_deal(session, call.actor, deal.id)
-
-
 def _version(deal: deals.DealView, body: schemas.Versioned) -> int:
+    """The version the call expects: its own, or (none given) the deal's now."""
     return deal.version if body.expected_version is None else body.expected_version
 
 
-def move_deal(session: Session, call: Call) -> deals.DealView:
-    body: schemas.DealMove = call.body
-    deal = _deal(session, call)
+def _changing(
+    change: Callable[[Session, Call, deals.DealView, Any], object],
+) -> Callable[[Session, Call], deals.DealView]:
+    """A handler that reads the deal of the path (its rights first), makes `change` to it with the
+    call's body, and answers the deal as it is then."""
+
+    def handler(session: Session, call: Call) -> deals.DealView:
+        deal = _deal(session, call)
+        change(session, call.actor, deal, call.body)
+        return deals.get_deal(session, call.actor, deal.id)
+
+    handler.__name__ = change.__name__
+    return handler
+
+
+@_changing
+def update_deal(session, actor, deal, body: schemas.DealUpdate):
+    fields = body.model_dump(exclude={"expected_version"}, exclude_unset=True)
+    deals.update_deal(session, actor, deal.id, body.expected_version, fields)
+
+
+@_changing
+def move_deal(session, actor, deal, body: schemas.DealMove):
+    fields = body.fields.model_dump(exclude_unset=True) if body.fields else None
     deals.move_deal(
         session,
-        call.actor,
+        actor,
         deal.id,
         body.stage_id,
         _version(deal, body),
-        fields=body.fields.model_dump(exclude_unset=True) if body.fields else None,
+        fields=fields,
         lost_reason_id=body.lost_reason_id,
         lost_comment=body.lost_comment,
     )
-    return deals.get_deal(session, call.actor, deal.id)
 
 
-def close_won(session: Session, call: Call) -> deals.DealView:
-    body: schemas.DealWon = call.body
-    deal = _deal(session, call)
-    deals.close_won(session, call.actor, deal.id, _version(deal, body), amount=body.amount)
-    return deals.get_deal(session, call.actor, deal.id)
+@_changing
+def close_won(session, actor, deal, body: schemas.DealWon):
+    deals.close_won(session, actor, deal.id, _version(deal, body), amount=body.amount)
 
 
-def close_lost(session: Session, call: Call) -> deals.DealView:
-    body: schemas.DealLost = call.body
-    deal = _deal(session, call)
+@_changing
+def close_lost(session, actor, deal, body: schemas.DealLost):
     deals.close_lost(
         session,
-        call.actor,
+        actor,
         deal.id,
         _version(deal, body),
         lost_reason_id=body.lost_reason_id,
         lost_comment=body.lost_comment,
     )
-    return deals.get_deal(session, call.actor, deal.id)
 
 
-def reopen_deal(session: Session, call: Call) -> deals.DealView:
-    body: schemas.DealReopen = call.body
-    deal = _deal(session, call)
-    deals.reopen_deal(session, call.actor, deal.id, _version(deal, body), stage_id=body.stage_id)
-    return deals.get_deal(session, call.actor, deal.id)
+@_changing
+def reopen_deal(session, actor, deal, body: schemas.DealReopen):
+    deals.reopen_deal(session, actor, deal.id, _version(deal, body), stage_id=body.stage_id)
 
 
-def reassign_deal(session: Session, call: Call) -> deals.DealView:
-    body: schemas.DealReassign = call.body
-    deal = _deal(session, call)
-    deals.reassign_deal(session, call.actor, deal.id, body.owner_id, _version(deal, body))
-    return deals.get_deal(session, call.actor, deal.id)
+@_changing
+def reassign_deal(session, actor, deal, body: schemas.DealReassign):
+    deals.reassign_deal(session, actor, deal.id, body.owner_id, _version(deal, body))
 
 
 def deal_activities(session: Session, call: Call) -> list[dict]:

@@ -1,4 +1,4 @@
-"""The admin CLI: `python -m cli migrate|seed|report|export|import|rollups|user add|user passwd`.
+"""The admin CLI: `python -m cli migrate|seed|report|export|import|rollups|worker|user add|user passwd`.
 
 Each command is a function of the parsed arguments and the database; a domain error is printed and
 exits with 1."""
@@ -7,7 +7,9 @@ import argparse
 import getpass
 import json
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -16,7 +18,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from cli import reports
-from core import backup, users
+from core import backup, users, worker
 from core.errors import DomainError, ValidationError
 from core.exchange import batches, files, foreign, native
 from core.messages import Message
@@ -62,6 +64,9 @@ def _parser() -> argparse.ArgumentParser:
     restored.add_argument("file", type=Path, help="a file written by backup")
     restored.add_argument("--replace", action="store_true", help="replace a database that has users or deals")
     restored.set_defaults(run=_restore)
+    commands.add_parser(
+        "worker", help="deliver the webhooks' events and give idle deals their tasks, until stopped (Ctrl+C)"
+    ).set_defaults(run=_worker)
     _add_data_parsers(commands)
     _add_user_parsers(commands)
     return parser
@@ -98,6 +103,7 @@ def _add_user_parsers(commands) -> None:
     add.add_argument("--name", required=True, help="display name")
     add.add_argument("--role", choices=[role.value for role in ROLES], default=Role.MANAGER.value)
     add.add_argument("--team", help="team name (created when missing)")
+    add.add_argument("--email", help="where the app's e-mails to the user go")
     add.set_defaults(run=_user_add)
     passwd = user.add_parser("passwd", help=f"set a user's password from ${PASSWORD_ENV} or a prompt")
     passwd.add_argument("--login", required=True)
@@ -261,6 +267,16 @@ def _print_problems(prepared: foreign.Prepared) -> None:
         print(f"... and {len(problems) - PROBLEMS_SHOWN} more", file=sys.stderr)
 
 
+def _worker(_args: argparse.Namespace, context: Context) -> int:
+    """The app's own worker alone (core.worker): stops on SIGINT or SIGTERM, after the delivery in hand."""
+    stop = threading.Event()
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signal_number, lambda *_: stop.set())
+    print("worker: delivering webhooks and giving idle tasks; Ctrl+C stops", flush=True)
+    worker.run(lambda: context.engine, context.settings, stop)
+    return 0
+
+
 def _rollups(args: argparse.Namespace, context: Context) -> int:
     started = time.perf_counter()
     with transaction(context.engine, write=args.action == "rebuild") as session:
@@ -286,7 +302,7 @@ def _user_add(args: argparse.Namespace, context: Context) -> int:
         team_id = None
         if args.team:
             team_id = users.find_team(session, args.team) or users.create_team(session, system, args.team)
-        users.create_user(
+        user_id = users.create_user(
             session,
             system,
             login=args.login,
@@ -295,6 +311,8 @@ def _user_add(args: argparse.Namespace, context: Context) -> int:
             password=password,
             team_id=team_id,
         )
+        if args.email:
+            users.set_email(session, system, user_id, args.email)
     print(f"user {args.login} created")
     return 0
 

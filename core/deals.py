@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from core import automation
 from core.clock import utcnow
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from core.messages import Message
@@ -350,8 +351,10 @@ def reassign_deal(session: Session, actor: Actor, deal_id: int, owner_id: int, e
     open_activities = session.scalars(select(Activity).where(Activity.deal_id == deal_id, Activity.done_at.is_(None)))
     for activity in open_activities:
         activity.owner_id = owner_id
-    deal.owner_id = owner_id
-    return _save(session, deal)
+    from_owner_id, deal.owner_id = deal.owner_id, owner_id
+    version = _save(session, deal)
+    automation.reassigned(session, deal, from_owner_id)
+    return version
 
 
 def in_bulk(session: Session) -> None:
@@ -600,8 +603,8 @@ def _record_entry(
     *,
     entered_source: datetime | None = None,
 ) -> None:
-    """Write the transition into `target` (with when the deal entered `source`) and create the
-    stage's entry tasks."""
+    """Write the transition into `target` (with when the deal entered `source`), create the stage's
+    entry tasks, and do what the stage's automation says (core.automation)."""
     session.add(
         StageTransition(
             deal_id=deal.id,
@@ -623,4 +626,5 @@ def _record_entry(
                 created_at=now,
             )
         )
+    automation.entered(session, deal, source, target)
     session.flush()

@@ -95,6 +95,7 @@ ENGLISH: dict[str, str] = {
     "action.import_deals": "import deals",
     "action.create_intake_tokens": "create intake tokens",
     "action.manage_tokens": "see and revoke other users' tokens",
+    "action.manage_webhooks": "manage webhooks",
     # Users and teams.
     "team.exists": "a team named {name!r} already exists",
     "team.missing": "team {id} does not exist",
@@ -160,6 +161,12 @@ ENGLISH: dict[str, str] = {
     "token.expiry_past": "must not be in the past",
     "token.team_or_owner": "choose a team (its managers in turn) or one owner",
     "token.missing": "token {id} does not exist",
+    # Automation and webhooks.
+    "automation.idle_days": "must be between 1 and {maximum} days",
+    "automation.idle_days_for_task": "say after how many days without activity the task is given",
+    "webhook.url": "must be an http:// or https:// address",
+    "not_found.webhook": "Webhook {id} does not exist.",
+    "not_found.delivery": "Delivery {id} does not exist.",
     # Lead intake.
     "intake.token": "only an intake token, of an admin, may post leads",
     "intake.other_pipeline": "this intake token posts leads into pipeline {id} only",

@@ -34,6 +34,7 @@ class StageInfo:
     required_fields: tuple[str, ...]
     entry_tasks: tuple[dict, ...] = ()
     deleted: bool = False
+    automation: dict | None = None  # core.automation
 
     @property
     def is_open(self) -> bool:
@@ -138,6 +139,7 @@ def list_stages(session: Session, pipeline_id: int, *, include_deleted: bool = F
             tuple(s.required_fields),
             tuple(s.entry_tasks),
             s.deleted_at is not None,
+            dict(s.automation) if s.automation else None,
         )
         for s in session.scalars(query)
     ]

@@ -13,6 +13,7 @@ import pandas as pd
 from sqlalchemy import Integer, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
+from core import automation
 from core.clock import utcnow
 from core.deals import REQUIRABLE_FIELDS
 from core.errors import Conflict, NotFound, ValidationError
@@ -102,6 +103,8 @@ def _clean_settings(
         clean["required_fields"] = list(dict.fromkeys(values["required_fields"]))
     if "entry_tasks" in values:
         clean["entry_tasks"] = _clean_entry_tasks(errors, values["entry_tasks"])
+    if "automation" in values:
+        clean["automation"] = automation.clean(errors, values["automation"])
     if errors:
         raise ValidationError(errors)
     return clean
@@ -272,10 +275,10 @@ def add_stage(
 
 
 def update_stage(session: Session, actor: Actor, stage_id: int, expected_version: int, **changes: Any) -> int:
-    """Change a stage's name, probability, colour, rot days, required fields or entry tasks."""
+    """Change a stage's name, probability, colour, rot days, required fields, entry tasks or automation."""
     stage = _stage(session, stage_id)
     pipeline = _pipeline_for_change(session, actor, stage.pipeline_id, expected_version)
-    allowed = {"name", "probability", "color", "rot_days", "required_fields", "entry_tasks"}
+    allowed = {"name", "probability", "color", "rot_days", "required_fields", "entry_tasks", "automation"}
     unknown = set(changes) - allowed
     if unknown:
         raise ValidationError(dict.fromkeys(unknown, Message("cannot_change_here")))
@@ -420,6 +423,10 @@ _UNIT_SHORT = {"days": "d", "hours": "h", "minutes": "min"}
 
 
 def _shown(value: Any) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{name}: {each}" for name, each in value.items() if each not in (None, False)) or "—"
+    if value is None:
+        return "—"
     if isinstance(value, list):
         return ", ".join(_task_shown(v) if isinstance(v, dict) else str(v) for v in value) or "—"
     return str(value)

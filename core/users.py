@@ -1,5 +1,6 @@
 """Users and teams. Logins are unique case-insensitively; passwords are argon2 hashes."""
 
+import re
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher, extract_parameters
@@ -14,6 +15,7 @@ from core.permissions import Actor, require_role
 from core.validation import clean_text
 from db.models import Deal, Role, StageKind, Team, User
 
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 1024
 _hasher = PasswordHasher()
@@ -37,13 +39,14 @@ class UserInfo:
     role: Role
     team_id: int | None
     is_active: bool
+    email: str | None = None  # where the app's e-mails to them go (none: they get none)
 
     def as_actor(self) -> Actor:
         return Actor(id=self.id, role=self.role, team_id=self.team_id)
 
 
 def _info(user: User) -> UserInfo:
-    return UserInfo(user.id, user.login, user.display_name, user.role, user.team_id, user.is_active)
+    return UserInfo(user.id, user.login, user.display_name, user.role, user.team_id, user.is_active, user.email)
 
 
 def _check_password(errors: dict[str, Message], password: object) -> None:
@@ -194,6 +197,20 @@ def update_user(
         team_id,
         bool(is_active),
     )
+
+
+def set_email(session: Session, actor: Actor, user_id: int, email: str | None) -> None:
+    """Where the app's e-mails to a user go (an admin's change, or their own); empty: none."""
+    if actor.id != user_id:
+        require_role(actor, Role.ADMIN, action="edit_users")
+    user = _get(session, user_id)
+    errors: dict[str, Message] = {}
+    clean_email = clean_text(errors, "email", email, max_length=200)
+    if clean_email is not None and not _EMAIL.fullmatch(clean_email):
+        errors["email"] = Message("email")
+    if errors:
+        raise ValidationError(errors)
+    user.email = clean_email
 
 
 def open_deal_count(session: Session, actor: Actor, user_id: int) -> int:

@@ -98,6 +98,8 @@ class User(Base):
     is_active: Mapped[bool] = mapped_column(default=True)
     password_hash: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[created_ts]
+    # Where the app's e-mails to them go (a notification of a stage entered); none: no e-mail.
+    email: Mapped[str | None] = mapped_column(String(200))
 
     team: Mapped[Team | None] = relationship(back_populates="members")
 
@@ -155,6 +157,89 @@ class ApiToken(Base):
     intake_owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     intake_last_owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     intake_window_days: Mapped[int] = mapped_column(default=30)
+
+
+class DeliveryStatus(enum.StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"  # given up: it kept failing for a whole day (an admin may send it again)
+
+
+class Webhook(Base):
+    """An address told of the deals' events: each delivery signed with the secret."""
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[intpk]
+    url: Mapped[str] = mapped_column(String(500))
+    events: Mapped[list[Any]] = mapped_column(default=list)
+    secret: Mapped[str] = mapped_column(String(100))
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[created_ts]
+
+
+class OutboxEvent(Base):
+    """A deal's event, written in the same transaction as the change it tells of (the outbox): the
+    worker delivers it after the commit, so an event is never sent for a change that was undone,
+    nor lost for one that was made."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[intpk]
+    event: Mapped[str] = mapped_column(String(40))
+    deal_id: Mapped[int | None] = mapped_column(ForeignKey("deals.id"))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[created_ts]
+
+
+class Delivery(Base):
+    """One event to one webhook (or, with no webhook, one e-mail to `email_to`), until it is delivered
+    or given up. A worker takes it for a while (`locked_until`); one that dies meanwhile leaves it to
+    be taken again when that runs out."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (Index(None, "status", "next_attempt_at"),)
+
+    id: Mapped[intpk]
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id"), index=True)
+    webhook_id: Mapped[int | None] = mapped_column(ForeignKey("webhooks.id"), index=True)
+    email_to: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[DeliveryStatus] = mapped_column(_enum(DeliveryStatus, "delivery_status"))
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[created_ts]
+    locked_until: Mapped[datetime | None]
+    last_status_code: Mapped[int | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    delivered_at: Mapped[datetime | None]
+    created_at: Mapped[created_ts]
+
+
+class DeliveryAttempt(Base):
+    """Every attempt of a delivery: when, what the receiver answered (or what went wrong), how long."""
+
+    __tablename__ = "delivery_attempts"
+
+    id: Mapped[intpk]
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id"), index=True)
+    at: Mapped[created_ts]
+    status_code: Mapped[int | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    duration_ms: Mapped[int]
+
+
+class Notification(Base):
+    """Something a user is told in the app (the count in the sidebar, the Notifications page)."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index(None, "user_id", "read_at"),)
+
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    deal_id: Mapped[int | None] = mapped_column(ForeignKey("deals.id"))
+    kind: Mapped[str] = mapped_column(String(40))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[created_ts]
+    read_at: Mapped[datetime | None]
 
 
 class DataVersion(Base):
@@ -244,6 +329,8 @@ class Stage(Base):
     deleted_at: Mapped[datetime | None]
     # When the stage was added to a pipeline that already existed; none for those it came with.
     added_at: Mapped[datetime | None]
+    # What happens on its own (core.automation): {"notify_owner": bool, "idle_days": int, "idle_task": str}.
+    automation: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     pipeline: Mapped[Pipeline] = relationship(back_populates="stages")
 

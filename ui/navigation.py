@@ -33,9 +33,13 @@ PAGES = (
     PageSpec("views/stage_editor.py", "stage-editor", "nav.stage_editor", ":material/tune:", admin_only=True),
     PageSpec("views/users.py", "users", "nav.users", ":material/group:", admin_only=True),
     PageSpec("views/data.py", "data", "nav.data", ":material/swap_vert:", admin_only=True),
+    PageSpec("views/webhooks.py", "webhooks", "nav.webhooks", ":material/webhook:", admin_only=True),
 )
 # The signed-in user's own pages: linked beside their name, not in the menu of reports.
-OWN_PAGES = (PageSpec("views/tokens.py", "tokens", "nav.tokens", ":material/key:"),)
+OWN_PAGES = (
+    PageSpec("views/notifications.py", "notifications", "nav.notifications", ":material/notifications:"),
+    PageSpec("views/tokens.py", "tokens", "nav.tokens", ":material/key:"),
+)
 
 
 def _stand_in(render: Callable[[], None], spec: PageSpec) -> st.Page:
@@ -72,10 +76,14 @@ def signed_in_navigation(user: UserInfo):
     return navigation
 
 
-def own_links() -> None:
-    """Links to the signed-in user's own pages, in the sidebar under their name."""
+def own_links(unread: int) -> None:
+    """Links to the signed-in user's own pages, in the sidebar under their name: the notifications
+    with the count of the unread ones."""
     for spec in OWN_PAGES:
-        st.sidebar.page_link(spec.script, label=t(spec.title_key), icon=spec.icon)
+        label = t(spec.title_key)
+        if spec.url_path == "notifications" and unread:
+            label = t("nav.notifications_unread", count=unread)
+        st.sidebar.page_link(spec.script, label=label, icon=spec.icon)
 
 
 def _not_permitted() -> None:

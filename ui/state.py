@@ -220,6 +220,25 @@ class Tokens:
     REVOKE_ANY = "tokens_revoke_any"
 
 
+class Webhooks:
+    TABLE = "webhooks_table"
+    CHOSEN = "webhooks_chosen"
+    TOGGLE = "webhooks_toggle"
+    NEW = "webhooks_new"  # the form, and key(form, field)
+    ADD = "webhooks_add"
+    CREATED = "webhooks_created"  # the webhook just added: (url, secret), until dismissed
+    DISMISS = "webhooks_dismiss"
+    DELIVERIES = "webhooks_deliveries"
+    DELIVERY = "webhooks_delivery"  # the delivery whose attempts are shown
+    ATTEMPTS = "webhooks_attempts"
+    RESEND = "webhooks_resend"
+
+
+class Notifications:
+    MARK_READ = "notifications_mark_read"
+    OPEN = _each("notifications_open")  # per notification
+
+
 class Data:
     FILE = "data_file"
     FILE_HEAD = "data_file_head"

@@ -191,6 +191,7 @@ class Editor:
                 placeholder=t("editor.no_required_fields"),
             )
             tasks = entry_tasks_editor(stage, key(form, "tasks"))
+            rules = automation_fields(stage, form)
             if st.form_submit_button(t("editor.save_stage"), type="primary"):
                 settings = {
                     "name": name,
@@ -198,6 +199,7 @@ class Editor:
                     "color": color,
                     "required_fields": required,
                     "entry_tasks": tasks,
+                    "automation": rules,
                 }
                 if stage.is_open:
                     settings["probability"] = probability
@@ -281,6 +283,27 @@ class Editor:
                 lambda db: stage_editor.set_pipeline_archived(db, actor, pipeline.id, not pipeline.is_archived, seen),
                 t("editor.saved"),
             )
+
+
+def automation_fields(stage: StageInfo, form: str) -> dict:
+    """What the stage does on its own: notify the owner on entry; a task after days without activity."""
+    rules = stage.automation or {}
+    st.markdown(f"**{t('editor.automation')}**")
+    notify = st.checkbox(t("editor.notify_owner"), value=bool(rules.get("notify_owner")), key=key(form, "notify"))
+    idle_cols = st.columns([1, 3])
+    idle_days = idle_cols[0].number_input(
+        t("field.idle_days"),
+        min_value=0,
+        max_value=365,
+        value=int(rules.get("idle_days") or 0),
+        step=1,
+        key=key(form, "idle_days"),
+        help=t("editor.idle_help"),
+    )
+    idle_task = idle_cols[1].text_input(
+        t("field.idle_task"), value=rules.get("idle_task") or "", key=key(form, "idle_task"), max_chars=200
+    )
+    return {"notify_owner": notify, "idle_days": idle_days or None, "idle_task": idle_task}
 
 
 def task_shown(task: dict) -> str:

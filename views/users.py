@@ -111,6 +111,9 @@ def edit_user_forms(actor: Actor, user_list: list[UserInfo], teams: list[TeamInf
             format_func=team_label,
             key=key(form, "team"),
         )
+        new_email = st.text_input(
+            t("field.email"), value=edited.email or "", key=key(form, "email"), help=t("users.email_help")
+        )
         new_active = st.checkbox(t("field.is_active"), value=edited.is_active, key=key(form, "active"))
         submitted = st.form_submit_button(t("users.save"), type="primary", key=key(form, "save"))
 
@@ -118,8 +121,9 @@ def edit_user_forms(actor: Actor, user_list: list[UserInfo], teams: list[TeamInf
         users.update_user(
             db, actor, edited.id, display_name=new_name, role=new_role, team_id=new_team, is_active=new_active
         )
+        users.set_email(db, actor, edited.id, new_email)
 
-    request = (edited.id, new_name, new_role, new_team, new_active)
+    request = (edited.id, new_name, new_role, new_team, new_active, new_email)
     if submitted and edited.is_active and not new_active:
         DEACTIVATING.ask(request)
     elif submitted and perform(save, success=t("users.saved", login=plain(edited.login))).ok:

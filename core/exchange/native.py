@@ -36,15 +36,30 @@ from db.rollups import build
 from db.rollups.sources import TABLES
 from db.types import Money, UTCDateTime
 
-# Bookkeeping of this installation (who is signed in, who tried, the API tokens) and sums derived from the data
-# (rebuilt on import): not exported.
-SKIPPED = {"data_version", "login_attempts", "login_events", "user_sessions", "api_tokens"} | TABLES
+# Bookkeeping of this installation (who is signed in, who tried, the API tokens, the webhooks with their
+# secrets and deliveries, the notifications) and sums derived from the data (rebuilt on import): not exported.
+SKIPPED = {
+    "data_version",
+    "login_attempts",
+    "login_events",
+    "user_sessions",
+    "api_tokens",
+    "webhooks",
+    "outbox",
+    "deliveries",
+    "delivery_attempts",
+    "notifications",
+} | TABLES
 BATCH = 5_000
 # Tables added after the first exports were made: an export without them loads, with none of their rows
 # (the deals' field history then starts at the import).
 LATER_TABLES = {"deal_changes", "import_batches", "import_batch_rows"}
 # Columns added after the first exports were made: an export without them loads, with them empty.
-LATER_COLUMNS = {"stages": ("added_at",), "contacts": ("phone_key", "email_key")}
+LATER_COLUMNS = {
+    "stages": ("added_at", "automation"),
+    "contacts": ("phone_key", "email_key"),
+    "users": ("email",),
+}
 BROWSER_EXPORT_MAX_DEALS = 200_000  # beyond this the export belongs to the CLI, not to a browser download
 EXCEL_MAX_ROWS = 1_048_575  # a sheet holds 1,048,576 rows, the header included
 
@@ -205,9 +220,12 @@ def import_native(
 def _load(session: Session, table: Table, rows: Iterator[list[str]]) -> int:
     header = next(rows, None)
     every = [column.name for column in table.columns]
-    older = [name for name in every if name not in LATER_COLUMNS.get(table.name, ())]
     names = None if header is None else [name.strip() for name in header]
-    if names not in (every, older):
+    # An older export lacks some of the columns added since (any of them), the rest in order.
+    left_out = set(every) - set(names or ())
+    if names != [name for name in every if name in set(names or ())] or not left_out <= set(
+        LATER_COLUMNS.get(table.name, ())
+    ):
         raise ValidationError({table.name: Message("native.columns", columns=", ".join(every))})
     parsers = [_parser(table.c[name]) for name in names]
     batch, count = [], 0

@@ -1,7 +1,9 @@
 """The API on the app's own server (server.py), with a token made in the browser: a website form's
-lead reaches the first stage with its classify task, and an executive's open dashboard shows it
-within the live promise."""
+lead reaches the first stage with its classify task, an executive's open dashboard shows it within
+the live promise; moved to Proposal sent, its owner is notified and a webhook receiver gets the
+signed event from the app's worker."""
 
+import json
 import time
 from datetime import timedelta
 
@@ -10,12 +12,13 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from core import users
+from core import pipelines, stage_editor, tokens, users, webhooks
 from db.engine import make_engine, transaction
-from db.models import Activity, Deal
+from db.models import Activity, Deal, Pipeline
 from tests.conftest import copy_of
-from tests.e2e.conftest import choose, click_and_wait, open_address, signed_in, start_streamlit
+from tests.e2e.conftest import READY, choose, click_and_wait, open_address, signed_in, start_streamlit
 from tests.e2e.test_live import PROMISE_MS, SETTLED, SHOWN_MARKER, WATCH_PART
+from tests.unit.test_webhooks import Receiver
 
 WEB_STUDIO = "Web studio (project sales)"
 
@@ -78,6 +81,35 @@ def test_an_intake_token_made_in_the_browser_posts_a_lead_that_an_open_dashboard
     expect(opened.get_by_text("Petrov & Co — Ivan Petrov").first).to_be_visible()
     expect(opened.get_by_text("Classify the request").first).to_be_visible()
     executive.close()
+
+    # Proposal sent tells the owner, and a webhook receiver gets the signed event from the app's worker.
+    hook = Receiver()
+    engine = make_engine(database_url)
+    with transaction(engine, write=True) as session:
+        admin = users.find_user(session, "admin").as_actor()
+        secret_of_hook = webhooks.create_webhook(session, admin, hook.url, ["deal.stage_entered"])[1]
+        stages = {s.name: s.id for s in pipelines.list_stages(session, pipeline_id)}
+        version = session.get(Pipeline, pipeline_id).version
+        stage_editor.update_stage(session, admin, stages["Proposal sent"], version, automation={"notify_owner": True})
+        _, owner_secret = tokens.create(session, owner.as_actor(), "owner's script")
+    engine.dispose()
+    moved = httpx.post(
+        f"{app_url}/api/v1/deals/{received['deal_id']}/move",
+        json={"stage_id": stages["Proposal sent"]},
+        headers={"Authorization": f"Bearer {owner_secret}"},
+        timeout=30,
+    )
+    assert moved.status_code == 200, moved.text
+    deadline = time.monotonic() + 20
+    while not hook.received and time.monotonic() < deadline:
+        time.sleep(0.1)
+    hook.close()
+    ((headers, body),) = hook.received
+    assert headers["X-Funnel-Signature"] == webhooks.signature(secret_of_hook, headers["X-Funnel-Timestamp"], body)
+    assert json.loads(body)["data"]["deal"]["stage"] == "Proposal sent"
+    opened.reload()
+    opened.wait_for_selector(READY)
+    expect(opened.get_by_text("Notifications (1)")).to_be_visible()
     manager.close()
 
     wrong = httpx.get(f"{app_url}/api/v1/me", headers={"Authorization": f"Bearer {secret}"}, timeout=30)

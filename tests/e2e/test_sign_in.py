@@ -8,6 +8,7 @@ from tests.conftest import HOSTILE_LOGIN, HOSTILE_NAME, HOSTILE_TITLE
 from tests.e2e.conftest import menu, sign_in
 from ui.state import Deals, key
 
+READER_MENU = ["Overview", "Funnel", "Manager dashboard", "Plan vs fact", "Deals", "Definitions"]
 MENUS = {
     "admin": (
         [
@@ -20,16 +21,18 @@ MENUS = {
             "Stage editor",
             "Users",
             "Import & export",
-            "API tokens",  # the user's own page, under their name
+            "Webhooks",
+            "Notifications",  # the user's own pages, under their name
+            "API tokens",
         ],
         "Alice Admin · admin",
     ),
     "ceo": (
-        ["Overview", "Funnel", "Manager dashboard", "Plan vs fact", "Deals", "Definitions", "API tokens"],
+        [*READER_MENU, "Notifications", "API tokens"],
         "Victor Chief · executive",
     ),
     "anna": (
-        ["Overview", "Funnel", "Manager dashboard", "Plan vs fact", "Deals", "Definitions", "API tokens"],
+        [*READER_MENU, "Notifications", "API tokens"],
         "Anna Ivanova · manager",
     ),
 }

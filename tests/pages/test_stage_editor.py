@@ -186,3 +186,32 @@ def test_a_stage_name_that_is_markup_is_shown_as_written(writable_app_as, writab
     assert heading == f"**Delete {format.plain(MARKUP)}**"
     app.button(key=StageEditor.DELETE_GO).click().run()
     assert app.warning[0].value.startswith(f"Delete stage '{format.plain(MARKUP)}'? ")
+
+
+def test_an_admin_sets_a_stages_automation_and_a_task_due_in_hours(writable_app_as, writable_demo_url):
+    app = open_view(writable_app_as("admin"), "views/stage_editor.py")
+    by_name = {s.name: s.id for s in stages_of(writable_demo_url)}
+    app.selectbox(key=StageEditor.STAGE).set_value(by_name["Presentation"]).run()
+    form = StageEditor.EDIT_STAGE(by_name["Presentation"])
+
+    app.checkbox(key=key(form, "notify")).check()
+    app.number_input(key=key(form, "idle_days")).set_value(3)
+    app.text_input(key=key(form, "idle_task")).input("Nudge the client")
+    app.button(key=f"FormSubmitter:{form}-Save stage").click().run()
+
+    assert not app.exception and not app.error
+    stage = next(s for s in stages_of(writable_demo_url) if s.name == "Presentation")
+    assert stage.automation == {"notify_owner": True, "idle_days": 3, "idle_task": "Nudge the client"}
+
+
+def test_an_idle_task_without_days_is_refused_naming_the_field(writable_app_as, writable_demo_url):
+    app = open_view(writable_app_as("admin"), "views/stage_editor.py")
+    by_name = {s.name: s.id for s in stages_of(writable_demo_url)}
+    app.selectbox(key=StageEditor.STAGE).set_value(by_name["Presentation"]).run()
+    form = StageEditor.EDIT_STAGE(by_name["Presentation"])
+
+    app.text_input(key=key(form, "idle_task")).input("Nudge the client")
+    app.button(key=f"FormSubmitter:{form}-Save stage").click().run()
+
+    assert "Task after days without activity" in app.error[0].value
+    assert next(s for s in stages_of(writable_demo_url) if s.name == "Presentation").automation is None

@@ -3,6 +3,8 @@
 
 - `notify_owner`: the deal's owner is notified in the app when it enters the stage, and by e-mail
   when they have an address (sent when SMTP is configured);
+- `webhook_ids`: these webhooks are told of each entry into the stage (as those that asked for
+  every `deal.stage_entered` are);
 - `idle_days` and `idle_task`: a deal in the stage that long with no activity (none created, none
   done) gets that task for its owner, once a stay (the worker looks every few minutes).
 
@@ -19,27 +21,32 @@ from sqlalchemy.orm import Session
 from core import notifications, outbox
 from core.messages import Message
 from core.validation import clean_count, clean_text
-from db.models import Activity, ActivityKind, Deal, Stage, StageKind, User
+from db.models import Activity, ActivityKind, Deal, Stage, StageKind, User, Webhook
 
 MAX_IDLE_DAYS = 365
 IDLE_TASK_DUE = timedelta(days=1)
 _CLOSING = {StageKind.WON: "deal.won", StageKind.LOST: "deal.lost"}
 
 
-def clean(errors: dict[str, Message], automation: dict[str, Any] | None) -> dict[str, Any] | None:
+def clean(session: Session, errors: dict[str, Message], automation: dict[str, Any] | None) -> dict[str, Any] | None:
     """A stage's automation as stored: None when it does nothing."""
     if not automation:
         return None
     notify = bool(automation.get("notify_owner"))
+    hooks = list(dict.fromkeys(automation.get("webhook_ids") or []))
+    known = set(session.scalars(select(Webhook.id).where(Webhook.id.in_(hooks)))) if hooks else set()
+    if any(hook not in known for hook in hooks):
+        errors["webhook_ids"] = Message("automation.webhooks")
     idle_days = clean_count(errors, "idle_days", automation.get("idle_days"), required=False)
     if idle_days is not None and not 1 <= idle_days <= MAX_IDLE_DAYS:
         errors["idle_days"] = Message("automation.idle_days", maximum=MAX_IDLE_DAYS)
     title = clean_text(errors, "idle_task", automation.get("idle_task"), required=idle_days is not None)
     if idle_days is None and title is not None:
         errors["idle_days"] = Message("automation.idle_days_for_task")
-    if not notify and idle_days is None:
+    if not notify and idle_days is None and not hooks:
         return None
-    return {"notify_owner": notify, "idle_days": idle_days, "idle_task": title if idle_days else None}
+    rules = {"notify_owner": notify, "idle_days": idle_days, "idle_task": title if idle_days else None}
+    return rules | ({"webhook_ids": hooks} if hooks else {})
 
 
 def entered(session: Session, deal: Deal, source: Stage | None, target: Stage) -> None:
@@ -53,7 +60,8 @@ def entered(session: Session, deal: Deal, source: Stage | None, target: Stage) -
     if source is None:
         outbox.emit(session, "deal.created", deal, target)
         return
-    outbox.emit(session, "deal.stage_entered", deal, target, from_stage_id=source.id)
+    called = (target.automation or {}).get("webhook_ids", ())
+    outbox.emit(session, "deal.stage_entered", deal, target, also=called, from_stage_id=source.id)
     if target.kind in _CLOSING:
         outbox.emit(session, _CLOSING[target.kind], deal, target, from_stage_id=source.id)
 

@@ -164,6 +164,7 @@ ENGLISH: dict[str, str] = {
     # Automation and webhooks.
     "automation.idle_days": "must be between 1 and {maximum} days",
     "automation.idle_days_for_task": "say after how many days without activity the task is given",
+    "automation.webhooks": "choose webhooks the Webhooks page lists",
     "webhook.url": "must be an http:// or https:// address",
     "not_found.webhook": "Webhook {id} does not exist.",
     "not_found.delivery": "Delivery {id} does not exist.",

@@ -2,6 +2,8 @@
 transaction as the change, with a delivery for each active webhook that asked for the event, or for
 the e-mail's address (the worker sends them: core.webhooks)."""
 
+from collections.abc import Collection
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -11,12 +13,12 @@ from db.models import Deal, Delivery, DeliveryStatus, OutboxEvent, Stage, Webhoo
 EVENTS = ("deal.created", "deal.stage_entered", "deal.won", "deal.lost", "deal.reassigned")
 
 
-def emit(session: Session, event: str, deal: Deal, stage: Stage, **extra) -> int | None:
-    """Tell the webhooks that asked for `event` what happened to `deal` (now in `stage`). Returns the
-    outbox row's id, or None when no webhook asked for it (nothing is written then)."""
-    hooks = [
-        hook for hook in session.scalars(select(Webhook).where(Webhook.is_active.is_(True))) if event in hook.events
-    ]
+def emit(session: Session, event: str, deal: Deal, stage: Stage, *, also: Collection[int] = (), **extra) -> int | None:
+    """Tell the webhooks that asked for `event` (and those of `also`, a stage's) what happened to
+    `deal` (now in `stage`). Returns the outbox row's id, or None when no webhook is to be told
+    (nothing is written then)."""
+    active = session.scalars(select(Webhook).where(Webhook.is_active.is_(True)))
+    hooks = [hook for hook in active if event in hook.events or hook.id in also]
     if not hooks:
         return None
     now = utcnow()

@@ -104,7 +104,7 @@ def _clean_settings(
     if "entry_tasks" in values:
         clean["entry_tasks"] = _clean_entry_tasks(errors, values["entry_tasks"])
     if "automation" in values:
-        clean["automation"] = automation.clean(errors, values["automation"])
+        clean["automation"] = automation.clean(session, errors, values["automation"])
     if errors:
         raise ValidationError(errors)
     return clean

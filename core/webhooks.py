@@ -107,8 +107,8 @@ def create_webhook(session: Session, actor: Actor, url: str, events: list[str]) 
         address = urlsplit(clean_url)
         if address.scheme not in ("http", "https") or not address.netloc:
             errors["url"] = Message("webhook.url")
-    chosen = list(dict.fromkeys(events or []))
-    if not chosen or any(event not in EVENTS for event in chosen):
+    chosen = list(dict.fromkeys(events or []))  # none: only the stages that name it call it
+    if any(event not in EVENTS for event in chosen):
         errors["events"] = Message("choose_one_of", choices=", ".join(EVENTS))
     if errors:
         raise ValidationError(errors)

@@ -257,6 +257,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "tokens.revoke": {"en": "Revoke ({count})", "ru": "Отозвать ({count})"},
     "tokens.revoked": {"en": "Tokens revoked: {count}.", "ru": "Отозвано токенов: {count}."},
     "tokens.everyone": {"en": "Everyone's tokens", "ru": "Токены всех пользователей"},
+    "tokens.yours": {"en": "Your tokens", "ru": "Ваши токены"},
     "tokens.new": {"en": "New token", "ru": "Новый токен"},
     "tokens.expires_on": {"en": "Expires after (optional)", "ru": "Действует по (необязательно)"},
     "tokens.expires_help": {
@@ -473,6 +474,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "field.expires_on": {"en": "Expires after", "ru": "Действует по"},
     "field.idle_days": {"en": "Task after days without activity", "ru": "Задача через дней без активности"},
     "field.idle_task": {"en": "Task", "ru": "Задача"},
+    "field.webhook_ids": {"en": "Webhooks called on entry", "ru": "Вебхуки при входе"},
     "field.url": {"en": "Address", "ru": "Адрес"},
     "users.email_help": {
         "en": "Where the app's e-mails to this user go (a deal entering a stage that notifies its owner). Empty: none.",
@@ -537,6 +539,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "editor.task_title": {"en": "Task", "ru": "Задача"},
     "editor.task_due": {"en": "Due in", "ru": "Срок"},
     "editor.automation": {"en": "Automation", "ru": "Автоматизация"},
+    "editor.no_webhooks": {"en": "None (add them on the Webhooks page)", "ru": "Нет (добавьте на странице «Вебхуки»)"},
     "editor.notify_owner": {
         "en": "Notify the owner when a deal enters",
         "ru": "Уведомлять ответственного, когда сделка входит в этап",
@@ -1290,6 +1293,7 @@ MESSAGES_RU: dict[str, str] = {
     "action.manage_webhooks": "управлять вебхуками",
     "automation.idle_days": "должно быть от 1 до {maximum} дней",
     "automation.idle_days_for_task": "укажите, через сколько дней без активности ставится задача",
+    "automation.webhooks": "выберите вебхуки со страницы «Вебхуки»",
     "webhook.url": "должен быть адресом http:// или https://",
     "not_found.webhook": "Вебхук {id} не найден.",
     "not_found.delivery": "Доставка {id} не найдена.",

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from core import lost_reasons, pipelines, stage_editor
+from core import lost_reasons, pipelines, stage_editor, webhooks
 from core.analytics.filters import DealFilter
 from core.analytics.funnel import current_pipeline
 from core.deals import REQUIRABLE_FIELDS
@@ -36,10 +36,9 @@ def page() -> None:
         key=StageEditor.PIPELINE,
         on_change=lambda: st.session_state.pop(StageEditor.STAGE, None),
     )
-    pipeline, stages, preview, changes, reasons = read(shown, actor, pipeline_id)
-    editor = Editor(
-        actor, pipeline, stages, seen_version(pipeline), dict(zip(preview["stage_id"], preview["deals"], strict=True))
-    )
+    pipeline, stages, preview, changes, reasons, hooks = read(shown, actor, pipeline_id)
+    deals_now = dict(zip(preview["stage_id"], preview["deals"], strict=True))
+    editor = Editor(actor, pipeline, stages, seen_version(pipeline), deals_now, hooks)
     left, right = st.columns([3, 2], gap="large")
     with left:
         editor.stages_panel()
@@ -58,7 +57,8 @@ def page() -> None:
 
 
 def shown(db, actor: Actor, pipeline_id: int) -> tuple:
-    """The pipeline, its stages, its open deals per stage now, its change log, every lost reason."""
+    """The pipeline, its stages, its open deals per stage now, its change log, every lost reason, the
+    active webhooks (a stage may call them)."""
     pipeline = next(p for p in pipelines.list_pipelines(db, include_archived=True) if p.id == pipeline_id)
     return (
         pipeline,
@@ -66,6 +66,7 @@ def shown(db, actor: Actor, pipeline_id: int) -> tuple:
         current_pipeline(db, actor, DealFilter(pipeline_id)),
         stage_editor.pipeline_changes(db, actor, pipeline_id),
         lost_reasons.list_lost_reasons(db, active_only=False),
+        [hook for hook in webhooks.list_webhooks(db, actor) if hook.is_active],
     )
 
 
@@ -115,8 +116,11 @@ def new_pipeline_form(actor: Actor, *, expanded: bool) -> None:
 class Editor:
     """The stages of one pipeline as the admin edits them, each change checked against `seen`."""
 
-    def __init__(self, actor: Actor, pipeline: PipelineInfo, stages: list[StageInfo], seen: int, deals_now: dict):
+    def __init__(
+        self, actor: Actor, pipeline: PipelineInfo, stages: list[StageInfo], seen: int, deals_now: dict, hooks: list
+    ):
         self.actor, self.pipeline, self.stages, self.seen, self.deals_now = actor, pipeline, stages, seen, deals_now
+        self.webhooks = hooks  # the active webhooks, which a stage may call on entry
         self.by_id = {s.id: s for s in stages}
         self.open_ids = [s.id for s in stages if s.is_open]
 
@@ -191,7 +195,7 @@ class Editor:
                 placeholder=t("editor.no_required_fields"),
             )
             tasks = entry_tasks_editor(stage, key(form, "tasks"))
-            rules = automation_fields(stage, form)
+            rules = automation_fields(stage, form, self.webhooks)
             if st.form_submit_button(t("editor.save_stage"), type="primary"):
                 settings = {
                     "name": name,
@@ -285,8 +289,9 @@ class Editor:
             )
 
 
-def automation_fields(stage: StageInfo, form: str) -> dict:
-    """What the stage does on its own: notify the owner on entry; a task after days without activity."""
+def automation_fields(stage: StageInfo, form: str, self_hooks: list) -> dict:
+    """What the stage does on its own: notify the owner on entry; the webhooks it calls on entry; a
+    task after days without activity."""
     rules = stage.automation or {}
     st.markdown(f"**{t('editor.automation')}**")
     notify = st.checkbox(t("editor.notify_owner"), value=bool(rules.get("notify_owner")), key=key(form, "notify"))
@@ -303,7 +308,16 @@ def automation_fields(stage: StageInfo, form: str) -> dict:
     idle_task = idle_cols[1].text_input(
         t("field.idle_task"), value=rules.get("idle_task") or "", key=key(form, "idle_task"), max_chars=200
     )
-    return {"notify_owner": notify, "idle_days": idle_days or None, "idle_task": idle_task}
+    hooks = {hook.id: hook.url for hook in self_hooks}
+    called = st.multiselect(
+        t("field.webhook_ids"),
+        list(hooks),
+        default=[hook for hook in rules.get("webhook_ids", []) if hook in hooks],
+        format_func=hooks.get,
+        key=key(form, "webhooks"),
+        placeholder=t("editor.no_webhooks"),
+    )
+    return {"notify_owner": notify, "idle_days": idle_days or None, "idle_task": idle_task, "webhook_ids": called}
 
 
 def task_shown(task: dict) -> str:

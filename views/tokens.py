@@ -26,6 +26,7 @@ def page() -> None:
     st.caption(t("tokens.intro"))
     new_secret()
     own = read(tokens.list_tokens, actor)
+    st.subheader(t("tokens.yours"))
     token_table(own, Tokens.OWN, everyone=False)
     revoke_control(actor, own, Tokens.REVOKE_OWN)
     create_form(actor)

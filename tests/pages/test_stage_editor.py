@@ -1,6 +1,6 @@
 from sqlalchemy import func, select
 
-from core import pipelines, stage_editor, users
+from core import pipelines, stage_editor, users, webhooks
 from db.engine import make_engine, transaction
 from db.models import Deal
 from tests.pages.conftest import open_view
@@ -188,7 +188,12 @@ def test_a_stage_name_that_is_markup_is_shown_as_written(writable_app_as, writab
     assert app.warning[0].value.startswith(f"Delete stage '{format.plain(MARKUP)}'? ")
 
 
-def test_an_admin_sets_a_stages_automation_and_a_task_due_in_hours(writable_app_as, writable_demo_url):
+def test_an_admin_sets_a_stages_automation(writable_app_as, writable_demo_url):
+    engine = make_engine(writable_demo_url)
+    with transaction(engine, write=True) as session:
+        admin = users.find_user(session, "admin").as_actor()
+        hook_id, _ = webhooks.create_webhook(session, admin, "https://example.com/proposals", [])
+    engine.dispose()
     app = open_view(writable_app_as("admin"), "views/stage_editor.py")
     by_name = {s.name: s.id for s in stages_of(writable_demo_url)}
     app.selectbox(key=StageEditor.STAGE).set_value(by_name["Presentation"]).run()
@@ -197,11 +202,17 @@ def test_an_admin_sets_a_stages_automation_and_a_task_due_in_hours(writable_app_
     app.checkbox(key=key(form, "notify")).check()
     app.number_input(key=key(form, "idle_days")).set_value(3)
     app.text_input(key=key(form, "idle_task")).input("Nudge the client")
+    app.multiselect(key=key(form, "webhooks")).select(hook_id)
     app.button(key=f"FormSubmitter:{form}-Save stage").click().run()
 
     assert not app.exception and not app.error
     stage = next(s for s in stages_of(writable_demo_url) if s.name == "Presentation")
-    assert stage.automation == {"notify_owner": True, "idle_days": 3, "idle_task": "Nudge the client"}
+    assert stage.automation == {
+        "notify_owner": True,
+        "idle_days": 3,
+        "idle_task": "Nudge the client",
+        "webhook_ids": [hook_id],
+    }
 
 
 def test_an_idle_task_without_days_is_refused_naming_the_field(writable_app_as, writable_demo_url):

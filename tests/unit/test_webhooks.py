@@ -236,7 +236,6 @@ def test_the_outbox_is_written_with_the_change_only_and_for_the_events_asked(ses
         ("", ["deal.won"], "url"),
         ("ftp://example.com/h", ["deal.won"], "url"),
         ("https://", ["deal.won"], "url"),
-        ("https://example.com/h", [], "events"),
         ("https://example.com/h", ["deal.burned"], "events"),
     ],
 )
@@ -244,6 +243,27 @@ def test_a_bad_webhook_is_refused_naming_the_field(session, world, url, events, 
     with pytest.raises(ValidationError) as raised:
         webhooks.create_webhook(session, world.admin, url, events)
     assert field in raised.value.errors
+
+
+def test_a_stage_calls_the_webhooks_it_names_on_entry_into_it(session, world):
+    hook_id, _ = webhooks.create_webhook(session, world.admin, "https://example.com/stage", [])  # no event of its own
+    version = session.get(Pipeline, world.pipeline_id).version
+    rules = {"webhook_ids": [hook_id]}
+    stage_editor.update_stage(session, world.admin, world.stages["Presentation"], version, automation=rules)
+    deal_id = deals.create_deal(session, world.anna, pipeline_id=world.pipeline_id, fields={"title": "D", "amount": 5})
+
+    deals.move_deal(session, world.anna, deal_id, world.stages["Presentation"], 1)
+    deals.move_deal(session, world.anna, deal_id, world.stages["Commercial proposal"], 2)
+
+    told = session.execute(select(OutboxEvent.event, OutboxEvent.payload, Delivery.webhook_id).join(Delivery)).all()
+    assert [(event, payload["deal"]["stage"], hook) for event, payload, hook in told] == [
+        ("deal.stage_entered", "Presentation", hook_id)
+    ]
+    with pytest.raises(ValidationError) as raised:
+        stage_editor.update_stage(
+            session, world.admin, world.stages["Lost"], version + 1, automation={"webhook_ids": [999_999]}
+        )
+    assert "webhook_ids" in raised.value.errors
 
 
 def _worker_process(url: str, log: Path) -> subprocess.Popen:

@@ -40,11 +40,13 @@ from db.models import Delivery, DeliveryAttempt, DeliveryStatus, OutboxEvent, Ro
 DELIVERY_TIMEOUT_S = 10
 SMTP_OK = 250  # an e-mail's delivery logs the SMTP server's "OK" as its answer
 NO_SMTP = "SMTP is not configured (SMTP_HOST): the e-mail waits, and is given up after a day"
-LEASE = timedelta(seconds=DELIVERY_TIMEOUT_S * 3)
+BATCH = 5  # deliveries a worker takes at once
+# A worker sends its batch one after another, each within the timeout (an e-mail's is the same): the
+# lease outlasts the whole batch, so no other worker takes one of them while it is still in hand.
+LEASE = timedelta(seconds=DELIVERY_TIMEOUT_S * BATCH + 30)
 RETRY_FIRST = timedelta(seconds=30)
 RETRY_MOST = timedelta(hours=1)
 GIVE_UP_AFTER = timedelta(days=1)
-BATCH = 20
 MAX_ERROR_LENGTH = 500
 
 

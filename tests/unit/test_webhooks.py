@@ -200,6 +200,24 @@ def test_a_delivery_is_given_up_after_a_day_and_sent_again_by_an_admin(fresh_eng
     assert len(hook.received) == tried + 1
 
 
+def test_a_taken_batch_stays_taken_while_its_last_delivery_may_still_be_in_hand(fresh_engine):
+    """Each delivery of a batch may take the whole timeout: another worker must not take the last one
+    while the first is still sending it."""
+    admin, manager, pipeline_id, stages = _company(fresh_engine)
+    _hook(fresh_engine, admin, "http://127.0.0.1:9/unused")
+    for n in range(webhooks.BATCH + 1):
+        _moved_deal(fresh_engine, manager, pipeline_id, stages, title=f"Deal {n}")
+    now = utcnow()
+
+    first = webhooks._claim(fresh_engine, now, webhooks.BATCH)
+    last_sent_by = now + timedelta(seconds=webhooks.DELIVERY_TIMEOUT_S * webhooks.BATCH)
+    second = webhooks._claim(fresh_engine, last_sent_by, webhooks.BATCH)
+
+    assert len(first) == webhooks.BATCH
+    assert {job.delivery_id for job in second} & {job.delivery_id for job in first} == set()
+    assert len(second) == 1  # only the one the first worker did not take
+
+
 def test_an_unreachable_receiver_is_an_attempt_with_its_error(fresh_engine):
     admin, manager, pipeline_id, stages = _company(fresh_engine)
     _hook(fresh_engine, admin, f"http://127.0.0.1:{free_port()}/nobody")

@@ -208,7 +208,7 @@ class Api:
                     return error(413, f"The body is larger than {MAX_BODY_BYTES // 1024} KiB.")
                 try:
                     parsed = json.loads(raw or b"null")
-                except ValueError:
+                except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested past any real body
                     return field_errors(400, {"body": "is not JSON"})
                 if not isinstance(parsed, dict):
                     return field_errors(400, {"body": "must be a JSON object"})

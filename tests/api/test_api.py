@@ -304,6 +304,11 @@ def test_a_report_names_the_field_it_lacks(served):
 def test_bodies_that_are_not_json_objects_or_too_large_are_refused(served):
     path = "/deals"
     assert served.call("POST", path, content=b"{not json").status_code == 400
+    assert served.call("POST", path, content=b"\xff\xfe{").status_code == 400
+    nested = served.call("POST", path, content=b"[" * 100_000 + b"]" * 100_000)
+    assert nested.status_code == 400 and nested.json() == {"errors": {"body": "is not JSON"}}
+    deep_object = served.call("POST", "/deals", content=b'{"title": ' + b"[" * 500 + b"]" * 500 + b"}")
+    assert deep_object.status_code == 422
     assert served.call("POST", path, json=[1, 2]).json() == {"errors": {"body": "must be a JSON object"}}
     huge = served.call("POST", path, content=b'{"title": "' + b"x" * (3 * 1024 * 1024) + b'"}')
     assert huge.status_code == 413

@@ -56,7 +56,8 @@ class SessionInfo:
     user_agent: str
 
 
-def _digest(secret: str) -> str:
+def digest(secret: str) -> str:
+    """What a secret (a cookie's token, a ticket, an API token) is stored as: its SHA-256."""
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
@@ -74,7 +75,7 @@ def start(
     ticket = secrets.token_urlsafe(32)
     row = UserSession(
         user_id=user.id,
-        ticket_hash=_digest(ticket),
+        ticket_hash=digest(ticket),
         role=user.role,
         created_at=now,
         last_seen_at=now,
@@ -91,14 +92,14 @@ def adopt(session: Session, ticket: str, *, now: datetime | None = None) -> tupl
     """The cookie's token (and when it expires) for a ticket used once, within its minute; None for
     any other ticket. The token is returned once and never stored."""
     now = now or utcnow()
-    row = session.scalar(select(UserSession).where(UserSession.ticket_hash == _digest(ticket or "")))
+    row = session.scalar(select(UserSession).where(UserSession.ticket_hash == digest(ticket or "")))
     if row is None or row.revoked_at is not None or row.token_hash is not None:
         return None
     row.ticket_hash = None  # used, or too late: either way never again
     if now - row.created_at > TICKET_LIFETIME:
         return None
     token = secrets.token_urlsafe(32)
-    row.token_hash = _digest(token)
+    row.token_hash = digest(token)
     return token, row.expires_at
 
 
@@ -106,7 +107,7 @@ def find(session: Session, token: str) -> int | None:
     """The session a cookie's token belongs to, ended or not (`check` tells)."""
     if not token:
         return None
-    return session.scalar(select(UserSession.id).where(UserSession.token_hash == _digest(token)))
+    return session.scalar(select(UserSession.id).where(UserSession.token_hash == digest(token)))
 
 
 def check(session: Session, session_id: int, *, lifetimes: Lifetimes, now: datetime | None = None) -> Check:

@@ -5,7 +5,6 @@ An intake token (admins only) may do nothing but post leads into one pipeline; i
 those leads go (core.intake).
 """
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -18,6 +17,7 @@ from core.clock import utcnow
 from core.errors import NotFound, PermissionDenied, ValidationError
 from core.messages import Message
 from core.permissions import Actor, require_role
+from core.sessions import digest
 from core.validation import clean_count, clean_date, clean_text
 from db.models import ApiToken, Pipeline, Role, Team, TokenScope, User
 
@@ -62,10 +62,6 @@ class Intake:
     window_days: int = DEFAULT_WINDOW_DAYS
 
 
-def _digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
 def create(
     session: Session,
     actor: Actor,
@@ -95,7 +91,7 @@ def create(
     row = ApiToken(
         user_id=actor.id,
         name=clean_name,
-        token_hash=_digest(secret),
+        token_hash=digest(secret),
         scope=TokenScope.INTAKE if intake else TokenScope.API,
         created_at=now,
         expires_at=None if expiry is None else datetime.combine(expiry + timedelta(days=1), time(), tzinfo=UTC),
@@ -134,7 +130,7 @@ def authenticate(session: Session, secret: str, *, now: datetime | None = None) 
     now = now or utcnow()
     if not secret or not secret.startswith(PREFIX):
         return None
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(secret)))
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == digest(secret)))
     if row is None or row.revoked_at is not None or (row.expires_at is not None and now >= row.expires_at):
         return None
     user = users.active_user(session, row.user_id)

@@ -56,3 +56,16 @@ class Confirmation:
         st.session_state.pop(self.name, None)
         if then is not None:
             then()
+
+
+def shown_once(state_key: str, dismiss_key: str, render: Callable[[Any], None]) -> None:
+    """A secret just made (session_state[state_key]), drawn by `render` in a box until its user says
+    they have copied it: it is not stored, and never shown again."""
+    made = st.session_state.get(state_key)
+    if made is None:
+        return
+    with st.container(border=True):
+        render(made)
+        if st.button(t("tokens.copied"), key=dismiss_key, type="primary"):
+            del st.session_state[state_key]
+            st.rerun()

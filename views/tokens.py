@@ -12,6 +12,7 @@ from core.permissions import Actor
 from core.tokens import Intake, TokenInfo
 from ui import resources, session
 from ui.actions import perform, read
+from ui.confirm import shown_once
 from ui.format import plain
 from ui.i18n import t
 from ui.state import Tokens, forget, key
@@ -24,7 +25,7 @@ def page() -> None:
     actor = session.actor()
     st.title(t("tokens.title"))
     st.caption(t("tokens.intro"))
-    new_secret()
+    shown_once(Tokens.CREATED, Tokens.DISMISS, new_secret)
     own = read(tokens.list_tokens, actor)
     st.subheader(t("tokens.yours"))
     token_table(own, Tokens.OWN, everyone=False)
@@ -37,30 +38,23 @@ def page() -> None:
         revoke_control(actor, everyone, Tokens.REVOKE_ANY)
 
 
-def new_secret() -> None:
-    """The token just created, until its user says they have copied it: it is never shown again."""
-    created = st.session_state.get(Tokens.CREATED)
-    if created is None:
-        return
+def new_secret(created: tuple[str, str, int | None]) -> None:
+    """The token just created, with a curl line to try it."""
     name, secret, pipeline_id = created
-    with st.container(border=True):
-        st.success(t("tokens.created", name=plain(name)))
-        st.warning(t("tokens.copy_now"))
-        st.code(secret, language=None)
-        origin = _origin()
-        if pipeline_id is None:
-            example = f'curl -H "Authorization: Bearer {secret}" {origin}/api/v1/me'
-        else:
-            example = (
-                f'curl -X POST -H "Authorization: Bearer {secret}" -H "Content-Type: application/json" '
-                f'-d \'{{"name": "Ivan Petrov", "phone": "+7 999 123-45-67", "message": "Need a quote"}}\' '
-                f"{origin}/api/v1/intake/{pipeline_id}"
-            )
-        st.caption(t("tokens.try_it"))
-        st.code(example, language="bash", wrap_lines=True)
-        if st.button(t("tokens.copied"), key=Tokens.DISMISS, type="primary"):
-            del st.session_state[Tokens.CREATED]
-            st.rerun()
+    st.success(t("tokens.created", name=plain(name)))
+    st.warning(t("tokens.copy_now"))
+    st.code(secret, language=None)
+    origin = _origin()
+    if pipeline_id is None:
+        example = f'curl -H "Authorization: Bearer {secret}" {origin}/api/v1/me'
+    else:
+        example = (
+            f'curl -X POST -H "Authorization: Bearer {secret}" -H "Content-Type: application/json" '
+            f'-d \'{{"name": "Ivan Petrov", "phone": "+7 999 123-45-67", "message": "Need a quote"}}\' '
+            f"{origin}/api/v1/intake/{pipeline_id}"
+        )
+    st.caption(t("tokens.try_it"))
+    st.code(example, language="bash", wrap_lines=True)
 
 
 def _origin() -> str:

@@ -8,6 +8,7 @@ from core import webhooks
 from core.outbox import EVENTS
 from ui import resources, session
 from ui.actions import perform, read
+from ui.confirm import shown_once
 from ui.format import plain
 from ui.i18n import t
 from ui.state import Webhooks, forget, key
@@ -17,15 +18,7 @@ def page() -> None:
     actor = session.actor()
     st.title(t("webhooks.title"))
     st.caption(t("webhooks.intro"))
-    created = st.session_state.get(Webhooks.CREATED)
-    if created is not None:
-        with st.container(border=True):
-            st.success(t("webhooks.created", url=plain(created[0])))
-            st.warning(t("webhooks.secret_once"))
-            st.code(created[1], language=None)
-            if st.button(t("tokens.copied"), key=Webhooks.DISMISS, type="primary"):
-                del st.session_state[Webhooks.CREATED]
-                st.rerun()
+    shown_once(Webhooks.CREATED, Webhooks.DISMISS, new_secret)
     hooks = read(webhooks.list_webhooks, actor)
     if hooks:
         st.dataframe(
@@ -54,6 +47,14 @@ def page() -> None:
         st.caption(t("webhooks.none"))
     add_form(actor)
     deliveries(actor)
+
+
+def new_secret(created: tuple[str, str]) -> None:
+    """The webhook just added, with its secret for the receiver."""
+    url, secret = created
+    st.success(t("webhooks.created", url=plain(url)))
+    st.warning(t("webhooks.secret_once"))
+    st.code(secret, language=None)
 
 
 def add_form(actor) -> None:
